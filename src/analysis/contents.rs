@@ -1,0 +1,83 @@
+//! What the archive reader hands to the analysis: the archive's small JSON
+//! documents, a summary per layer blob, the links between members, and the
+//! archive itself seen as a filesystem (for flattened exports). Members are
+//! keyed by their normalised path in the archive.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::error::Error;
+use super::layer::{Compression, LayerSummary};
+use super::path;
+
+#[derive(Debug, Default)]
+pub struct ArchiveContents {
+    /// Members that parsed as JSON-looking blobs (manifest.json, index.json, configs, manifests).
+    pub json: BTreeMap<String, Vec<u8>>,
+    /// Members that are layers (tar, or gzip/zstd around tar).
+    pub layers: BTreeMap<String, LayerSummary>,
+    /// Symlinks and hard links between members: path → target path.
+    pub links: BTreeMap<String, String>,
+    /// Regular members that were neither JSON nor layers (or too large to keep).
+    pub other_members: BTreeSet<String>,
+    /// The archive's own entries as one layer (used when it has no image metadata).
+    pub as_filesystem: LayerSummary,
+    /// Compression around the whole archive.
+    pub compression: Option<Compression>,
+    pub bytes_read: u64,
+    /// Problems that stopped reading the archive (truncation, corruption) or a member.
+    pub errors: Vec<Error>,
+}
+
+/// What a member path leads to.
+pub enum Member<'a> {
+    Layer(&'a LayerSummary),
+    Json(&'a [u8]),
+    /// Present, but neither a layer nor JSON.
+    Other,
+    Missing,
+}
+
+impl ArchiveContents {
+    /// Follow member links (bounded, so a cycle ends).
+    pub fn resolve_path(&self, p: &str) -> String {
+        let mut current = path::normalize(p.as_bytes()).path;
+        for _ in 0..16 {
+            match self.links.get(&current) {
+                Some(next) => current = next.clone(),
+                None => break,
+            }
+        }
+        current
+    }
+
+    pub fn member(&self, p: &str) -> Member<'_> {
+        let real = self.resolve_path(p);
+        if let Some(l) = self.layers.get(&real) {
+            Member::Layer(l)
+        } else if let Some(j) = self.json.get(&real) {
+            Member::Json(j)
+        } else if self.other_members.contains(&real) {
+            Member::Other
+        } else {
+            Member::Missing
+        }
+    }
+
+    pub fn json_member(&self, p: &str) -> Option<&[u8]> {
+        match self.member(p) {
+            Member::Json(j) => Some(j),
+            _ => None,
+        }
+    }
+
+    /// Whether any member looks like part of an image archive.
+    pub fn has_image_structure(&self) -> bool {
+        self.json.contains_key("oci-layout")
+            || self.other_members.contains("oci-layout")
+            || self.json.keys().chain(self.layers.keys()).any(|k| {
+                k.starts_with("blobs/") || k.ends_with("/layer.tar")
+            })
+    }
+}

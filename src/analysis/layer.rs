@@ -1,0 +1,429 @@
+//! Per-layer summaries: what the merge needs from one layer, never its file
+//! contents. Each entry keeps its path, kind, mode, owner, link target and
+//! file capabilities; names live in one string arena so that a layer of
+//! 100,000 entries costs a few megabytes. Whiteouts and opaque directories are
+//! kept apart. Only a few small files are captured whole (`/etc/passwd`, `/etc/group`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use super::caps::FileCaps;
+use super::error::{Error, ErrorCode, Result};
+use super::path::{self, Whiteout};
+
+/// What kind of file an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    HardLink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+}
+
+/// How a blob was compressed, detected from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// Sniff the first bytes of a stream.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Files whose contents the analysis reads, with the most bytes kept of each.
+pub const CAPTURED_FILES: &[(&str, usize)] = &[("etc/passwd", 1 << 20), ("etc/group", 1 << 20)];
+
+/// Limits that keep a hostile layer from exhausting memory.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerLimits {
+    /// Entries kept per layer.
+    pub max_entries: usize,
+    /// Bytes of names (paths and link targets) kept per layer.
+    pub max_name_bytes: usize,
+    /// Length of one path or link target.
+    pub max_path_len: usize,
+}
+
+impl Default for LayerLimits {
+    fn default() -> Self {
+        LayerLimits { max_entries: 4_000_000, max_name_bytes: 512 << 20, max_path_len: 64 << 10 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    path: Span,
+    link: Span,
+    kind: EntryKind,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    /// Index into `caps` + 1; 0 = none.
+    caps: u32,
+    /// A hard link whose target was found in this layer: mode/owner/caps are the target's.
+    link_resolved: bool,
+    /// Order of appearance, to keep the last of duplicate paths.
+    seq: u32,
+}
+
+/// One entry as the merge sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'a> {
+    pub path: &'a str,
+    pub link: &'a str,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub caps: Option<&'a FileCaps>,
+    pub link_resolved: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CapturedFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// The file was larger than what was kept.
+    pub truncated: bool,
+}
+
+/// Everything kept about one layer.
+#[derive(Clone, Debug, Default)]
+pub struct LayerSummary {
+    arena: String,
+    records: Vec<Record>,
+    caps: Vec<FileCaps>,
+    /// Paths deleted from lower layers by `.wh.NAME` entries.
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower contents are hidden (`.wh..wh..opq`).
+    pub opaque_dirs: Vec<String>,
+    pub captured: Vec<CapturedFile>,
+    /// Tar headers read (including whiteouts and duplicates).
+    pub entry_count: u64,
+    /// Entries whose name tried to climb above the root with `..`.
+    pub escaping_paths: u64,
+    /// `security.capability` values that did not decode.
+    pub undecodable_caps: u64,
+    pub compression: Option<Compression>,
+    /// Size of the blob as stored in the archive.
+    pub stored_size: u64,
+    /// Problems met while reading this layer; the summary covers what came before them.
+    pub errors: Vec<Error>,
+}
+
+/// One tar entry handed to the builder.
+#[derive(Clone, Copy, Debug)]
+pub struct RawEntry<'a> {
+    pub path: &'a [u8],
+    pub link: &'a [u8],
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub capability: Option<&'a [u8]>,
+}
+
+/// Builds a [`LayerSummary`] from entries in archive order.
+pub struct LayerBuilder {
+    summary: LayerSummary,
+    limits: LayerLimits,
+    seq: u32,
+}
+
+fn clamp_id(id: u64) -> u32 {
+    u32::try_from(id).unwrap_or(u32::MAX)
+}
+
+impl LayerBuilder {
+    pub fn new(limits: LayerLimits) -> Self {
+        LayerBuilder { summary: LayerSummary::default(), limits, seq: 0 }
+    }
+
+    fn intern(&mut self, text: &str) -> Result<Span> {
+        if text.len() > self.limits.max_path_len {
+            return Err(Error::new(ErrorCode::LimitExceeded, "a path or link name is longer than the limit"));
+        }
+        if self.summary.arena.len() + text.len() > self.limits.max_name_bytes {
+            return Err(Error::new(ErrorCode::LimitExceeded, "the names in one layer exceed the memory limit"));
+        }
+        let start = self.summary.arena.len() as u32;
+        self.summary.arena.push_str(text);
+        Ok(Span { start, len: text.len() as u32 })
+    }
+
+    /// Add one entry. Returns how many bytes of its content the analysis wants
+    /// (for the files in [`CAPTURED_FILES`]), or `None` to skip the content.
+    pub fn add(&mut self, raw: RawEntry<'_>) -> Result<Option<usize>> {
+        self.summary.entry_count += 1;
+        let normalized = path::normalize(raw.path);
+        if normalized.escaped {
+            self.summary.escaping_paths += 1;
+        }
+        let p = normalized.path;
+        if p.is_empty() {
+            return Ok(None); // the root directory itself
+        }
+        match path::whiteout(&p) {
+            Some(Whiteout::Delete(target)) => {
+                self.summary.whiteouts.push(target);
+                return Ok(None);
+            }
+            Some(Whiteout::Opaque(dir)) => {
+                self.summary.opaque_dirs.push(dir);
+                return Ok(None);
+            }
+            Some(Whiteout::Meta) => return Ok(None),
+            None => {}
+        }
+        if self.summary.records.len() >= self.limits.max_entries {
+            return Err(Error::new(ErrorCode::LimitExceeded, "too many entries in one layer"));
+        }
+        let link = match raw.kind {
+            // Hard link names are relative to the archive root.
+            EntryKind::HardLink => path::normalize(raw.link).path,
+            EntryKind::Symlink => String::from_utf8_lossy(raw.link).into_owned(),
+            _ => String::new(),
+        };
+        let caps = match raw.capability {
+            Some(bytes) => match FileCaps::decode(bytes) {
+                Some(c) => {
+                    self.summary.caps.push(c);
+                    self.summary.caps.len() as u32
+                }
+                None => {
+                    self.summary.undecodable_caps += 1;
+                    0
+                }
+            },
+            None => 0,
+        };
+        let path_span = self.intern(&p)?;
+        let link_span = self.intern(&link)?;
+        self.summary.records.push(Record {
+            path: path_span,
+            link: link_span,
+            kind: raw.kind,
+            mode: raw.mode & 0o7777,
+            uid: clamp_id(raw.uid),
+            gid: clamp_id(raw.gid),
+            caps,
+            link_resolved: false,
+            seq: self.seq,
+        });
+        self.seq = self.seq.wrapping_add(1);
+        if raw.kind == EntryKind::File {
+            if let Some(&(_, limit)) = CAPTURED_FILES.iter().find(|(name, _)| *name == p) {
+                return Ok(Some(limit));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Content of the entry just added, as far as `add` asked for it.
+    pub fn capture(&mut self, path: &[u8], bytes: Vec<u8>, truncated: bool) {
+        let path = path::normalize(path).path;
+        self.summary.captured.retain(|c| c.path != path);
+        self.summary.captured.push(CapturedFile { path, bytes, truncated });
+    }
+
+    /// Record a problem that stopped reading this layer.
+    pub fn fail(&mut self, error: Error) {
+        self.summary.errors.push(error);
+    }
+
+    pub fn set_compression(&mut self, compression: Compression, stored_size: u64) {
+        self.summary.compression = Some(compression);
+        self.summary.stored_size = stored_size;
+    }
+
+    pub fn finish(self) -> LayerSummary {
+        let mut s = self.summary;
+        // One record per path, the last one written wins (as when extracting).
+        {
+            let arena = &s.arena;
+            let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
+            s.records.sort_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
+            let mut kept: Vec<Record> = Vec::with_capacity(s.records.len());
+            for r in s.records.drain(..) {
+                match kept.last_mut() {
+                    Some(last) if text(last.path) == text(r.path) => *last = r,
+                    _ => kept.push(r),
+                }
+            }
+            s.records = kept;
+        }
+        resolve_hard_links(&mut s);
+        s
+    }
+}
+
+/// Give hard links in a layer their target's mode, owner and capabilities:
+/// they are the same inode.
+fn resolve_hard_links(s: &mut LayerSummary) {
+    for i in 0..s.records.len() {
+        if s.records[i].kind != EntryKind::HardLink {
+            continue;
+        }
+        let mut target = s.records[i].link;
+        // Links to links: follow a bounded chain.
+        for _ in 0..8 {
+            let Some(j) = s.find_index(s.text(target)) else { break };
+            let t = s.records[j];
+            if t.kind == EntryKind::File || (t.kind == EntryKind::HardLink && t.link_resolved) {
+                let r = &mut s.records[i];
+                r.mode = t.mode;
+                r.uid = t.uid;
+                r.gid = t.gid;
+                r.caps = t.caps;
+                r.link_resolved = true;
+                break;
+            }
+            if t.kind != EntryKind::HardLink || j == i {
+                break;
+            }
+            target = t.link;
+        }
+    }
+}
+
+impl LayerSummary {
+    fn text(&self, sp: Span) -> &str {
+        &self.arena[sp.start as usize..(sp.start + sp.len) as usize]
+    }
+
+    fn find_index(&self, path: &str) -> Option<usize> {
+        self.records.binary_search_by(|r| self.text(r.path).cmp(path)).ok()
+    }
+
+    fn entry(&self, r: &Record) -> Entry<'_> {
+        Entry {
+            path: self.text(r.path),
+            link: self.text(r.link),
+            kind: r.kind,
+            mode: r.mode,
+            uid: r.uid,
+            gid: r.gid,
+            caps: if r.caps == 0 { None } else { self.caps.get(r.caps as usize - 1) },
+            link_resolved: r.link_resolved,
+        }
+    }
+
+    /// Entries in path order, one per path.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        self.records.iter().map(move |r| self.entry(r))
+    }
+
+    pub fn get(&self, path: &str) -> Option<Entry<'_>> {
+        self.find_index(path).map(|i| self.entry(&self.records[i]))
+    }
+
+    /// Number of distinct paths kept.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn captured(&self, path: &str) -> Option<&CapturedFile> {
+        self.captured.iter().find(|c| c.path == path)
+    }
+
+    /// Whether reading this layer stopped early.
+    pub fn is_partial(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw<'a>(path: &'a str, kind: EntryKind, mode: u32) -> RawEntry<'a> {
+        RawEntry { path: path.as_bytes(), link: b"", kind, mode, uid: 0, gid: 0, capability: None }
+    }
+
+    #[test]
+    fn last_duplicate_wins_and_whiteouts_are_apart() {
+        let mut b = LayerBuilder::new(LayerLimits::default());
+        b.add(raw("./usr/bin/su", EntryKind::File, 0o4755)).unwrap();
+        b.add(raw("usr/bin/.wh.passwd", EntryKind::File, 0)).unwrap();
+        b.add(raw("etc/.wh..wh..opq", EntryKind::File, 0)).unwrap();
+        b.add(raw("usr/bin/su", EntryKind::File, 0o755)).unwrap();
+        let s = b.finish();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.get("usr/bin/su").unwrap().mode, 0o755);
+        assert_eq!(s.whiteouts, ["usr/bin/passwd"]);
+        assert_eq!(s.opaque_dirs, ["etc"]);
+        assert_eq!(s.entry_count, 4);
+    }
+
+    #[test]
+    fn hard_links_take_the_target_inode() {
+        let mut b = LayerBuilder::new(LayerLimits::default());
+        let mut f = raw("bin/mount", EntryKind::File, 0o4755);
+        f.uid = 0;
+        b.add(f).unwrap();
+        let mut l = raw("bin/mount2", EntryKind::HardLink, 0o644);
+        l.link = b"./bin/mount";
+        l.uid = 1000;
+        b.add(l).unwrap();
+        let s = b.finish();
+        let e = s.get("bin/mount2").unwrap();
+        assert!(e.link_resolved);
+        assert_eq!((e.mode, e.uid), (0o4755, 0));
+    }
+
+    #[test]
+    fn asks_for_passwd_only() {
+        let mut b = LayerBuilder::new(LayerLimits::default());
+        assert_eq!(b.add(raw("etc/passwd", EntryKind::File, 0o644)).unwrap(), Some(1 << 20));
+        assert_eq!(b.add(raw("etc/shadow", EntryKind::File, 0o600)).unwrap(), None);
+        assert_eq!(b.add(raw("etc/group", EntryKind::Symlink, 0o777)).unwrap(), None);
+    }
+
+    #[test]
+    fn limits() {
+        let limits = LayerLimits { max_entries: 2, max_name_bytes: 1 << 20, max_path_len: 10 };
+        let mut b = LayerBuilder::new(limits);
+        assert_eq!(
+            b.add(raw("a/very/long/path", EntryKind::File, 0)).unwrap_err().code,
+            ErrorCode::LimitExceeded
+        );
+        b.add(raw("a", EntryKind::File, 0)).unwrap();
+        b.add(raw("b", EntryKind::File, 0)).unwrap();
+        assert_eq!(b.add(raw("c", EntryKind::File, 0)).unwrap_err().code, ErrorCode::LimitExceeded);
+    }
+}

@@ -1,0 +1,88 @@
+//! The analysis core: `no_std` + `alloc`, no I/O. It takes what the archive
+//! reader found ([`contents::ArchiveContents`]) and produces a [`report::Report`].
+
+pub mod assemble;
+pub mod caps;
+pub mod config;
+pub mod contents;
+pub mod error;
+pub mod image;
+pub mod layer;
+pub mod merge;
+pub mod passwd;
+pub mod path;
+pub mod report;
+pub mod tar;
+pub mod user;
+
+use alloc::vec::Vec;
+
+use contents::ArchiveContents;
+use error::{Error, ErrorCode};
+use layer::Compression;
+use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
+
+/// Build the report for everything the reader found. Fails only when nothing
+/// at all could be analysed; otherwise problems are listed in the report,
+/// which is then marked partial.
+pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
+    let assembly = assemble::assemble(contents);
+    let mut errors: Vec<Error> = contents.errors.clone();
+    errors.extend(assembly.errors.iter().cloned());
+    let mut warnings = assembly.warnings.clone();
+
+    let is_image_archive = assembly.has_index || assembly.has_docker_manifest || contents.has_image_structure();
+    let format = if !is_image_archive {
+        ArchiveFormat::Filesystem
+    } else if assembly.has_docker_manifest {
+        ArchiveFormat::DockerArchive
+    } else {
+        ArchiveFormat::OciArchive
+    };
+    let images = if is_image_archive {
+        assembly.plans.iter().map(|plan| image::analyze_plan(contents, plan, &mut errors)).collect()
+    } else if contents.as_filesystem.entry_count > 0 {
+        alloc::vec![image::analyze_filesystem(contents)]
+    } else {
+        Vec::new()
+    };
+    if images.is_empty() {
+        // Nothing to show: the first error says why, or the archive was empty.
+        return Err(errors.into_iter().next().unwrap_or_else(|| {
+            if is_image_archive {
+                Error::new(ErrorCode::UnsupportedFormat, "the archive's index and manifest name no image")
+            } else {
+                Error::new(ErrorCode::NotAnArchive, "the archive holds no files")
+            }
+        }));
+    }
+    if format == ArchiveFormat::Filesystem {
+        warnings.push(alloc::string::String::from(
+            "no image metadata (manifest.json or index.json): analysed as one flattened filesystem; USER is unknown",
+        ));
+    }
+    let escaping: u64 = contents.layers.values().map(|l| l.escaping_paths).sum::<u64>()
+        + if format == ArchiveFormat::Filesystem { contents.as_filesystem.escaping_paths } else { 0 };
+    if escaping > 0 {
+        warnings.push(alloc::format!(
+            "{} entries have names that climb above the root with '..'; they were placed at the root",
+            escaping
+        ));
+    }
+    let partial = !errors.is_empty() || images.iter().any(|i: &report::ImageReport| i.partial);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        input: InputInfo {
+            format,
+            compression: contents.compression.unwrap_or(Compression::None),
+            oci_layout: assembly.has_index,
+            docker_manifest: assembly.has_docker_manifest,
+            bytes_read: contents.bytes_read,
+        },
+        images,
+        errors,
+        warnings,
+        partial,
+    })
+}

@@ -1,0 +1,170 @@
+//! The report: what the renderers (text, JSON, …) show. Field names are the
+//! JSON contract (`schemaVersion` 1): add fields, never rename or remove them.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use super::error::Error;
+use super::layer::Compression;
+use super::user::UserFacts;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub input: InputInfo,
+    pub images: Vec<ImageReport>,
+    /// Problems that stopped part of the analysis. Non-empty means `partial`.
+    pub errors: Vec<Error>,
+    /// Things worth knowing that did not stop the analysis.
+    pub warnings: Vec<String>,
+    /// Something could not be read: the findings cover only what was.
+    pub partial: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo { name: "rootless-check", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// What kind of archive was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArchiveFormat {
+    /// `docker save` (any version) or another writer of `manifest.json`
+    /// (containers/image, go-containerregistry, kaniko).
+    DockerArchive,
+    /// An OCI image layout (skopeo, buildah, buildx `type=oci`, containerd export)
+    /// without a `manifest.json`.
+    OciArchive,
+    /// A filesystem tar without image metadata (`docker export`, buildx
+    /// `type=tar`, a bare layer).
+    Filesystem,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputInfo {
+    pub format: ArchiveFormat,
+    /// Compression around the whole archive.
+    pub compression: Compression,
+    /// `index.json` (OCI layout) was present.
+    pub oci_layout: bool,
+    /// `manifest.json` (Docker) was present.
+    pub docker_manifest: bool,
+    /// Bytes read from the source (compressed bytes when the whole archive is compressed).
+    pub bytes_read: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageReport {
+    pub tags: Vec<String>,
+    /// `os/arch[/variant]`, `null` without a config.
+    pub platform: Option<String>,
+    pub manifest_digest: Option<String>,
+    pub config_digest: Option<String>,
+    pub user: UserFacts,
+    /// Run configuration, `null` without a config.
+    pub config: Option<RunFacts>,
+    pub setuid_files: Vec<SetuidFile>,
+    pub capabilities: Vec<CapabilityFile>,
+    pub layers: Vec<LayerInfo>,
+    /// `/etc/passwd` exists in the merged image.
+    pub has_passwd: bool,
+    /// Entries in the merged filesystem.
+    pub merged_entries: usize,
+    /// Some layer of this image could not be read completely.
+    pub partial: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFacts {
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub exposed_ports: Vec<String>,
+    pub working_dir: Option<String>,
+}
+
+/// A setuid or setgid regular file of the merged filesystem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetuidFile {
+    /// Absolute path in the image. Untrusted text.
+    pub path: String,
+    /// Octal permission bits including the special bits, e.g. `"4755"`.
+    pub mode: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub setuid: bool,
+    pub setgid: bool,
+    /// Index of the layer that added it (0 = base).
+    pub layer: usize,
+    /// The Dockerfile step that made that layer.
+    pub created_by: Option<String>,
+    /// For a hard link: the path it links to.
+    pub hard_link_to: Option<String>,
+}
+
+/// A file with file capabilities (`security.capability`) in the merged filesystem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapabilityFile {
+    pub path: String,
+    /// Permitted capabilities.
+    pub capabilities: Vec<String>,
+    pub inheritable: Vec<String>,
+    /// Raised at exec without the program asking (`+e`).
+    pub effective: bool,
+    /// `getcap`-style text, e.g. `cap_net_bind_service+ep`.
+    pub text: String,
+    pub root_id: Option<u32>,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: String,
+    pub layer: usize,
+    pub created_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerInfo {
+    pub index: usize,
+    /// The digest the manifest gives for the blob, when known.
+    pub digest: Option<String>,
+    /// The config's `rootfs.diff_ids` entry (digest of the uncompressed layer).
+    pub diff_id: Option<String>,
+    /// Where the layer is in the archive. Untrusted text.
+    pub archive_path: String,
+    pub compression: Option<Compression>,
+    pub stored_size: u64,
+    /// Tar headers in the layer, whiteouts included.
+    pub entries: u64,
+    pub created_by: Option<String>,
+    /// Paths this layer deletes from lower layers.
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower content this layer hides.
+    pub opaque_dirs: Vec<String>,
+    /// Setuid/setgid files in this layer, whether or not they survive the merge.
+    pub setuid_entries: usize,
+    pub partial: bool,
+}
+
+/// `"4755"`-style octal mode.
+pub fn mode_string(mode: u32) -> String {
+    alloc::format!("{:04o}", mode & 0o7777)
+}

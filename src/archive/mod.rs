@@ -1,0 +1,358 @@
+//! Archive reading (`std` only): detects what the bytes are — a tar, or gzip
+//! or zstd around one — walks it once, and summarises every member that may
+//! be part of an image (JSON documents, layers) as it streams past, so the
+//! order of members does not matter. Then the analysis core assembles the
+//! images from what was found.
+
+#[allow(unused_imports)]
+use std::prelude::rust_2021::*;
+#[allow(unused_imports)]
+use std::{format, vec};
+
+pub mod input;
+pub mod tar_walk;
+pub mod zstd;
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::analysis::config::MAX_JSON_BYTES;
+use crate::analysis::contents::ArchiveContents;
+use crate::analysis::error::{Error, ErrorCode, Result};
+use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, RawEntry};
+use crate::analysis::path;
+use crate::analysis::report::Report;
+use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
+
+use input::{Input, InputReader, Peeked, SeekInput, StreamInput};
+use tar_walk::TarWalker;
+
+/// Limits for one read.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    pub layer_limits: LayerLimits,
+    /// JSON bytes kept over the whole archive.
+    pub max_json_total: usize,
+    /// Members of the outer archive.
+    pub max_members: u64,
+    /// Layer blobs in one archive.
+    pub max_layers: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { layer_limits: LayerLimits::default(), max_json_total: 64 << 20, max_members: 4_000_000, max_layers: 4096 }
+    }
+}
+
+/// Analyse a file (`-` reads standard input). A file is read through seeks,
+/// so the contents of entries are skipped without being read.
+pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Report> {
+    if path == Path::new("-") {
+        return analyze_reader(std::io::stdin().lock(), options);
+    }
+    let file = File::open(path).map_err(|e| {
+        Error::new(ErrorCode::Io, format!("cannot open {}: {}", path.display(), e))
+    })?;
+    analyze_seekable(file, options)
+}
+
+/// Analyse a seekable source.
+pub fn analyze_seekable<R: Read + Seek>(source: R, options: &ReadOptions) -> Result<Report> {
+    let input = SeekInput::new(source).map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+    analyze_input(input, options)
+}
+
+/// Analyse a forward-only stream.
+pub fn analyze_reader<R: Read>(source: R, options: &ReadOptions) -> Result<Report> {
+    analyze_input(StreamInput::new(source), options)
+}
+
+pub fn analyze_input<I: Input>(input: I, options: &ReadOptions) -> Result<Report> {
+    let contents = read_archive(input, options)?;
+    crate::analysis::analyze(&contents)
+}
+
+fn not_an_archive(head: &[u8]) -> Error {
+    let hint = if head.starts_with(b"PK\x03\x04") {
+        "it is a zip file; image archives are tar files (docker save, skopeo copy … oci-archive:)"
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        "it is xz-compressed; decompress it first (xz -d)"
+    } else if head.starts_with(b"BZh") {
+        "it is bzip2-compressed; decompress it first (bunzip2)"
+    } else if head.first().is_some_and(|&b| b == b'{' || b == b'[') {
+        "it looks like a JSON document; give the whole image archive, not its manifest or config"
+    } else {
+        "expected a tar archive (docker save, podman save, an OCI archive, docker export), optionally gzip- or zstd-compressed"
+    };
+    Error::new(ErrorCode::NotAnArchive, format!("the input is not an image archive: {}", hint))
+}
+
+fn is_zero(head: &[u8]) -> bool {
+    head.len() == BLOCK && head.iter().all(|&b| b == 0)
+}
+
+fn looks_like_tar(head: &[u8]) -> bool {
+    tarfmt::looks_like_header(head) || is_zero(head)
+}
+
+/// Read the whole archive once and summarise its members.
+pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
+    let peeked = Peeked::new(input, BLOCK).map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
+    if peeked.head().is_empty() {
+        return Err(Error::new(ErrorCode::NotAnArchive, "the input is empty"));
+    }
+    let mut contents = ArchiveContents::default();
+    let compression = Compression::sniff(peeked.head());
+    contents.compression = Some(compression);
+    match compression {
+        Compression::None => {
+            if !looks_like_tar(peeked.head()) {
+                return Err(not_an_archive(peeked.head()));
+            }
+            let mut walker = TarWalker::new(peeked, ErrorCode::Io);
+            walk_archive(&mut walker, options, &mut contents);
+            contents.bytes_read = walker.position();
+        }
+        Compression::Gzip => {
+            let decoded = StreamInput::new(MultiGzDecoder::new(InputReader(peeked)));
+            read_compressed(decoded, ErrorCode::CorruptGzip, options, &mut contents)?;
+        }
+        Compression::Zstd => {
+            let decoded = StreamInput::new(zstd::ZstdReader::new(InputReader(peeked)));
+            read_compressed(decoded, ErrorCode::CorruptZstd, options, &mut contents)?;
+        }
+    }
+    Ok(contents)
+}
+
+fn read_compressed<I: Input>(decoded: I, code: ErrorCode, options: &ReadOptions, contents: &mut ArchiveContents) -> Result<()> {
+    let inner = Peeked::new(decoded, BLOCK).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::UnexpectedEof { ErrorCode::Truncated } else { code };
+        Error::new(code, format!("cannot decompress the input: {}", e))
+    })?;
+    if !looks_like_tar(inner.head()) {
+        return Err(Error::new(
+            ErrorCode::NotAnArchive,
+            format!("the input is {}-compressed, but what it holds is not a tar archive", if code == ErrorCode::CorruptGzip { "gzip" } else { "zstd" }),
+        ));
+    }
+    let mut walker = TarWalker::new(inner, code);
+    walk_archive(&mut walker, options, contents);
+    contents.bytes_read = walker.position();
+    Ok(())
+}
+
+fn entry_kind(flag: TypeFlag) -> Option<EntryKind> {
+    Some(match flag {
+        TypeFlag::Regular | TypeFlag::GnuSparse => EntryKind::File,
+        TypeFlag::HardLink => EntryKind::HardLink,
+        TypeFlag::Symlink => EntryKind::Symlink,
+        TypeFlag::CharDevice => EntryKind::CharDevice,
+        TypeFlag::BlockDevice => EntryKind::BlockDevice,
+        TypeFlag::Directory | TypeFlag::Other(b'D') => EntryKind::Dir,
+        TypeFlag::Fifo => EntryKind::Fifo,
+        _ => return None,
+    })
+}
+
+/// Members that may be image parts: top-level files (`manifest.json`,
+/// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar`, `blobs/<alg>/<hex>`.
+fn is_candidate_member(p: &str) -> bool {
+    let depth = p.split('/').count();
+    depth == 1 || (depth == 2 && path::file_name(p) == "layer.tar") || (depth == 3 && p.starts_with("blobs/"))
+}
+
+fn looks_like_json(head: &[u8]) -> bool {
+    head.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[')
+}
+
+fn walk_archive<I: Input>(walker: &mut TarWalker<I>, options: &ReadOptions, contents: &mut ArchiveContents) {
+    let mut filesystem = LayerBuilder::new(options.layer_limits);
+    let mut filesystem_failed = false;
+    let mut members: u64 = 0;
+    let mut json_total: usize = 0;
+    loop {
+        let entry = match walker.next_entry() {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                contents.errors.push(e);
+                break;
+            }
+        };
+        members += 1;
+        if members > options.max_members {
+            contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive has too many members"));
+            break;
+        }
+        let Some(kind) = entry_kind(entry.type_flag) else { continue };
+        // The archive as a filesystem, in case it has no image metadata.
+        let mut wanted = None;
+        if !filesystem_failed {
+            let raw = RawEntry {
+                path: &entry.path,
+                link: &entry.link,
+                kind,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                capability: entry.capability.as_deref(),
+            };
+            match filesystem.add(raw) {
+                Ok(w) => wanted = w,
+                Err(e) => {
+                    // Only matters if this turns out to be a flattened filesystem.
+                    filesystem.fail(e);
+                    filesystem_failed = true;
+                }
+            }
+        }
+        let name = path::normalize(&entry.path).path;
+        if !is_candidate_member(&name) {
+            if let Some(limit) = wanted {
+                match walker.read_content(limit) {
+                    Ok((bytes, truncated)) => filesystem.capture(&entry.path, bytes, truncated),
+                    Err(e) => {
+                        contents.errors.push(e.with_entry(name));
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        match kind {
+            EntryKind::Symlink => {
+                let target = path::resolve_link(&name, &String::from_utf8_lossy(&entry.link));
+                contents.links.insert(name, target);
+            }
+            EntryKind::HardLink => {
+                contents.links.insert(name, path::normalize(&entry.link).path);
+            }
+            EntryKind::File => {
+                if let Err(e) = read_member(walker, &name, entry.size, options, contents, &mut json_total) {
+                    contents.errors.push(e.with_entry(name));
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    contents.as_filesystem = filesystem.finish();
+}
+
+/// Sniff one member and keep what it is: JSON, a layer summary, or just its name.
+fn read_member<I: Input>(
+    walker: &mut TarWalker<I>,
+    name: &str,
+    size: u64,
+    options: &ReadOptions,
+    contents: &mut ArchiveContents,
+    json_total: &mut usize,
+) -> Result<()> {
+    contents.layers.remove(name);
+    contents.json.remove(name);
+    let head = {
+        let mut window = walker.content();
+        let mut head = [0u8; BLOCK];
+        let got = window.read_full(&mut head);
+        got.map(|n| head[..n].to_vec())
+    }
+    .map_err(|e| walker.io_error(e))?;
+    if walker.is_truncated() {
+        return Err(Error::new(ErrorCode::Truncated, "the archive ends inside a member").with_offset(walker.position()));
+    }
+    if looks_like_json(&head) && size as usize <= MAX_JSON_BYTES {
+        if *json_total + size as usize > options.max_json_total {
+            contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive's JSON documents exceed the memory limit").with_entry(name));
+            contents.other_members.insert(name.to_string());
+            return Ok(());
+        }
+        let (rest, _) = walker.read_content(MAX_JSON_BYTES)?;
+        let mut bytes = head;
+        bytes.extend_from_slice(&rest);
+        *json_total += bytes.len();
+        contents.json.insert(name.to_string(), bytes);
+        return Ok(());
+    }
+    let compression = Compression::sniff(&head);
+    let is_layer = compression != Compression::None || looks_like_tar(&head);
+    if !is_layer {
+        contents.other_members.insert(name.to_string());
+        return Ok(());
+    }
+    if contents.layers.len() >= options.max_layers {
+        contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive has too many layers").with_entry(name));
+        contents.other_members.insert(name.to_string());
+        return Ok(());
+    }
+    let mut summary = {
+        let window = walker.content();
+        let replay = Peeked::with_head(window, head);
+        scan_layer(replay, compression, size, options.layer_limits)
+    };
+    if walker.is_truncated() {
+        // The archive itself ended inside this layer: say so, not "corrupt gzip".
+        for e in summary.errors.iter_mut() {
+            e.code = ErrorCode::Truncated;
+        }
+        if summary.errors.is_empty() {
+            summary.errors.push(Error::new(ErrorCode::Truncated, "the archive ends inside this layer"));
+        }
+    }
+    for e in summary.errors.iter_mut() {
+        if e.entry.is_none() {
+            e.entry = Some(name.to_string());
+        }
+    }
+    let truncated = walker.is_truncated();
+    contents.layers.insert(name.to_string(), summary);
+    if truncated {
+        return Err(Error::new(ErrorCode::Truncated, "the archive ends inside a layer").with_offset(walker.position()));
+    }
+    Ok(())
+}
+
+/// Summarise one layer blob (tar, or gzip/zstd around tar).
+pub fn scan_layer<I: Input>(input: I, compression: Compression, stored_size: u64, limits: LayerLimits) -> LayerSummary {
+    let mut builder = LayerBuilder::new(limits);
+    builder.set_compression(compression, stored_size);
+    let result = match compression {
+        Compression::None => walk_layer(TarWalker::new(input, ErrorCode::Io), &mut builder),
+        Compression::Gzip => walk_layer(
+            TarWalker::new(StreamInput::new(MultiGzDecoder::new(InputReader(input))), ErrorCode::CorruptGzip),
+            &mut builder,
+        ),
+        Compression::Zstd => walk_layer(
+            TarWalker::new(StreamInput::new(zstd::ZstdReader::new(InputReader(input))), ErrorCode::CorruptZstd),
+            &mut builder,
+        ),
+    };
+    if let Err(e) = result {
+        builder.fail(e);
+    }
+    builder.finish()
+}
+
+fn walk_layer<I: Input>(mut walker: TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
+    while let Some(entry) = walker.next_entry()? {
+        let Some(kind) = entry_kind(entry.type_flag) else { continue };
+        let raw = RawEntry {
+            path: &entry.path,
+            link: &entry.link,
+            kind,
+            mode: entry.mode,
+            uid: entry.uid,
+            gid: entry.gid,
+            capability: entry.capability.as_deref(),
+        };
+        if let Some(limit) = builder.add(raw)? {
+            let (bytes, truncated) = walker.read_content(limit)?;
+            builder.capture(&entry.path, bytes, truncated);
+        }
+    }
+    Ok(())
+}
