@@ -71,13 +71,18 @@ impl OciWalk<'_> {
         let platform = d.platform.as_ref().map(|p| p.display());
         let Some(path) = config::blob_path(&d.digest) else {
             self.out.errors.push(
-                Error::new(ErrorCode::BadJson, "a descriptor has a malformed digest").with_entry(d.digest.clone()),
+                Error::new(ErrorCode::BadJson, "a descriptor has a malformed digest")
+                    .with_entry(d.digest.clone()),
             );
             return;
         };
         if depth > MAX_INDEX_DEPTH || self.visited.contains(&path) {
             self.out.errors.push(
-                Error::new(ErrorCode::LimitExceeded, "image index nesting too deep or cyclic").with_entry(path),
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    "image index nesting too deep or cyclic",
+                )
+                .with_entry(path),
             );
             return;
         }
@@ -94,14 +99,21 @@ impl OciWalk<'_> {
             }
             Member::Missing => {
                 self.out.errors.push(
-                    Error::new(ErrorCode::MissingBlob, "the image index names a manifest that is not in the archive")
-                        .with_entry(path),
+                    Error::new(
+                        ErrorCode::MissingBlob,
+                        "the image index names a manifest that is not in the archive",
+                    )
+                    .with_entry(path),
                 );
                 return;
             }
             _ => {
                 self.out.errors.push(
-                    Error::new(ErrorCode::BadJson, "the image index names a blob that is not a manifest").with_entry(path),
+                    Error::new(
+                        ErrorCode::BadJson,
+                        "the image index names a blob that is not a manifest",
+                    )
+                    .with_entry(path),
                 );
                 return;
             }
@@ -120,14 +132,22 @@ impl OciWalk<'_> {
             }
         } else if let Some(cfg) = doc.config.as_ref() {
             if self.out.plans.len() >= MAX_IMAGES {
-                self.out.errors.push(Error::new(ErrorCode::LimitExceeded, "too many images in one archive"));
+                self.out.errors.push(Error::new(
+                    ErrorCode::LimitExceeded,
+                    "too many images in one archive",
+                ));
                 return;
             }
             let layers = doc
                 .layers
                 .iter()
                 .flatten()
-                .map(|l| (config::blob_path(&l.digest).unwrap_or_default(), Some(l.digest.clone())))
+                .map(|l| {
+                    (
+                        config::blob_path(&l.digest).unwrap_or_default(),
+                        Some(l.digest.clone()),
+                    )
+                })
                 .collect();
             self.out.plans.push(ImagePlan {
                 tags,
@@ -148,7 +168,11 @@ pub fn assemble(contents: &ArchiveContents) -> Assembly {
         out.has_index = true;
         match config::parse_manifest_or_index(bytes) {
             Ok(index) => {
-                let mut walk = OciWalk { contents, out: &mut out, visited: Vec::new() };
+                let mut walk = OciWalk {
+                    contents,
+                    out: &mut out,
+                    visited: Vec::new(),
+                };
                 for d in index.manifests.iter().flatten() {
                     walk.descriptor(d, &[], 0, false);
                 }
@@ -156,18 +180,20 @@ pub fn assemble(contents: &ArchiveContents) -> Assembly {
             Err(e) => out.errors.push(e.with_entry("index.json")),
         }
     }
+    let oci_plans = out.plans.len();
     if let Some(bytes) = contents.json_member("manifest.json") {
         out.has_docker_manifest = true;
         match config::parse_docker_manifest(bytes) {
             Ok(items) => {
                 for item in items {
-                    let Some(config_path) = item.config.as_deref() else { continue };
+                    let Some(config_path) = item.config.as_deref() else {
+                        continue;
+                    };
                     let config_path = contents.resolve_path(config_path);
                     let tags: Vec<String> = item.repo_tags.clone().unwrap_or_default();
                     // Docker ≥ 25 writes both files for the same images: prefer
                     // the OCI plan (it has digests) and take Docker's tags.
-                    if let Some(plan) = out
-                        .plans
+                    if let Some(plan) = out.plans[..oci_plans]
                         .iter_mut()
                         .find(|p| p.config_path.as_deref() == Some(config_path.as_str()))
                     {
@@ -177,7 +203,10 @@ pub fn assemble(contents: &ArchiveContents) -> Assembly {
                         continue;
                     }
                     if out.plans.len() >= MAX_IMAGES {
-                        out.errors.push(Error::new(ErrorCode::LimitExceeded, "too many images in one archive"));
+                        out.errors.push(Error::new(
+                            ErrorCode::LimitExceeded,
+                            "too many images in one archive",
+                        ));
                         break;
                     }
                     let layers = item

@@ -191,6 +191,9 @@ mod tests {
         assert_eq!(FileCaps::decode(&[]), None);
         assert_eq!(FileCaps::decode(&[1, 0, 0, 2, 0]), None);
         assert_eq!(FileCaps::decode(&[0u8; 20]), None);
-        assert_eq!(FileCaps::decode(&[0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(
+            FileCaps::decode(&[0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
     }
 }

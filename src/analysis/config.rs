@@ -67,7 +67,11 @@ pub struct Platform {
 
 impl Platform {
     pub fn display(&self) -> String {
-        platform_string(self.os.as_deref(), self.architecture.as_deref(), self.variant.as_deref())
+        platform_string(
+            self.os.as_deref(),
+            self.architecture.as_deref(),
+            self.variant.as_deref(),
+        )
     }
 }
 
@@ -153,7 +157,10 @@ pub struct RootFs {
 
 fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
-        Error::new(ErrorCode::BadJson, alloc::format!("{} is not valid: {}", what, e))
+        Error::new(
+            ErrorCode::BadJson,
+            alloc::format!("{} is not valid: {}", what, e),
+        )
     })
 }
 
@@ -186,8 +193,19 @@ impl ImageConfig {
 /// (so a hostile digest cannot name another member).
 pub fn blob_path(digest: &str) -> Option<String> {
     let (alg, hex) = digest.split_once(':')?;
-    let alg_ok = !alg.is_empty() && alg.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'+' || b == b'.' || b == b'_' || b == b'-');
-    let hex_ok = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'=' || b == b'_' || b == b'-');
+    let alg_ok = !alg.is_empty()
+        && alg.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'+'
+                || b == b'.'
+                || b == b'_'
+                || b == b'-'
+        });
+    let hex_ok = !hex.is_empty()
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'=' || b == b'_' || b == b'-');
     if !alg_ok || !hex_ok {
         return None;
     }
@@ -210,7 +228,10 @@ mod tests {
 
     #[test]
     fn docker_manifest_with_nulls() {
-        let m = parse_docker_manifest(br#"[{"Config":"a.json","RepoTags":null,"Layers":["x/layer.tar"]}]"#).unwrap();
+        let m = parse_docker_manifest(
+            br#"[{"Config":"a.json","RepoTags":null,"Layers":["x/layer.tar"]}]"#,
+        )
+        .unwrap();
         assert_eq!(m[0].repo_tags, None);
         assert_eq!(m[0].layers.as_ref().unwrap()[0], "x/layer.tar");
     }
@@ -225,7 +246,10 @@ mod tests {
     fn config_history_skips_empty_layers() {
         let c = parse_config(br#"{"architecture":"amd64","config":{"User":"app","Entrypoint":"/init","Env":["A=1"]},
             "history":[{"created_by":"ADD rootfs"},{"created_by":"ENV A=1","empty_layer":true},{"created_by":"RUN x"}]}"#).unwrap();
-        assert_eq!(c.layer_steps(), [Some("ADD rootfs".into()), Some("RUN x".into())]);
+        assert_eq!(
+            c.layer_steps(),
+            [Some("ADD rootfs".into()), Some("RUN x".into())]
+        );
         assert_eq!(c.config.unwrap().entrypoint.unwrap().to_vec(), ["/init"]);
     }
 
@@ -234,7 +258,10 @@ mod tests {
         assert_eq!(blob_path("sha256:abc").as_deref(), Some("blobs/sha256/abc"));
         assert_eq!(blob_path("sha256:../../etc"), None);
         assert_eq!(blob_path("nocolon"), None);
-        assert_eq!(digest_of_blob_path("blobs/sha256/abc").as_deref(), Some("sha256:abc"));
+        assert_eq!(
+            digest_of_blob_path("blobs/sha256/abc").as_deref(),
+            Some("sha256:abc")
+        );
     }
 
     #[test]

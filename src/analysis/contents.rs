@@ -26,6 +26,9 @@ pub struct ArchiveContents {
     /// Compression around the whole archive.
     pub compression: Option<Compression>,
     pub bytes_read: u64,
+    /// The archive ended between entries without its end-of-archive marker
+    /// (two zero blocks): it was probably cut short.
+    pub end_marker_missing: bool,
     /// Problems that stopped reading the archive (truncation, corruption) or a member.
     pub errors: Vec<Error>,
 }
@@ -76,8 +79,10 @@ impl ArchiveContents {
     pub fn has_image_structure(&self) -> bool {
         self.json.contains_key("oci-layout")
             || self.other_members.contains("oci-layout")
-            || self.json.keys().chain(self.layers.keys()).any(|k| {
-                k.starts_with("blobs/") || k.ends_with("/layer.tar")
-            })
+            || self
+                .json
+                .keys()
+                .chain(self.layers.keys())
+                .any(|k| k.starts_with("blobs/") || k.ends_with("/layer.tar"))
     }
 }

@@ -91,7 +91,12 @@ impl serde::Serialize for ErrorCode {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), entry: None, offset: None }
+        Error {
+            code,
+            message: message.into(),
+            entry: None,
+            offset: None,
+        }
     }
 
     pub fn with_entry(mut self, entry: impl Into<String>) -> Self {

@@ -24,7 +24,12 @@ pub struct ImageLayers<'a> {
     pub infos: Vec<LayerInfo>,
 }
 
-fn layer_info(index: usize, archive_path: &str, digest: Option<String>, s: &LayerSummary) -> LayerInfo {
+fn layer_info(
+    index: usize,
+    archive_path: &str,
+    digest: Option<String>,
+    s: &LayerSummary,
+) -> LayerInfo {
     LayerInfo {
         index,
         digest,
@@ -50,28 +55,42 @@ fn is_regular(kind: EntryKind, link_resolved: bool) -> bool {
 
 /// Analyse one image of an archive. Errors that leave the image incomplete
 /// are pushed to `errors` and the report is marked partial.
-pub fn analyze_plan(contents: &ArchiveContents, plan: &ImagePlan, errors: &mut Vec<Error>) -> ImageReport {
+pub fn analyze_plan(
+    contents: &ArchiveContents,
+    plan: &ImagePlan,
+    errors: &mut Vec<Error>,
+) -> ImageReport {
     let mut partial = false;
-    let config: Option<ImageConfig> = match plan.config_path.as_deref().map(|p| (p, contents.member(p))) {
-        Some((_, Member::Json(bytes))) => match config::parse_config(bytes) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                errors.push(e.with_entry(plan.config_path.clone().unwrap_or_default()));
+    let config: Option<ImageConfig> =
+        match plan.config_path.as_deref().map(|p| (p, contents.member(p))) {
+            Some((_, Member::Json(bytes))) => match config::parse_config(bytes) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push(e.with_entry(plan.config_path.clone().unwrap_or_default()));
+                    partial = true;
+                    None
+                }
+            },
+            Some((p, _)) => {
+                errors.push(
+                    Error::new(
+                        ErrorCode::MissingBlob,
+                        "the manifest names an image config that is not in the archive",
+                    )
+                    .with_entry(p),
+                );
                 partial = true;
                 None
             }
-        },
-        Some((p, _)) => {
-            errors.push(Error::new(ErrorCode::MissingBlob, "the manifest names an image config that is not in the archive").with_entry(p));
-            partial = true;
-            None
-        }
-        None => {
-            errors.push(Error::new(ErrorCode::MissingBlob, "the manifest names no image config"));
-            partial = true;
-            None
-        }
-    };
+            None => {
+                errors.push(Error::new(
+                    ErrorCode::MissingBlob,
+                    "the manifest names no image config",
+                ));
+                partial = true;
+                None
+            }
+        };
     let mut summaries = Vec::new();
     let mut infos = Vec::new();
     for (archive_path, digest) in &plan.layers {
@@ -84,42 +103,72 @@ pub fn analyze_plan(contents: &ArchiveContents, plan: &ImagePlan, errors: &mut V
                 }
             }
             Member::Missing => {
-                errors.push(Error::new(ErrorCode::MissingBlob, "the manifest names a layer that is not in the archive").with_entry(archive_path.clone()));
+                errors.push(
+                    Error::new(
+                        ErrorCode::MissingBlob,
+                        "the manifest names a layer that is not in the archive",
+                    )
+                    .with_entry(archive_path.clone()),
+                );
                 partial = true;
             }
             Member::Json(_) | Member::Other => {
-                errors.push(Error::new(ErrorCode::UnsupportedFormat, "a layer is neither tar nor gzip/zstd-compressed tar").with_entry(archive_path.clone()));
+                errors.push(
+                    Error::new(
+                        ErrorCode::UnsupportedFormat,
+                        "a layer is neither tar nor gzip/zstd-compressed tar",
+                    )
+                    .with_entry(archive_path.clone()),
+                );
                 partial = true;
             }
         }
     }
     if let Some(c) = &config {
         let steps = c.layer_steps();
-        let diff_ids = c.rootfs.as_ref().and_then(|r| r.diff_ids.clone()).unwrap_or_default();
+        let diff_ids = c
+            .rootfs
+            .as_ref()
+            .and_then(|r| r.diff_ids.clone())
+            .unwrap_or_default();
         for info in infos.iter_mut() {
             info.created_by = steps.get(info.index).cloned().flatten();
             info.diff_id = diff_ids.get(info.index).cloned();
         }
     }
-    let run = config.as_ref().map(|c| c.config.clone().unwrap_or_default());
+    let run = config
+        .as_ref()
+        .map(|c| c.config.clone().unwrap_or_default());
     let configured_user = run.as_ref().map(|r| r.user.clone().unwrap_or_default());
     let platform = config
         .as_ref()
         .filter(|c| c.architecture.is_some() || c.os.is_some())
-        .map(|c| config::platform_string(c.os.as_deref(), c.architecture.as_deref(), c.variant.as_deref()))
+        .map(|c| {
+            config::platform_string(
+                c.os.as_deref(),
+                c.architecture.as_deref(),
+                c.variant.as_deref(),
+            )
+        })
         .or_else(|| plan.platform.clone());
     let run_facts = run.map(|r| RunFacts {
         entrypoint: r.entrypoint.map(|e| e.to_vec()),
         cmd: r.cmd.map(|c| c.to_vec()),
         env: r.env.unwrap_or_default(),
-        exposed_ports: r.exposed_ports.map(|p| p.into_keys().collect()).unwrap_or_default(),
+        exposed_ports: r
+            .exposed_ports
+            .map(|p| p.into_keys().collect())
+            .unwrap_or_default(),
         working_dir: r.working_dir.filter(|w| !w.is_empty()),
     });
     let mut report = facts(ImageLayers { summaries, infos }, configured_user.as_deref());
     report.tags = plan.tags.clone();
     report.platform = platform;
     report.manifest_digest = plan.manifest_digest.clone();
-    report.config_digest = plan.config_path.as_deref().and_then(config::digest_of_blob_path);
+    report.config_digest = plan
+        .config_path
+        .as_deref()
+        .and_then(config::digest_of_blob_path);
     report.config = run_facts;
     report.partial |= partial;
     report
@@ -128,8 +177,16 @@ pub fn analyze_plan(contents: &ArchiveContents, plan: &ImagePlan, errors: &mut V
 /// Analyse the archive itself as one flattened filesystem (no config).
 pub fn analyze_filesystem(contents: &ArchiveContents) -> ImageReport {
     let s = &contents.as_filesystem;
-    let info = layer_info(0, "", None, s);
-    facts(ImageLayers { summaries: alloc::vec![s], infos: alloc::vec![info] }, None)
+    let mut info = layer_info(0, "", None, s);
+    info.compression = contents.compression;
+    info.stored_size = contents.bytes_read;
+    facts(
+        ImageLayers {
+            summaries: alloc::vec![s],
+            infos: alloc::vec![info],
+        },
+        None,
+    )
 }
 
 /// Merge the layers and extract the facts. `configured_user` is `None` without a config.

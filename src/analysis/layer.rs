@@ -71,7 +71,11 @@ pub struct LayerLimits {
 
 impl Default for LayerLimits {
     fn default() -> Self {
-        LayerLimits { max_entries: 4_000_000, max_name_bytes: 512 << 20, max_path_len: 64 << 10 }
+        LayerLimits {
+            max_entries: 4_000_000,
+            max_name_bytes: 512 << 20,
+            max_path_len: 64 << 10,
+        }
     }
 }
 
@@ -167,19 +171,32 @@ fn clamp_id(id: u64) -> u32 {
 
 impl LayerBuilder {
     pub fn new(limits: LayerLimits) -> Self {
-        LayerBuilder { summary: LayerSummary::default(), limits, seq: 0 }
+        LayerBuilder {
+            summary: LayerSummary::default(),
+            limits,
+            seq: 0,
+        }
     }
 
     fn intern(&mut self, text: &str) -> Result<Span> {
         if text.len() > self.limits.max_path_len {
-            return Err(Error::new(ErrorCode::LimitExceeded, "a path or link name is longer than the limit"));
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                "a path or link name is longer than the limit",
+            ));
         }
         if self.summary.arena.len() + text.len() > self.limits.max_name_bytes {
-            return Err(Error::new(ErrorCode::LimitExceeded, "the names in one layer exceed the memory limit"));
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                "the names in one layer exceed the memory limit",
+            ));
         }
         let start = self.summary.arena.len() as u32;
         self.summary.arena.push_str(text);
-        Ok(Span { start, len: text.len() as u32 })
+        Ok(Span {
+            start,
+            len: text.len() as u32,
+        })
     }
 
     /// Add one entry. Returns how many bytes of its content the analysis wants
@@ -207,7 +224,10 @@ impl LayerBuilder {
             None => {}
         }
         if self.summary.records.len() >= self.limits.max_entries {
-            return Err(Error::new(ErrorCode::LimitExceeded, "too many entries in one layer"));
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                "too many entries in one layer",
+            ));
         }
         let link = match raw.kind {
             // Hard link names are relative to the archive root.
@@ -254,7 +274,11 @@ impl LayerBuilder {
     pub fn capture(&mut self, path: &[u8], bytes: Vec<u8>, truncated: bool) {
         let path = path::normalize(path).path;
         self.summary.captured.retain(|c| c.path != path);
-        self.summary.captured.push(CapturedFile { path, bytes, truncated });
+        self.summary.captured.push(CapturedFile {
+            path,
+            bytes,
+            truncated,
+        });
     }
 
     /// Record a problem that stopped reading this layer.
@@ -273,7 +297,8 @@ impl LayerBuilder {
         {
             let arena = &s.arena;
             let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
-            s.records.sort_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
+            s.records
+                .sort_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
             let mut kept: Vec<Record> = Vec::with_capacity(s.records.len());
             for r in s.records.drain(..) {
                 match kept.last_mut() {
@@ -298,7 +323,9 @@ fn resolve_hard_links(s: &mut LayerSummary) {
         let mut target = s.records[i].link;
         // Links to links: follow a bounded chain.
         for _ in 0..8 {
-            let Some(j) = s.find_index(s.text(target)) else { break };
+            let Some(j) = s.find_index(s.text(target)) else {
+                break;
+            };
             let t = s.records[j];
             if t.kind == EntryKind::File || (t.kind == EntryKind::HardLink && t.link_resolved) {
                 let r = &mut s.records[i];
@@ -323,7 +350,9 @@ impl LayerSummary {
     }
 
     fn find_index(&self, path: &str) -> Option<usize> {
-        self.records.binary_search_by(|r| self.text(r.path).cmp(path)).ok()
+        self.records
+            .binary_search_by(|r| self.text(r.path).cmp(path))
+            .ok()
     }
 
     fn entry(&self, r: &Record) -> Entry<'_> {
@@ -334,7 +363,11 @@ impl LayerSummary {
             mode: r.mode,
             uid: r.uid,
             gid: r.gid,
-            caps: if r.caps == 0 { None } else { self.caps.get(r.caps as usize - 1) },
+            caps: if r.caps == 0 {
+                None
+            } else {
+                self.caps.get(r.caps as usize - 1)
+            },
             link_resolved: r.link_resolved,
         }
     }
@@ -372,14 +405,23 @@ mod tests {
     use super::*;
 
     fn raw<'a>(path: &'a str, kind: EntryKind, mode: u32) -> RawEntry<'a> {
-        RawEntry { path: path.as_bytes(), link: b"", kind, mode, uid: 0, gid: 0, capability: None }
+        RawEntry {
+            path: path.as_bytes(),
+            link: b"",
+            kind,
+            mode,
+            uid: 0,
+            gid: 0,
+            capability: None,
+        }
     }
 
     #[test]
     fn last_duplicate_wins_and_whiteouts_are_apart() {
         let mut b = LayerBuilder::new(LayerLimits::default());
         b.add(raw("./usr/bin/su", EntryKind::File, 0o4755)).unwrap();
-        b.add(raw("usr/bin/.wh.passwd", EntryKind::File, 0)).unwrap();
+        b.add(raw("usr/bin/.wh.passwd", EntryKind::File, 0))
+            .unwrap();
         b.add(raw("etc/.wh..wh..opq", EntryKind::File, 0)).unwrap();
         b.add(raw("usr/bin/su", EntryKind::File, 0o755)).unwrap();
         let s = b.finish();
@@ -409,21 +451,39 @@ mod tests {
     #[test]
     fn asks_for_passwd_only() {
         let mut b = LayerBuilder::new(LayerLimits::default());
-        assert_eq!(b.add(raw("etc/passwd", EntryKind::File, 0o644)).unwrap(), Some(1 << 20));
-        assert_eq!(b.add(raw("etc/shadow", EntryKind::File, 0o600)).unwrap(), None);
-        assert_eq!(b.add(raw("etc/group", EntryKind::Symlink, 0o777)).unwrap(), None);
+        assert_eq!(
+            b.add(raw("etc/passwd", EntryKind::File, 0o644)).unwrap(),
+            Some(1 << 20)
+        );
+        assert_eq!(
+            b.add(raw("etc/shadow", EntryKind::File, 0o600)).unwrap(),
+            None
+        );
+        assert_eq!(
+            b.add(raw("etc/group", EntryKind::Symlink, 0o777)).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn limits() {
-        let limits = LayerLimits { max_entries: 2, max_name_bytes: 1 << 20, max_path_len: 10 };
+        let limits = LayerLimits {
+            max_entries: 2,
+            max_name_bytes: 1 << 20,
+            max_path_len: 10,
+        };
         let mut b = LayerBuilder::new(limits);
         assert_eq!(
-            b.add(raw("a/very/long/path", EntryKind::File, 0)).unwrap_err().code,
+            b.add(raw("a/very/long/path", EntryKind::File, 0))
+                .unwrap_err()
+                .code,
             ErrorCode::LimitExceeded
         );
         b.add(raw("a", EntryKind::File, 0)).unwrap();
         b.add(raw("b", EntryKind::File, 0)).unwrap();
-        assert_eq!(b.add(raw("c", EntryKind::File, 0)).unwrap_err().code, ErrorCode::LimitExceeded);
+        assert_eq!(
+            b.add(raw("c", EntryKind::File, 0)).unwrap_err().code,
+            ErrorCode::LimitExceeded
+        );
     }
 }

@@ -37,7 +37,13 @@ fn remove_below(map: &mut BTreeMap<&str, MergedEntry<'_>>, dir: &str) {
     lo.push('/');
     let mut hi = String::from(dir);
     hi.push('0');
-    let doomed: Vec<&str> = map.range::<str, _>((core::ops::Bound::Included(lo.as_str()), core::ops::Bound::Excluded(hi.as_str()))).map(|(k, _)| *k).collect();
+    let doomed: Vec<&str> = map
+        .range::<str, _>((
+            core::ops::Bound::Included(lo.as_str()),
+            core::ops::Bound::Excluded(hi.as_str()),
+        ))
+        .map(|(k, _)| *k)
+        .collect();
     for k in doomed {
         map.remove(k);
     }
@@ -59,10 +65,19 @@ impl<'a> MergedView<'a> {
                 if entry.kind != EntryKind::Dir {
                     remove_below(&mut map, entry.path);
                 }
-                map.insert(entry.path, MergedEntry { entry, layer: index });
+                map.insert(
+                    entry.path,
+                    MergedEntry {
+                        entry,
+                        layer: index,
+                    },
+                );
             }
             // Hard links to files of lower layers: the target as merged so far.
-            for entry in layer.entries().filter(|e| e.kind == EntryKind::HardLink && !e.link_resolved) {
+            for entry in layer
+                .entries()
+                .filter(|e| e.kind == EntryKind::HardLink && !e.link_resolved)
+            {
                 let target = map.get(entry.link).copied();
                 if let (Some(t), Some(me)) = (target, map.get_mut(entry.path)) {
                     let te = t.entry;
@@ -76,7 +91,10 @@ impl<'a> MergedView<'a> {
                 }
             }
         }
-        MergedView { entries: map, layers: layers.to_vec() }
+        MergedView {
+            entries: map,
+            layers: layers.to_vec(),
+        }
     }
 
     pub fn get(&self, path: &str) -> Option<&MergedEntry<'a>> {
@@ -99,7 +117,12 @@ impl<'a> MergedView<'a> {
     /// Follow symlinks in every component of `p`, as the kernel would from the
     /// image root. `None` when the path does not exist or a loop is met.
     pub fn resolve(&self, p: &str) -> Option<(String, &MergedEntry<'a>)> {
-        let mut pending: Vec<String> = p.split('/').filter(|c| !c.is_empty()).rev().map(String::from).collect();
+        let mut pending: Vec<String> = p
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .rev()
+            .map(String::from)
+            .collect();
         let mut current = String::new();
         let mut hops = 0;
         while let Some(component) = pending.pop() {
@@ -143,7 +166,9 @@ impl<'a> MergedView<'a> {
         if e.entry.kind != EntryKind::File {
             return None;
         }
-        self.layers[e.layer].captured(&real).map(|c| c.bytes.as_slice())
+        self.layers[e.layer]
+            .captured(&real)
+            .map(|c| c.bytes.as_slice())
     }
 }
 
@@ -155,8 +180,16 @@ mod tests {
     fn layer(entries: &[(&str, EntryKind, u32, &str)]) -> LayerSummary {
         let mut b = LayerBuilder::new(LayerLimits::default());
         for (p, k, m, l) in entries {
-            b.add(RawEntry { path: p.as_bytes(), link: l.as_bytes(), kind: *k, mode: *m, uid: 0, gid: 0, capability: None })
-                .unwrap();
+            b.add(RawEntry {
+                path: p.as_bytes(),
+                link: l.as_bytes(),
+                kind: *k,
+                mode: *m,
+                uid: 0,
+                gid: 0,
+                capability: None,
+            })
+            .unwrap();
         }
         b.finish()
     }
@@ -165,7 +198,12 @@ mod tests {
 
     #[test]
     fn whiteout_deletes_file_and_subtree() {
-        let l0 = layer(&[("a", Dir, 0o755, ""), ("a/su", File, 0o4755, ""), ("b", Dir, 0o755, ""), ("b/c", File, 0o4755, "")]);
+        let l0 = layer(&[
+            ("a", Dir, 0o755, ""),
+            ("a/su", File, 0o4755, ""),
+            ("b", Dir, 0o755, ""),
+            ("b/c", File, 0o4755, ""),
+        ]);
         let l1 = layer(&[("a/.wh.su", File, 0, ""), (".wh.b", File, 0, "")]);
         let m = MergedView::merge(&[&l0, &l1]);
         assert!(m.get("a/su").is_none());
@@ -176,7 +214,11 @@ mod tests {
     #[test]
     fn opaque_hides_lower_but_not_same_layer() {
         let l0 = layer(&[("d", Dir, 0o755, ""), ("d/old", File, 0o4755, "")]);
-        let l1 = layer(&[("d", Dir, 0o755, ""), ("d/.wh..wh..opq", File, 0, ""), ("d/new", File, 0o2755, "")]);
+        let l1 = layer(&[
+            ("d", Dir, 0o755, ""),
+            ("d/.wh..wh..opq", File, 0, ""),
+            ("d/new", File, 0o2755, ""),
+        ]);
         let m = MergedView::merge(&[&l0, &l1]);
         assert!(m.get("d/old").is_none());
         assert_eq!(m.get("d/new").unwrap().layer, 1);
@@ -201,7 +243,10 @@ mod tests {
 
     #[test]
     fn non_directory_replaces_directory_subtree() {
-        let l0 = layer(&[("opt/tool", Dir, 0o755, ""), ("opt/tool/suid", File, 0o4755, "")]);
+        let l0 = layer(&[
+            ("opt/tool", Dir, 0o755, ""),
+            ("opt/tool/suid", File, 0o4755, ""),
+        ]);
         let l1 = layer(&[("opt/tool", Symlink, 0o777, "/usr/bin")]);
         let m = MergedView::merge(&[&l0, &l1]);
         assert!(m.get("opt/tool/suid").is_none());

@@ -28,10 +28,17 @@ use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
 pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     let assembly = assemble::assemble(contents);
     let mut errors: Vec<Error> = contents.errors.clone();
+    if contents.end_marker_missing && !assembly.has_index && !assembly.has_docker_manifest {
+        errors.push(Error::new(
+            ErrorCode::Truncated,
+            "the archive ends without its end-of-archive marker, before its manifest: it was probably cut short",
+        ));
+    }
     errors.extend(assembly.errors.iter().cloned());
     let mut warnings = assembly.warnings.clone();
 
-    let is_image_archive = assembly.has_index || assembly.has_docker_manifest || contents.has_image_structure();
+    let is_image_archive =
+        assembly.has_index || assembly.has_docker_manifest || contents.has_image_structure();
     let format = if !is_image_archive {
         ArchiveFormat::Filesystem
     } else if assembly.has_docker_manifest {
@@ -40,7 +47,11 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
         ArchiveFormat::OciArchive
     };
     let images = if is_image_archive {
-        assembly.plans.iter().map(|plan| image::analyze_plan(contents, plan, &mut errors)).collect()
+        assembly
+            .plans
+            .iter()
+            .map(|plan| image::analyze_plan(contents, plan, &mut errors))
+            .collect()
     } else if contents.as_filesystem.entry_count > 0 {
         alloc::vec![image::analyze_filesystem(contents)]
     } else {
@@ -49,20 +60,35 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     if images.is_empty() {
         // Nothing to show: the first error says why, or the archive was empty.
         return Err(errors.into_iter().next().unwrap_or_else(|| {
-            if is_image_archive {
+            if contents.end_marker_missing {
+                Error::new(ErrorCode::Truncated, "the archive ends without its end-of-archive marker and holds no complete image: it was probably cut short")
+            } else if is_image_archive {
                 Error::new(ErrorCode::UnsupportedFormat, "the archive's index and manifest name no image")
             } else {
                 Error::new(ErrorCode::NotAnArchive, "the archive holds no files")
             }
         }));
     }
+    if contents.end_marker_missing {
+        warnings.push(alloc::string::String::from(
+            "the archive ends without its end-of-archive marker: it may have been cut short",
+        ));
+    }
     if format == ArchiveFormat::Filesystem {
         warnings.push(alloc::string::String::from(
             "no image metadata (manifest.json or index.json): analysed as one flattened filesystem; USER is unknown",
         ));
     }
-    let escaping: u64 = contents.layers.values().map(|l| l.escaping_paths).sum::<u64>()
-        + if format == ArchiveFormat::Filesystem { contents.as_filesystem.escaping_paths } else { 0 };
+    let escaping: u64 = contents
+        .layers
+        .values()
+        .map(|l| l.escaping_paths)
+        .sum::<u64>()
+        + if format == ArchiveFormat::Filesystem {
+            contents.as_filesystem.escaping_paths
+        } else {
+            0
+        };
     if escaping > 0 {
         warnings.push(alloc::format!(
             "{} entries have names that climb above the root with '..'; they were placed at the root",

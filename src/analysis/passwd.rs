@@ -42,7 +42,11 @@ fn lines(text: &[u8]) -> impl Iterator<Item = String> + '_ {
         let line = String::from_utf8_lossy(line);
         let line = line.trim_end_matches('\r');
         // Comments, blank lines and NIS compat lines (+/-) name no local account.
-        if line.is_empty() || line.starts_with('#') || line.starts_with('+') || line.starts_with('-') {
+        if line.is_empty()
+            || line.starts_with('#')
+            || line.starts_with('+')
+            || line.starts_with('-')
+        {
             None
         } else {
             Some(String::from(line))
@@ -89,9 +93,18 @@ impl Groups {
                 }
                 let members = f
                     .get(3)
-                    .map(|m| m.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
                     .unwrap_or_default();
-                Some(GroupEntry { name: String::from(f[0]), gid: id(f[2])?, members })
+                Some(GroupEntry {
+                    name: String::from(f[0]),
+                    gid: id(f[2])?,
+                    members,
+                })
             })
             .collect();
         Groups { entries }

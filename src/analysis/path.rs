@@ -29,7 +29,10 @@ pub fn normalize(raw: &[u8]) -> Normalized {
             p => parts.push(p),
         }
     }
-    Normalized { path: parts.join("/"), escaped }
+    Normalized {
+        path: parts.join("/"),
+        escaped,
+    }
 }
 
 /// Resolve a symlink target relative to the directory holding `link_path`.
@@ -140,9 +143,18 @@ mod tests {
 
     #[test]
     fn whiteouts() {
-        assert_eq!(whiteout("usr/bin/.wh.su"), Some(Whiteout::Delete("usr/bin/su".into())));
-        assert_eq!(whiteout(".wh.foo.txt"), Some(Whiteout::Delete("foo.txt".into())));
-        assert_eq!(whiteout("srv/tools/.wh..wh..opq"), Some(Whiteout::Opaque("srv/tools".into())));
+        assert_eq!(
+            whiteout("usr/bin/.wh.su"),
+            Some(Whiteout::Delete("usr/bin/su".into()))
+        );
+        assert_eq!(
+            whiteout(".wh.foo.txt"),
+            Some(Whiteout::Delete("foo.txt".into()))
+        );
+        assert_eq!(
+            whiteout("srv/tools/.wh..wh..opq"),
+            Some(Whiteout::Opaque("srv/tools".into()))
+        );
         assert_eq!(whiteout(".wh..wh..opq"), Some(Whiteout::Opaque("".into())));
         assert_eq!(whiteout("x/.wh..wh.plnk"), Some(Whiteout::Meta));
         assert_eq!(whiteout("x/wh.su"), None);

@@ -35,7 +35,10 @@ pub struct ToolInfo {
 
 impl Default for ToolInfo {
     fn default() -> Self {
-        ToolInfo { name: "rootless-check", version: env!("CARGO_PKG_VERSION") }
+        ToolInfo {
+            name: "rootless-check",
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 }
 

@@ -56,7 +56,10 @@ impl TypeFlag {
     pub fn is_extension(self) -> bool {
         matches!(
             self,
-            TypeFlag::GnuLongName | TypeFlag::GnuLongLink | TypeFlag::PaxLocal | TypeFlag::PaxGlobal
+            TypeFlag::GnuLongName
+                | TypeFlag::GnuLongLink
+                | TypeFlag::PaxLocal
+                | TypeFlag::PaxGlobal
         )
     }
 }
@@ -92,7 +95,9 @@ pub fn looks_like_header(block: &[u8]) -> bool {
 }
 
 fn checksum_ok(block: &[u8; BLOCK]) -> bool {
-    let Some(stored) = parse_octal(&block[148..156]) else { return false };
+    let Some(stored) = parse_octal(&block[148..156]) else {
+        return false;
+    };
     let mut unsigned: u64 = 0;
     let mut signed: i64 = 0;
     for (i, &b) in block.iter().enumerate() {
@@ -248,7 +253,9 @@ pub fn parse_pax(body: &[u8], out: &mut PaxOverrides) -> Result<()> {
         if len_text.is_empty() || len_text.len() > 12 || !len_text.iter().all(u8::is_ascii_digit) {
             return Err(corrupt("PAX record with a bad length"));
         }
-        let len = len_text.iter().fold(0usize, |v, &d| v * 10 + (d - b'0') as usize);
+        let len = len_text
+            .iter()
+            .fold(0usize, |v, &d| v * 10 + (d - b'0') as usize);
         if len <= space + 1 || len > rest.len() || rest[len - 1] != b'\n' {
             return Err(corrupt("PAX record length does not match its content"));
         }
@@ -270,7 +277,9 @@ fn pax_number(value: &[u8]) -> Result<u64> {
     }
     value
         .iter()
-        .try_fold(0u64, |v, &d| v.checked_mul(10)?.checked_add((d - b'0') as u64))
+        .try_fold(0u64, |v, &d| {
+            v.checked_mul(10)?.checked_add((d - b'0') as u64)
+        })
         .ok_or_else(|| corrupt("PAX numeric value overflows"))
 }
 
@@ -333,7 +342,10 @@ mod tests {
         assert_eq!(parse_numeric(b"   644 \0"), Some(0o644));
         assert_eq!(parse_numeric(b"\0\0\0\0\0\0\0\0"), Some(0));
         assert_eq!(parse_numeric(&[0x80, 0, 0, 0, 0, 0, 0x01, 0x00]), Some(256));
-        assert_eq!(parse_numeric(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), None);
+        assert_eq!(
+            parse_numeric(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            None
+        );
         assert_eq!(parse_numeric(b"12x4\0\0\0\0"), None);
         assert_eq!(parse_numeric(b"12 4\0\0\0\0"), None);
     }
@@ -369,8 +381,12 @@ mod tests {
     #[test]
     fn libarchive_base64_capability() {
         let mut o = PaxOverrides::default();
-        apply_pax_record(b"LIBARCHIVE.xattr.security.capability", b"AQAAAgAEAAAAAAAAAAAAAAAAAAA=", &mut o)
-            .unwrap();
+        apply_pax_record(
+            b"LIBARCHIVE.xattr.security.capability",
+            b"AQAAAgAEAAAAAAAAAAAAAAAAAAA=",
+            &mut o,
+        )
+        .unwrap();
         assert_eq!(
             o.capability.as_deref(),
             Some(&[1u8, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..])

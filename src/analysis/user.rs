@@ -51,7 +51,11 @@ fn parse_id(text: &str) -> Option<Result<u32, ()>> {
 }
 
 /// Resolve `configured` (None: the archive has no image config).
-pub fn resolve(configured: Option<&str>, passwd: Option<&Passwd>, groups: Option<&Groups>) -> UserFacts {
+pub fn resolve(
+    configured: Option<&str>,
+    passwd: Option<&Passwd>,
+    groups: Option<&Groups>,
+) -> UserFacts {
     let Some(spec) = configured else {
         return UserFacts {
             configured: None,
@@ -90,7 +94,9 @@ pub fn resolve(configured: Option<&str>, passwd: Option<&Passwd>, groups: Option
         }
         Some(Err(())) => {
             facts.numeric = true;
-            facts.problems.push(UserProblem::InvalidId { value: String::from(user_part) });
+            facts.problems.push(UserProblem::InvalidId {
+                value: String::from(user_part),
+            });
         }
         None => {
             facts.name = Some(String::from(user_part));
@@ -101,9 +107,9 @@ pub fn resolve(configured: Option<&str>, passwd: Option<&Passwd>, groups: Option
                         facts.uid = Some(e.uid);
                         primary_gid = Some(e.gid);
                     }
-                    None => facts
-                        .problems
-                        .push(UserProblem::UserNotInPasswd { name: String::from(user_part) }),
+                    None => facts.problems.push(UserProblem::UserNotInPasswd {
+                        name: String::from(user_part),
+                    }),
                 },
             }
         }
@@ -114,14 +120,16 @@ pub fn resolve(configured: Option<&str>, passwd: Option<&Passwd>, groups: Option
                 facts.gid = Some(gid);
                 facts.group = groups.and_then(|gr| gr.by_gid(gid)).map(|e| e.name.clone());
             }
-            Some(Err(())) => facts.problems.push(UserProblem::InvalidId { value: String::from(g) }),
+            Some(Err(())) => facts.problems.push(UserProblem::InvalidId {
+                value: String::from(g),
+            }),
             None => {
                 facts.group = Some(String::from(g));
                 match groups.and_then(|gr| gr.by_name(g)) {
                     Some(e) => facts.gid = Some(e.gid),
-                    None => facts
-                        .problems
-                        .push(UserProblem::GroupNotInGroupFile { name: String::from(g) }),
+                    None => facts.problems.push(UserProblem::GroupNotInGroupFile {
+                        name: String::from(g),
+                    }),
                 }
             }
         },
@@ -181,7 +189,12 @@ mod tests {
         let f = resolve(Some("1000:staff"), Some(&p), Some(&g));
         assert_eq!(f.gid, Some(50));
         let f = resolve(Some("app:nogroup"), Some(&p), Some(&g));
-        assert_eq!(f.problems, [UserProblem::GroupNotInGroupFile { name: "nogroup".into() }]);
+        assert_eq!(
+            f.problems,
+            [UserProblem::GroupNotInGroupFile {
+                name: "nogroup".into()
+            }]
+        );
     }
 
     #[test]
@@ -189,7 +202,12 @@ mod tests {
         let (p, g) = db();
         let f = resolve(Some("ghost"), Some(&p), Some(&g));
         assert_eq!(f.uid, None);
-        assert_eq!(f.problems, [UserProblem::UserNotInPasswd { name: "ghost".into() }]);
+        assert_eq!(
+            f.problems,
+            [UserProblem::UserNotInPasswd {
+                name: "ghost".into()
+            }]
+        );
         let f = resolve(Some("ghost"), None, None);
         assert_eq!(f.problems, [UserProblem::NoPasswdFile]);
         let f = resolve(Some("99999999999"), None, None);

@@ -77,7 +77,13 @@ pub struct StreamInput<R: Read> {
 
 impl<R: Read> StreamInput<R> {
     pub fn new(inner: R) -> Self {
-        StreamInput { inner, buf: vec![0u8; BUFFER].into_boxed_slice(), start: 0, end: 0, position: 0 }
+        StreamInput {
+            inner,
+            buf: vec![0u8; BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            position: 0,
+        }
     }
 
     fn fill(&mut self) -> io::Result<bool> {
@@ -148,7 +154,14 @@ impl<R: Read + Seek> SeekInput<R> {
         let here = inner.stream_position()?;
         let len = inner.seek(SeekFrom::End(0))?;
         inner.seek(SeekFrom::Start(here))?;
-        Ok(SeekInput { inner, buf: vec![0u8; BUFFER].into_boxed_slice(), start: 0, end: 0, position: here, len })
+        Ok(SeekInput {
+            inner,
+            buf: vec![0u8; BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            position: here,
+            len,
+        })
     }
 
     pub fn len(&self) -> u64 {
@@ -198,7 +211,10 @@ impl<R: Read + Seek> Input for SeekInput<R> {
             self.position += n;
             return Ok(n);
         }
-        let target = self.position.saturating_add(n).min(self.len.max(self.position));
+        let target = self
+            .position
+            .saturating_add(n)
+            .min(self.len.max(self.position));
         // The file may have grown or shrunk; trust the seek, not the length read at open.
         self.inner.seek(SeekFrom::Start(target))?;
         self.start = 0;
@@ -224,7 +240,12 @@ pub struct Window<'a, I: Input + ?Sized> {
 
 impl<'a, I: Input + ?Sized> Window<'a, I> {
     pub fn new(inner: &'a mut I, remaining: &'a mut u64, truncated: &'a mut bool) -> Self {
-        Window { inner, remaining, truncated, start: 0 }
+        Window {
+            inner,
+            remaining,
+            truncated,
+            start: 0,
+        }
     }
 }
 
@@ -283,12 +304,22 @@ impl<I: Input> Peeked<I> {
         let mut head = vec![0u8; n];
         let got = inner.read_full(&mut head)?;
         head.truncate(got);
-        Ok(Peeked { head, at: 0, inner, head_outside_inner: false })
+        Ok(Peeked {
+            head,
+            at: 0,
+            inner,
+            head_outside_inner: false,
+        })
     }
 
     /// Serve `head` (already read from `inner`) before the rest of `inner`.
     pub fn with_head(inner: I, head: Vec<u8>) -> Self {
-        Peeked { head, at: 0, inner, head_outside_inner: true }
+        Peeked {
+            head,
+            at: 0,
+            inner,
+            head_outside_inner: true,
+        }
     }
 
     pub fn head(&self) -> &[u8] {

@@ -22,7 +22,9 @@ use flate2::read::MultiGzDecoder;
 use crate::analysis::config::MAX_JSON_BYTES;
 use crate::analysis::contents::ArchiveContents;
 use crate::analysis::error::{Error, ErrorCode, Result};
-use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, RawEntry};
+use crate::analysis::layer::{
+    Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, RawEntry,
+};
 use crate::analysis::path;
 use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
@@ -44,7 +46,12 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { layer_limits: LayerLimits::default(), max_json_total: 64 << 20, max_members: 4_000_000, max_layers: 4096 }
+        ReadOptions {
+            layer_limits: LayerLimits::default(),
+            max_json_total: 64 << 20,
+            max_members: 4_000_000,
+            max_layers: 4096,
+        }
     }
 }
 
@@ -55,14 +62,18 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Report> {
         return analyze_reader(std::io::stdin().lock(), options);
     }
     let file = File::open(path).map_err(|e| {
-        Error::new(ErrorCode::Io, format!("cannot open {}: {}", path.display(), e))
+        Error::new(
+            ErrorCode::Io,
+            format!("cannot open {}: {}", path.display(), e),
+        )
     })?;
     analyze_seekable(file, options)
 }
 
 /// Analyse a seekable source.
 pub fn analyze_seekable<R: Read + Seek>(source: R, options: &ReadOptions) -> Result<Report> {
-    let input = SeekInput::new(source).map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+    let input = SeekInput::new(source)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
     analyze_input(input, options)
 }
 
@@ -88,7 +99,10 @@ fn not_an_archive(head: &[u8]) -> Error {
     } else {
         "expected a tar archive (docker save, podman save, an OCI archive, docker export), optionally gzip- or zstd-compressed"
     };
-    Error::new(ErrorCode::NotAnArchive, format!("the input is not an image archive: {}", hint))
+    Error::new(
+        ErrorCode::NotAnArchive,
+        format!("the input is not an image archive: {}", hint),
+    )
 }
 
 fn is_zero(head: &[u8]) -> bool {
@@ -101,7 +115,8 @@ fn looks_like_tar(head: &[u8]) -> bool {
 
 /// Read the whole archive once and summarise its members.
 pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
-    let peeked = Peeked::new(input, BLOCK).map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
+    let peeked = Peeked::new(input, BLOCK)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
     if peeked.head().is_empty() {
         return Err(Error::new(ErrorCode::NotAnArchive, "the input is empty"));
     }
@@ -129,15 +144,31 @@ pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<Archive
     Ok(contents)
 }
 
-fn read_compressed<I: Input>(decoded: I, code: ErrorCode, options: &ReadOptions, contents: &mut ArchiveContents) -> Result<()> {
+fn read_compressed<I: Input>(
+    decoded: I,
+    code: ErrorCode,
+    options: &ReadOptions,
+    contents: &mut ArchiveContents,
+) -> Result<()> {
     let inner = Peeked::new(decoded, BLOCK).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::UnexpectedEof { ErrorCode::Truncated } else { code };
+        let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            ErrorCode::Truncated
+        } else {
+            code
+        };
         Error::new(code, format!("cannot decompress the input: {}", e))
     })?;
     if !looks_like_tar(inner.head()) {
         return Err(Error::new(
             ErrorCode::NotAnArchive,
-            format!("the input is {}-compressed, but what it holds is not a tar archive", if code == ErrorCode::CorruptGzip { "gzip" } else { "zstd" }),
+            format!(
+                "the input is {}-compressed, but what it holds is not a tar archive",
+                if code == ErrorCode::CorruptGzip {
+                    "gzip"
+                } else {
+                    "zstd"
+                }
+            ),
         ));
     }
     let mut walker = TarWalker::new(inner, code);
@@ -163,14 +194,22 @@ fn entry_kind(flag: TypeFlag) -> Option<EntryKind> {
 /// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar`, `blobs/<alg>/<hex>`.
 fn is_candidate_member(p: &str) -> bool {
     let depth = p.split('/').count();
-    depth == 1 || (depth == 2 && path::file_name(p) == "layer.tar") || (depth == 3 && p.starts_with("blobs/"))
+    depth == 1
+        || (depth == 2 && path::file_name(p) == "layer.tar")
+        || (depth == 3 && p.starts_with("blobs/"))
 }
 
 fn looks_like_json(head: &[u8]) -> bool {
-    head.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[')
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
-fn walk_archive<I: Input>(walker: &mut TarWalker<I>, options: &ReadOptions, contents: &mut ArchiveContents) {
+fn walk_archive<I: Input>(
+    walker: &mut TarWalker<I>,
+    options: &ReadOptions,
+    contents: &mut ArchiveContents,
+) {
     let mut filesystem = LayerBuilder::new(options.layer_limits);
     let mut filesystem_failed = false;
     let mut members: u64 = 0;
@@ -186,10 +225,15 @@ fn walk_archive<I: Input>(walker: &mut TarWalker<I>, options: &ReadOptions, cont
         };
         members += 1;
         if members > options.max_members {
-            contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive has too many members"));
+            contents.errors.push(Error::new(
+                ErrorCode::LimitExceeded,
+                "the archive has too many members",
+            ));
             break;
         }
-        let Some(kind) = entry_kind(entry.type_flag) else { continue };
+        let Some(kind) = entry_kind(entry.type_flag) else {
+            continue;
+        };
         // The archive as a filesystem, in case it has no image metadata.
         let mut wanted = None;
         if !filesystem_failed {
@@ -230,10 +274,19 @@ fn walk_archive<I: Input>(walker: &mut TarWalker<I>, options: &ReadOptions, cont
                 contents.links.insert(name, target);
             }
             EntryKind::HardLink => {
-                contents.links.insert(name, path::normalize(&entry.link).path);
+                contents
+                    .links
+                    .insert(name, path::normalize(&entry.link).path);
             }
             EntryKind::File => {
-                if let Err(e) = read_member(walker, &name, entry.size, options, contents, &mut json_total) {
+                if let Err(e) = read_member(
+                    walker,
+                    &name,
+                    entry.size,
+                    options,
+                    contents,
+                    &mut json_total,
+                ) {
                     contents.errors.push(e.with_entry(name));
                     break;
                 }
@@ -242,6 +295,7 @@ fn walk_archive<I: Input>(walker: &mut TarWalker<I>, options: &ReadOptions, cont
         }
     }
     contents.as_filesystem = filesystem.finish();
+    contents.end_marker_missing = contents.errors.is_empty() && !walker.saw_end_marker();
 }
 
 /// Sniff one member and keep what it is: JSON, a layer summary, or just its name.
@@ -263,11 +317,20 @@ fn read_member<I: Input>(
     }
     .map_err(|e| walker.io_error(e))?;
     if walker.is_truncated() {
-        return Err(Error::new(ErrorCode::Truncated, "the archive ends inside a member").with_offset(walker.position()));
+        return Err(
+            Error::new(ErrorCode::Truncated, "the archive ends inside a member")
+                .with_offset(walker.position()),
+        );
     }
     if looks_like_json(&head) && size as usize <= MAX_JSON_BYTES {
         if *json_total + size as usize > options.max_json_total {
-            contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive's JSON documents exceed the memory limit").with_entry(name));
+            contents.errors.push(
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    "the archive's JSON documents exceed the memory limit",
+                )
+                .with_entry(name),
+            );
             contents.other_members.insert(name.to_string());
             return Ok(());
         }
@@ -285,7 +348,10 @@ fn read_member<I: Input>(
         return Ok(());
     }
     if contents.layers.len() >= options.max_layers {
-        contents.errors.push(Error::new(ErrorCode::LimitExceeded, "the archive has too many layers").with_entry(name));
+        contents.errors.push(
+            Error::new(ErrorCode::LimitExceeded, "the archive has too many layers")
+                .with_entry(name),
+        );
         contents.other_members.insert(name.to_string());
         return Ok(());
     }
@@ -300,7 +366,10 @@ fn read_member<I: Input>(
             e.code = ErrorCode::Truncated;
         }
         if summary.errors.is_empty() {
-            summary.errors.push(Error::new(ErrorCode::Truncated, "the archive ends inside this layer"));
+            summary.errors.push(Error::new(
+                ErrorCode::Truncated,
+                "the archive ends inside this layer",
+            ));
         }
     }
     for e in summary.errors.iter_mut() {
@@ -311,23 +380,37 @@ fn read_member<I: Input>(
     let truncated = walker.is_truncated();
     contents.layers.insert(name.to_string(), summary);
     if truncated {
-        return Err(Error::new(ErrorCode::Truncated, "the archive ends inside a layer").with_offset(walker.position()));
+        return Err(
+            Error::new(ErrorCode::Truncated, "the archive ends inside a layer")
+                .with_offset(walker.position()),
+        );
     }
     Ok(())
 }
 
 /// Summarise one layer blob (tar, or gzip/zstd around tar).
-pub fn scan_layer<I: Input>(input: I, compression: Compression, stored_size: u64, limits: LayerLimits) -> LayerSummary {
+pub fn scan_layer<I: Input>(
+    input: I,
+    compression: Compression,
+    stored_size: u64,
+    limits: LayerLimits,
+) -> LayerSummary {
     let mut builder = LayerBuilder::new(limits);
     builder.set_compression(compression, stored_size);
     let result = match compression {
         Compression::None => walk_layer(TarWalker::new(input, ErrorCode::Io), &mut builder),
         Compression::Gzip => walk_layer(
-            TarWalker::new(StreamInput::new(MultiGzDecoder::new(InputReader(input))), ErrorCode::CorruptGzip),
+            TarWalker::new(
+                StreamInput::new(MultiGzDecoder::new(InputReader(input))),
+                ErrorCode::CorruptGzip,
+            ),
             &mut builder,
         ),
         Compression::Zstd => walk_layer(
-            TarWalker::new(StreamInput::new(zstd::ZstdReader::new(InputReader(input))), ErrorCode::CorruptZstd),
+            TarWalker::new(
+                StreamInput::new(zstd::ZstdReader::new(InputReader(input))),
+                ErrorCode::CorruptZstd,
+            ),
             &mut builder,
         ),
     };
@@ -339,7 +422,9 @@ pub fn scan_layer<I: Input>(input: I, compression: Compression, stored_size: u64
 
 fn walk_layer<I: Input>(mut walker: TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
     while let Some(entry) = walker.next_entry()? {
-        let Some(kind) = entry_kind(entry.type_flag) else { continue };
+        let Some(kind) = entry_kind(entry.type_flag) else {
+            continue;
+        };
         let raw = RawEntry {
             path: &entry.path,
             link: &entry.link,

@@ -44,6 +44,8 @@ pub struct TarWalker<I: Input> {
     /// The input ended inside an entry.
     truncated: bool,
     finished: bool,
+    /// The end-of-archive marker (a zero block) was seen.
+    saw_end_marker: bool,
     /// Code for errors the input itself reports (a decompressor's).
     input_error: ErrorCode,
 }
@@ -55,7 +57,15 @@ fn padding_for(size: u64) -> u64 {
 impl<I: Input> TarWalker<I> {
     /// `input_error` names errors raised by the input (e.g. `CorruptGzip` for a gzip stream).
     pub fn new(input: I, input_error: ErrorCode) -> Self {
-        TarWalker { input, remaining: 0, padding: 0, truncated: false, finished: false, input_error }
+        TarWalker {
+            input,
+            remaining: 0,
+            padding: 0,
+            truncated: false,
+            finished: false,
+            saw_end_marker: false,
+            input_error,
+        }
     }
 
     pub fn position(&self) -> u64 {
@@ -82,7 +92,11 @@ impl<I: Input> TarWalker<I> {
     }
 
     fn truncated_error(&self, what: &str) -> Error {
-        Error::new(ErrorCode::Truncated, format!("the archive ends inside {}", what)).with_offset(self.input.position())
+        Error::new(
+            ErrorCode::Truncated,
+            format!("the archive ends inside {}", what),
+        )
+        .with_offset(self.input.position())
     }
 
     fn skip_exact(&mut self, n: u64, what: &str) -> Result<()> {
@@ -100,7 +114,10 @@ impl<I: Input> TarWalker<I> {
     /// Read one block; `Ok(None)` at a clean end of input (exactly between blocks).
     fn read_block(&mut self) -> Result<Option<[u8; BLOCK]>> {
         let mut block = [0u8; BLOCK];
-        let got = self.input.read_full(&mut block).map_err(|e| self.io_error(e))?;
+        let got = self
+            .input
+            .read_full(&mut block)
+            .map_err(|e| self.io_error(e))?;
         match got {
             0 => Ok(None),
             BLOCK => Ok(Some(block)),
@@ -113,11 +130,17 @@ impl<I: Input> TarWalker<I> {
 
     fn read_body(&mut self, size: u64, what: &str) -> Result<Vec<u8>> {
         if size > MAX_EXTENSION_BYTES {
-            return Err(Error::new(ErrorCode::LimitExceeded, format!("{} is larger than {} bytes", what, MAX_EXTENSION_BYTES))
-                .with_offset(self.input.position()));
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{} is larger than {} bytes", what, MAX_EXTENSION_BYTES),
+            )
+            .with_offset(self.input.position()));
         }
         let mut body = vec![0u8; size as usize];
-        let got = self.input.read_full(&mut body).map_err(|e| self.io_error(e))?;
+        let got = self
+            .input
+            .read_full(&mut body)
+            .map_err(|e| self.io_error(e))?;
         if got < body.len() {
             self.truncated = true;
             return Err(self.truncated_error(what));
@@ -153,19 +176,26 @@ impl<I: Input> TarWalker<I> {
             };
             if tar::is_zero_block(&block) {
                 self.finished = true;
+                self.saw_end_marker = true;
                 return Ok(None);
             }
             let header: Header = tar::parse_header(&block).map_err(|e| e.with_offset(offset))?;
             if header.type_flag.is_extension() {
                 extensions += 1;
                 if extensions > MAX_EXTENSIONS {
-                    return Err(Error::new(ErrorCode::CorruptTar, "too many extension headers in a row").with_offset(offset));
+                    return Err(Error::new(
+                        ErrorCode::CorruptTar,
+                        "too many extension headers in a row",
+                    )
+                    .with_offset(offset));
                 }
                 let body = self.read_body(header.size, "an extended header")?;
                 match header.type_flag {
                     TypeFlag::GnuLongName => long_name = Some(trim_nul(body)),
                     TypeFlag::GnuLongLink => long_link = Some(trim_nul(body)),
-                    TypeFlag::PaxLocal => tar::parse_pax(&body, &mut pax).map_err(|e| e.with_offset(offset))?,
+                    TypeFlag::PaxLocal => {
+                        tar::parse_pax(&body, &mut pax).map_err(|e| e.with_offset(offset))?
+                    }
                     _ => {} // global PAX headers: nothing per file we rely on
                 }
                 continue;
@@ -185,7 +215,12 @@ impl<I: Input> TarWalker<I> {
             let size = pax.size.unwrap_or(header.size);
             let size = if matches!(
                 header.type_flag,
-                TypeFlag::HardLink | TypeFlag::Symlink | TypeFlag::Directory | TypeFlag::CharDevice | TypeFlag::BlockDevice | TypeFlag::Fifo
+                TypeFlag::HardLink
+                    | TypeFlag::Symlink
+                    | TypeFlag::Directory
+                    | TypeFlag::CharDevice
+                    | TypeFlag::BlockDevice
+                    | TypeFlag::Fifo
             ) {
                 0
             } else {
@@ -195,7 +230,11 @@ impl<I: Input> TarWalker<I> {
             self.padding = padding_for(size);
             return Ok(Some(TarEntry {
                 path: pax.path.take().or(long_name).unwrap_or(header.name),
-                link: pax.link_path.take().or(long_link).unwrap_or(header.link_name),
+                link: pax
+                    .link_path
+                    .take()
+                    .or(long_link)
+                    .unwrap_or(header.link_name),
                 type_flag: header.type_flag,
                 mode: header.mode,
                 uid: pax.uid.unwrap_or(header.uid),
@@ -227,6 +266,12 @@ impl<I: Input> TarWalker<I> {
             return Err(self.truncated_error("an entry's content"));
         }
         Ok((buf, self.remaining > 0))
+    }
+
+    /// Whether the archive ended with its end-of-archive marker. Without it,
+    /// it was most likely cut at an entry boundary.
+    pub fn saw_end_marker(&self) -> bool {
+        self.saw_end_marker
     }
 
     /// Whether the input ended inside an entry.

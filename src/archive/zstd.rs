@@ -33,12 +33,23 @@ pub struct ZstdReader<R: Read> {
 }
 
 fn invalid(e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("corrupt zstd stream: {}", e))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("corrupt zstd stream: {}", e),
+    )
 }
 
 impl<R: Read> ZstdReader<R> {
     pub fn new(source: R) -> Self {
-        ZstdReader { source: Counting { inner: source, count: 0 }, decoder: FrameDecoder::new(), in_frame: false, done: false }
+        ZstdReader {
+            source: Counting {
+                inner: source,
+                count: 0,
+            },
+            decoder: FrameDecoder::new(),
+            in_frame: false,
+            done: false,
+        }
     }
 
     pub fn into_inner(self) -> R {
@@ -59,22 +70,31 @@ impl<R: Read> Read for ZstdReader<R> {
                 let before = self.source.count;
                 match self.decoder.init(&mut self.source) {
                     Ok(()) => self.in_frame = true,
-                    Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame { length, .. })) => {
-                        let skipped = io::copy(&mut (&mut self.source).take(length as u64), &mut io::sink())?;
+                    Err(FrameDecoderError::ReadFrameHeaderError(
+                        ReadFrameHeaderError::SkipFrame { length, .. },
+                    )) => {
+                        let skipped =
+                            io::copy(&mut (&mut self.source).take(length as u64), &mut io::sink())?;
                         if skipped < length as u64 {
-                            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "zstd skippable frame ends early"));
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "zstd skippable frame ends early",
+                            ));
                         }
                     }
-                    Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::MagicNumberReadError(_)))
-                        if self.source.count == before =>
-                    {
+                    Err(FrameDecoderError::ReadFrameHeaderError(
+                        ReadFrameHeaderError::MagicNumberReadError(_),
+                    )) if self.source.count == before => {
                         // Nothing after the last frame: the end of the stream.
                         self.done = true;
                         return Ok(0);
                     }
                     Err(e) => {
                         if self.source.count > before {
-                            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("zstd frame header ends early: {}", e)));
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                format!("zstd frame header ends early: {}", e),
+                            ));
                         }
                         return Err(invalid(e));
                     }

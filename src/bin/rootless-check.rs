@@ -55,11 +55,17 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "-f" | "--format" => {
-                let value = inline_value.or_else(|| args.next().map(|v| v.to_string_lossy().into_owned()));
+                let value =
+                    inline_value.or_else(|| args.next().map(|v| v.to_string_lossy().into_owned()));
                 format = match value.as_deref() {
                     Some("text") => Format::Text,
                     Some("json") => Format::Json,
-                    Some(other) => return usage_error(&format!("unknown format {:?}: use text or json", other)),
+                    Some(other) => {
+                        return usage_error(&format!(
+                            "unknown format {:?}: use text or json",
+                            other
+                        ))
+                    }
                     None => return usage_error("--format needs a value"),
                 };
             }
@@ -88,7 +94,11 @@ fn main() -> ExitCode {
         Format::Json => render::json::render(&report),
     };
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return ExitCode::from(2);
     }
     if report.partial {

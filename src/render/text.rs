@@ -64,8 +64,12 @@ fn user_line(image: &ImageReport) -> String {
 fn problem_text(p: &crate::analysis::user::UserProblem) -> String {
     use crate::analysis::user::UserProblem::*;
     match p {
-        UserNotInPasswd { name } => alloc::format!("user {} is not in the image's /etc/passwd", name),
-        GroupNotInGroupFile { name } => alloc::format!("group {} is not in the image's /etc/group", name),
+        UserNotInPasswd { name } => {
+            alloc::format!("user {} is not in the image's /etc/passwd", name)
+        }
+        GroupNotInGroupFile { name } => {
+            alloc::format!("group {} is not in the image's /etc/group", name)
+        }
         NoPasswdFile => String::from("the image has no /etc/passwd to resolve the user name"),
         InvalidId { value } => alloc::format!("{} is not a valid id", value),
     }
@@ -92,7 +96,10 @@ pub fn render(report: &Report) -> String {
         out,
         "rootless-check {}: {} ({}), {} image{}{}",
         report.tool.version,
-        serde_json::to_value(report.input.format).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+        serde_json::to_value(report.input.format)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
         report.input.compression.as_str(),
         images,
         if images == 1 { "" } else { "s" },
@@ -126,7 +133,10 @@ pub fn render(report: &Report) -> String {
                     f.gid,
                     clean(&f.path),
                     f.layer,
-                    f.created_by.as_deref().map(|c| alloc::format!(": {}", shorten(c, 60))).unwrap_or_default()
+                    f.created_by
+                        .as_deref()
+                        .map(|c| alloc::format!(": {}", shorten(c, 60)))
+                        .unwrap_or_default()
                 );
             }
         }
@@ -135,10 +145,20 @@ pub fn render(report: &Report) -> String {
         } else {
             let _ = writeln!(out, "  file capabilities: {}", image.capabilities.len());
             for c in &image.capabilities {
-                let _ = writeln!(out, "    {}  {}  (layer {})", clean(&c.path), c.text, c.layer);
+                let _ = writeln!(
+                    out,
+                    "    {}  {}  (layer {})",
+                    clean(&c.path),
+                    c.text,
+                    c.layer
+                );
             }
         }
-        let whiteouts: usize = image.layers.iter().map(|l| l.whiteouts.len() + l.opaque_dirs.len()).sum();
+        let whiteouts: usize = image
+            .layers
+            .iter()
+            .map(|l| l.whiteouts.len() + l.opaque_dirs.len())
+            .sum();
         let _ = writeln!(
             out,
             "  layers: {}, {} merged entries, {} whiteouts{}",
@@ -163,7 +183,10 @@ mod tests {
 
     #[test]
     fn escapes_terminal_controls() {
-        assert_eq!(clean("a\x1b[31mb\n\u{202e}"), "a\\u{1b}[31mb\\u{a}\\u{202e}");
+        assert_eq!(
+            clean("a\x1b[31mb\n\u{202e}"),
+            "a\\u{1b}[31mb\\u{a}\\u{202e}"
+        );
         assert_eq!(clean("/usr/bin/su"), "/usr/bin/su");
     }
 }

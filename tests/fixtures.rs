@@ -1,0 +1,298 @@
+//! Every fixture in ../shared/fixtures/EXPECTED.json, read as a user would
+//! (by path, so seekable), must agree with the ground truth on tags,
+//! platform, USER, layers, the merged setuid/setgid set with owners, file
+//! capabilities and whiteouts. All forms of one image must give the same facts.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+
+use rootless_check::analysis::report::{ImageReport, Report};
+use rootless_check::archive::{analyze_path, analyze_reader, ReadOptions};
+use serde_json::Value;
+
+fn expected() -> Vec<Value> {
+    let path = common::fixtures_dir().join("EXPECTED.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {}", path.display(), e));
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// `-rwsr-xr-x` → 0o4755.
+fn ls_mode(text: &str) -> u32 {
+    let b: Vec<char> = text.chars().collect();
+    assert_eq!(b.len(), 10, "mode {}", text);
+    let mut mode = 0;
+    let bits = [0o400, 0o200, 0o100, 0o40, 0o20, 0o10, 0o4, 0o2, 0o1];
+    for (i, bit) in bits.iter().enumerate() {
+        let c = b[i + 1];
+        let special = match i {
+            2 => 0o4000,
+            5 => 0o2000,
+            8 => 0o1000,
+            _ => 0,
+        };
+        match c {
+            '-' => {}
+            's' | 't' => mode |= bit | special,
+            'S' | 'T' => mode |= special,
+            _ => mode |= bit,
+        }
+    }
+    mode
+}
+
+/// `"-rwsr-xr-x 0:0 usr/bin/su"` → (path, mode, uid, gid).
+fn parse_setuid(line: &str) -> (String, u32, u32, u32) {
+    let mut parts = line.splitn(3, ' ');
+    let mode = ls_mode(parts.next().unwrap());
+    let second = parts.next().unwrap();
+    let (uid, gid, path) = match second.split_once(':') {
+        Some((u, g)) if u.chars().all(|c| c.is_ascii_digit()) => (
+            u.parse().unwrap(),
+            g.parse().unwrap(),
+            parts.next().unwrap().to_string(),
+        ),
+        _ => (
+            0,
+            0,
+            format!("{} {}", second, parts.next().unwrap_or(""))
+                .trim()
+                .to_string(),
+        ),
+    };
+    (format!("/{}", path), mode, uid, gid)
+}
+
+type Facts = (
+    Option<String>,
+    BTreeSet<(String, u32, u32, u32)>,
+    BTreeSet<String>,
+);
+
+fn facts(image: &ImageReport) -> Facts {
+    let setuid = image
+        .setuid_files
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone(),
+                u32::from_str_radix(&f.mode, 8).unwrap(),
+                f.uid,
+                f.gid,
+            )
+        })
+        .collect();
+    let caps = image
+        .capabilities
+        .iter()
+        .map(|c| format!("{} {}", c.path, c.text))
+        .collect();
+    (image.user.configured.clone(), setuid, caps)
+}
+
+fn check_image(file: &str, image: &ImageReport, want: &Value) {
+    let ctx = |what: &str| format!("{}: {}", file, what);
+    // USER
+    let want_user = want["config_User"].as_str().unwrap();
+    match want_user {
+        "<no config>" => assert_eq!(image.user.configured, None, "{}", ctx("user")),
+        "<absent>" => assert_eq!(
+            image.user.configured.as_deref(),
+            Some(""),
+            "{}",
+            ctx("user")
+        ),
+        u => assert_eq!(image.user.configured.as_deref(), Some(u), "{}", ctx("user")),
+    }
+    // Tags: a list, a single ref name, or none.
+    match &want["tags"] {
+        Value::Array(tags) => {
+            for t in tags {
+                assert!(
+                    image.tags.contains(&t.as_str().unwrap().to_string()),
+                    "{}: {:?} in {:?}",
+                    ctx("tags"),
+                    t,
+                    image.tags
+                );
+            }
+        }
+        Value::String(t) => assert!(
+            image.tags.contains(t),
+            "{}: {:?} in {:?}",
+            ctx("tags"),
+            t,
+            image.tags
+        ),
+        _ => {}
+    }
+    if let Some(arch) = want["architecture"].as_str() {
+        let platform = image.platform.as_deref().unwrap_or("");
+        assert!(
+            platform.split('/').nth(1) == Some(arch),
+            "{}: {} vs {}",
+            ctx("platform"),
+            platform,
+            arch
+        );
+    }
+    assert_eq!(
+        image.layers.len() as u64,
+        want["layers"].as_u64().unwrap(),
+        "{}",
+        ctx("layer count")
+    );
+    let want_comp: BTreeSet<&str> = want["layer_compression"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let our_comp: BTreeSet<&str> = image
+        .layers
+        .iter()
+        .filter_map(|l| l.compression.map(|c| c.as_str()))
+        .collect();
+    if want_user != "<no config>" {
+        assert_eq!(our_comp, want_comp, "{}", ctx("layer compression"));
+    }
+    // Merged setuid/setgid files with mode and owner.
+    let mut want_setuid = BTreeSet::new();
+    for key in [
+        "setuid_setgid_root_owned_after_merge",
+        "setuid_setgid_non_root_owned_after_merge",
+    ] {
+        for line in want[key].as_array().unwrap() {
+            want_setuid.insert(parse_setuid(line.as_str().unwrap()));
+        }
+    }
+    let (_, our_setuid, our_caps) = facts(image);
+    assert_eq!(
+        our_setuid,
+        want_setuid,
+        "{}",
+        ctx("merged setuid/setgid files")
+    );
+    let want_caps: BTreeSet<String> = want["file_caps_after_merge"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("/{}", c.as_str().unwrap()))
+        .collect();
+    assert_eq!(our_caps, want_caps, "{}", ctx("file capabilities"));
+    // Whiteouts, as the deleted paths.
+    let our_wh: BTreeSet<String> = image
+        .layers
+        .iter()
+        .flat_map(|l| l.whiteouts.iter().cloned())
+        .collect();
+    for w in want["whiteouts"].as_array().unwrap() {
+        let w = w.as_str().unwrap();
+        let (dir, name) = w
+            .rsplit_once('/')
+            .map(|(d, n)| (format!("/{}/", d), n))
+            .unwrap_or(("/".into(), w));
+        let deleted = format!("{}{}", dir, name.strip_prefix(".wh.").unwrap());
+        assert!(
+            our_wh.contains(&deleted),
+            "{}: {} in {:?}",
+            ctx("whiteouts"),
+            deleted,
+            our_wh
+        );
+    }
+    let our_opq: BTreeSet<String> = image
+        .layers
+        .iter()
+        .flat_map(|l| l.opaque_dirs.iter().cloned())
+        .collect();
+    for w in want["opaque_whiteouts"].as_array().unwrap() {
+        let dir = w
+            .as_str()
+            .unwrap()
+            .trim_end_matches(".wh..wh..opq")
+            .trim_end_matches('/');
+        assert!(
+            our_opq.contains(&format!("/{}", dir)),
+            "{}: {} in {:?}",
+            ctx("opaque dirs"),
+            dir,
+            our_opq
+        );
+    }
+    assert!(!image.partial, "{}", ctx("partial"));
+}
+
+fn run(file: &str) -> Report {
+    let path = common::fixtures_dir().join(file);
+    analyze_path(&path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{}: {}", file, e))
+}
+
+#[test]
+fn every_fixture_matches_expected() {
+    let all = expected();
+    assert!(all.len() >= 30, "EXPECTED.json lists {} files", all.len());
+    for fx in &all {
+        let file = fx["file"].as_str().unwrap();
+        let report = run(file);
+        let want_images = fx["images"].as_array().unwrap();
+        assert_eq!(
+            report.images.len(),
+            want_images.len(),
+            "{}: image count",
+            file
+        );
+        assert!(report.errors.is_empty(), "{}: {:?}", file, report.errors);
+        for (image, want) in report.images.iter().zip(want_images) {
+            check_image(file, image, want);
+        }
+    }
+}
+
+#[test]
+fn streaming_read_gives_the_same_report_as_seeking() {
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap();
+        let seek = run(file);
+        let f = File::open(common::fixtures_dir().join(file)).unwrap();
+        let stream = analyze_reader(f, &ReadOptions::default()).unwrap();
+        let a = serde_json::to_value(&seek.images).unwrap();
+        let b = serde_json::to_value(&stream.images).unwrap();
+        assert_eq!(a, b, "{}", file);
+    }
+}
+
+#[test]
+fn all_forms_of_an_image_agree() {
+    let mut by_image: BTreeMap<String, Vec<(String, Facts)>> = BTreeMap::new();
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap().to_string();
+        let Some(name) = file.strip_prefix("built/") else {
+            continue;
+        };
+        let image = name.split('.').next().unwrap().to_string();
+        let report = run(&file);
+        by_image
+            .entry(image)
+            .or_default()
+            .push((file.clone(), facts(&report.images[0])));
+    }
+    let mut compared = 0;
+    for (image, forms) in by_image {
+        for (file, f) in &forms[1..] {
+            assert_eq!(
+                f, &forms[0].1,
+                "{} differs between {} and {}",
+                image, forms[0].0, file
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 8, "only {} comparisons", compared);
+}
