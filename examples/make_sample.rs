@@ -31,8 +31,15 @@ pub fn sample() -> Vec<u8> {
         owned(file("app/server", 0o755), 1000, 1000),
         whiteout("usr/bin/.wh.chage"),
     ]);
-    gzip(&docker_save(
+    let config = config_json(
         Some("app"),
+        &[
+            "ADD rootfs.tar / # a busybox-like base",
+            "COPY --chown=app server /app/",
+        ],
+    );
+    gzip(&docker_save_with(
+        &config,
         &[base, app],
         &["example/pseudo-rootless:1"],
     ))

@@ -321,7 +321,11 @@ fn layer_compressions_gzip_zstd_and_multi_member_gzip() {
     zst.extend_from_slice(&4u32.to_le_bytes());
     zst.extend_from_slice(b"skip");
     zst.extend(zstd(&plain[split..]));
-    let want = setuid_paths(&analyze(&docker_save(None, std::slice::from_ref(&plain), &[])));
+    let want = setuid_paths(&analyze(&docker_save(
+        None,
+        std::slice::from_ref(&plain),
+        &[],
+    )));
     for (name, blob) in [("gzip", gzip(&plain)), ("multi-gzip", multi), ("zstd", zst)] {
         let r = analyze(&oci_archive(None, &[blob], "x"));
         assert!(!r.partial, "{}: {:?}", name, r.errors);

@@ -139,7 +139,12 @@ impl<'a> MergedView<'a> {
                 next.push('/');
             }
             next.push_str(&component);
-            let entry = self.entries.get(next.as_str())?;
+            // Tars may omit parent directories: a missing component is an
+            // implicit directory, unless it is the last one (checked below).
+            let Some(entry) = self.entries.get(next.as_str()) else {
+                current = next;
+                continue;
+            };
             if entry.entry.kind == EntryKind::Symlink {
                 hops += 1;
                 if hops > 40 {

@@ -28,7 +28,13 @@ use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
 pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     let assembly = assemble::assemble(contents);
     let mut errors: Vec<Error> = contents.errors.clone();
-    if contents.end_marker_missing && !assembly.has_index && !assembly.has_docker_manifest {
+    // Image blobs but no manifest, and no end marker: cut short before the
+    // manifest (docker save writes it last), not an unsupported format.
+    if contents.end_marker_missing
+        && !assembly.has_index
+        && !assembly.has_docker_manifest
+        && contents.has_image_structure()
+    {
         errors.push(Error::new(
             ErrorCode::Truncated,
             "the archive ends without its end-of-archive marker, before its manifest: it was probably cut short",

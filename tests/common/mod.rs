@@ -223,7 +223,12 @@ pub fn docker_save(user: Option<&str>, layers: &[Vec<u8>], tags: &[&str]) -> Vec
         .map(|i| format!("RUN step {}", i))
         .collect();
     let steps: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
-    let config = config_json(user, &steps);
+    docker_save_with(&config_json(user, &steps), layers, tags)
+}
+
+/// A legacy `docker save` with a given config.
+pub fn docker_save_with(config: &[u8], layers: &[Vec<u8>], tags: &[&str]) -> Vec<u8> {
+    let config = config.to_vec();
     let config_name = format!("{}.json", sha256_hex(&config));
     let mut members = Vec::new();
     let mut layer_paths = Vec::new();
