@@ -45,9 +45,10 @@ fn json_report_has_the_documented_fields() {
         ],
         None,
     );
+    // setuid-root is a high finding: the default --fail-on high exits 1.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -96,6 +97,28 @@ fn json_report_has_the_documented_fields() {
         .as_str()
         .unwrap()
         .starts_with("sha256:"));
+    assert_eq!(image["verdict"], "pseudo-rootless");
+    let f = image["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "setuid-root")
+        .unwrap();
+    for key in [
+        "rule",
+        "severity",
+        "title",
+        "path",
+        "layer",
+        "createdBy",
+        "remediation",
+    ] {
+        assert!(f.get(key).is_some(), "finding field {}", key);
+    }
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["path"], "/bin/bbsuid");
+    assert_eq!(image["s6"]["detected"], false);
+    assert_eq!(image["noNewPrivileges"]["compatible"], true);
 }
 
 #[test]
@@ -115,7 +138,7 @@ fn no_config_means_configured_null() {
 #[test]
 fn reads_standard_input() {
     let data = std::fs::read(fixture("built/bb-alpinelike.docker-archive.tar.gz")).unwrap();
-    let out = cli(&["--format", "json", "-"], Some(&data));
+    let out = cli(&["--format", "json", "--fail-on", "none", "-"], Some(&data));
     assert_eq!(out.status.code(), Some(0));
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["input"]["compression"], "gzip");
@@ -128,15 +151,28 @@ fn text_report_is_the_default() {
         &[&fixture("built/deb12-minbase.docker20-save.tar.gz")],
         None,
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
+    // Verdict first, then reasons, findings, fixes and facts; no colour off a terminal.
+    let lines: Vec<&str> = text.lines().collect();
     assert!(
-        text.contains("Image fixture/deb12-minbase:1 (linux/amd64)"),
+        lines[2].starts_with("== fixture/deb12-minbase:1 (linux/amd64)"),
         "{}",
         text
     );
-    assert!(text.contains("setuid/setgid files: 11"));
-    assert!(text.contains("/usr/bin/passwd"));
+    assert_eq!(lines[3], "VERDICT: ROOT");
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{} in {}", needle, text))
+    };
+    assert!(
+        at("VERDICT") < at("\nFindings")
+            && at("\nFindings") < at("\nFix")
+            && at("\nFix") < at("\nFacts")
+    );
+    assert!(text.contains("RUN chmod u-s /usr/bin/passwd"));
+    assert!(text.contains("setuid/setgid      11"));
+    assert!(!text.contains('\x1b'));
 }
 
 fn assert_one_line_error(out: &Output, code: &str) {
@@ -191,4 +227,119 @@ fn usage() {
     assert_one_line_error(&cli(&["--format", "xml", "x.tar"], None), "E_USAGE");
     assert_one_line_error(&cli(&[], None), "E_USAGE");
     assert_one_line_error(&cli(&["--bogus"], None), "E_USAGE");
+}
+
+#[test]
+fn exit_status_follows_fail_on_and_ignores() {
+    let sample = "samples/pseudo-rootless.tar.gz";
+    let code = |args: &[&str]| cli(args, None).status.code();
+    assert_eq!(code(&[sample]), Some(1), "setuid-root is high");
+    assert_eq!(code(&["--fail-on", "critical", sample]), Some(0));
+    assert_eq!(code(&["--fail-on", "none", sample]), Some(0));
+    assert_eq!(
+        code(&["--ignore", "setuid-root:/usr/bin/su", sample]),
+        Some(0)
+    );
+    assert_eq!(
+        code(&["--ignore", "setuid-root:/usr/bin/passwd", sample]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["--ignore", "setuid-root", "--fail-on", "medium", sample]),
+        Some(1),
+        "user-non-numeric is medium"
+    );
+    let dir = std::env::temp_dir().join(format!("rc-ignore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ignore");
+    std::fs::write(&file, "# accepted: su is needed\nsetuid-root:/usr/bin/*\n").unwrap();
+    assert_eq!(
+        code(&["--ignore-file", file.to_str().unwrap(), sample]),
+        Some(0)
+    );
+    std::fs::write(&file, "setuid-rot\n").unwrap();
+    assert_one_line_error(
+        &cli(&["--ignore-file", file.to_str().unwrap(), sample], None),
+        "E_USAGE",
+    );
+    assert_one_line_error(&cli(&["--ignore", "nope", sample], None), "E_USAGE");
+    assert_one_line_error(&cli(&["--fail-on", "severe", sample], None), "E_USAGE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn suppressed_findings_stay_visible() {
+    let out = cli(
+        &[
+            "--format",
+            "json",
+            "--ignore",
+            "setuid-root:/usr/bin/su",
+            "samples/pseudo-rootless.tar.gz",
+        ],
+        None,
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let image = &r["images"][0];
+    assert_eq!(image["suppressed"][0]["path"], "/usr/bin/su");
+    assert!(image["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["rule"] != "setuid-root"));
+    assert_eq!(image["verdict"], "pseudo-rootless");
+}
+
+#[test]
+fn sarif_for_code_scanning() {
+    let out = cli(
+        &[
+            "--format",
+            "sarif",
+            "--ignore",
+            "shell-present",
+            "samples/pseudo-rootless.tar.gz",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let run = &s["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), rootless_check::analysis::rules::RULES.len());
+    for r in rules {
+        assert!(
+            r["id"].is_string()
+                && r["shortDescription"]["text"].is_string()
+                && r["help"]["text"].is_string()
+        );
+        assert!(r["properties"]["security-severity"].is_string());
+    }
+    let results = run["results"].as_array().unwrap();
+    let su = results
+        .iter()
+        .find(|r| r["ruleId"] == "setuid-root")
+        .unwrap();
+    assert_eq!(su["level"], "error");
+    assert_eq!(
+        su["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "usr/bin/su"
+    );
+    assert_eq!(
+        rules[su["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "setuid-root"
+    );
+    assert!(su["partialFingerprints"]["rootlessCheck/v1"].is_string());
+    let shell = results
+        .iter()
+        .find(|r| r["ruleId"] == "shell-present")
+        .unwrap();
+    assert_eq!(shell["suppressions"][0]["kind"], "external");
+    for r in results {
+        assert!(
+            r["message"]["text"].is_string()
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string()
+        );
+    }
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 
 use rootless_check::analysis::report::{ImageReport, Report};
+use rootless_check::analysis::verdict::Verdict;
 use rootless_check::archive::{analyze_path, analyze_reader, ReadOptions};
 use serde_json::Value;
 
@@ -227,6 +228,50 @@ fn check_image(file: &str, image: &ImageReport, want: &Value) {
         );
     }
     assert!(!image.partial, "{}", ctx("partial"));
+    // s6-overlay, with the version the layout shows.
+    match &want["s6_overlay"] {
+        Value::String(text) => {
+            assert!(image.s6.detected, "{}", ctx("s6 detected"));
+            let version = text
+                .split('(')
+                .nth(1)
+                .and_then(|v| v.split(',').next())
+                .unwrap();
+            assert_eq!(
+                image.s6.version.as_deref(),
+                Some(version),
+                "{}",
+                ctx("s6 version")
+            );
+            assert_eq!(image.s6.major, Some(3), "{}", ctx("s6 major"));
+        }
+        _ => assert!(!image.s6.detected, "{}", ctx("s6 not detected")),
+    }
+    // The verdict the ground truth implies: root when USER resolves to uid 0
+    // (empty, absent, root, 0); pseudo-rootless when a root-owned setuid/setgid
+    // file or s6-overlay survives the merge; rootless otherwise; unknown without a config.
+    let root_owned = !want["setuid_setgid_root_owned_after_merge"]
+        .as_array()
+        .unwrap()
+        .is_empty();
+    let s6 = want["s6_overlay"].is_string();
+    let user_part = want_user.split(':').next().unwrap();
+    let implied = if want_user == "<no config>" {
+        Verdict::Unknown
+    } else if matches!(user_part, "" | "<absent>" | "root") || user_part.chars().all(|c| c == '0') {
+        Verdict::Root
+    } else if root_owned || s6 {
+        Verdict::PseudoRootless
+    } else {
+        Verdict::Rootless
+    };
+    assert_eq!(
+        image.verdict,
+        implied,
+        "{}: {:?}",
+        ctx("verdict"),
+        image.verdict_reasons
+    );
 }
 
 fn run(file: &str) -> Report {

@@ -14,7 +14,9 @@ use super::merge::MergedView;
 use super::passwd::{Groups, Passwd};
 use super::path;
 use super::report::{mode_string, CapabilityFile, ImageReport, LayerInfo, RunFacts, SetuidFile};
+use super::rules::{self, no_new_privileges, s6_overlay, Context};
 use super::user;
+use super::verdict;
 
 const SPECIAL_BITS: u32 = 0o6000;
 
@@ -161,7 +163,11 @@ pub fn analyze_plan(
             .unwrap_or_default(),
         working_dir: r.working_dir.filter(|w| !w.is_empty()),
     });
-    let mut report = facts(ImageLayers { summaries, infos }, configured_user.as_deref());
+    let mut report = facts(
+        ImageLayers { summaries, infos },
+        configured_user.as_deref(),
+        run_facts,
+    );
     report.tags = plan.tags.clone();
     report.platform = platform;
     report.manifest_digest = plan.manifest_digest.clone();
@@ -169,7 +175,6 @@ pub fn analyze_plan(
         .config_path
         .as_deref()
         .and_then(config::digest_of_blob_path);
-    report.config = run_facts;
     report.partial |= partial;
     report
 }
@@ -186,11 +191,16 @@ pub fn analyze_filesystem(contents: &ArchiveContents) -> ImageReport {
             infos: alloc::vec![info],
         },
         None,
+        None,
     )
 }
 
 /// Merge the layers and extract the facts. `configured_user` is `None` without a config.
-pub fn facts(layers: ImageLayers<'_>, configured_user: Option<&str>) -> ImageReport {
+pub fn facts(
+    layers: ImageLayers<'_>,
+    configured_user: Option<&str>,
+    run: Option<RunFacts>,
+) -> ImageReport {
     let merged = MergedView::merge(&layers.summaries);
     let created_by = |layer: usize| layers.infos.get(layer).and_then(|i| i.created_by.clone());
     let passwd_bytes = merged.captured("etc/passwd");
@@ -235,13 +245,36 @@ pub fn facts(layers: ImageLayers<'_>, configured_user: Option<&str>) -> ImageRep
         }
     }
     let partial = layers.summaries.iter().any(|s| s.is_partial());
+    let s6 = s6_overlay::detect(&merged, run.as_ref());
+    let ctx = Context {
+        merged: &merged,
+        user: &user,
+        run: run.as_ref(),
+        passwd: passwd.as_ref(),
+        groups: groups.as_ref(),
+        setuid_files: &setuid_files,
+        capabilities: &capabilities,
+        layers: &layers.infos,
+        s6: &s6,
+    };
+    let mut findings = rules::run_all(&ctx);
+    let no_new_privileges = no_new_privileges::assess(&ctx);
+    // Most severe first; the catalogue order breaks ties.
+    findings.sort_by_key(|f| core::cmp::Reverse(f.severity));
+    let (verdict, verdict_reasons) = verdict::decide(&user, &findings);
     ImageReport {
+        verdict,
+        verdict_reasons,
+        findings,
+        suppressed: Vec::new(),
+        s6,
+        no_new_privileges,
         tags: Vec::new(),
         platform: None,
         manifest_digest: None,
         config_digest: None,
         user,
-        config: None,
+        config: run,
         setuid_files,
         capabilities,
         has_passwd: passwd_bytes.is_some(),

@@ -114,6 +114,25 @@ impl<'a> MergedView<'a> {
         self.entries.values()
     }
 
+    /// Surviving entries strictly below directory `dir`, in path order.
+    pub fn entries_below<'s>(
+        &'s self,
+        dir: &str,
+    ) -> impl Iterator<Item = &'s MergedEntry<'a>> + 's {
+        let mut lo = String::from(dir);
+        lo.push('/');
+        let mut hi = String::from(dir);
+        hi.push('0');
+        self.entries
+            .range::<str, _>((
+                core::ops::Bound::Included(lo.as_str()),
+                core::ops::Bound::Excluded(hi.as_str()),
+            ))
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
     /// Follow symlinks in every component of `p`, as the kernel would from the
     /// image root. `None` when the path does not exist or a loop is met.
     pub fn resolve(&self, p: &str) -> Option<(String, &MergedEntry<'a>)> {

@@ -11,9 +11,12 @@ pub mod layer;
 pub mod merge;
 pub mod passwd;
 pub mod path;
+pub mod policy;
 pub mod report;
+pub mod rules;
 pub mod tar;
 pub mod user;
+pub mod verdict;
 
 use alloc::vec::Vec;
 

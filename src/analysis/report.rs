@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use super::error::Error;
 use super::layer::Compression;
+use super::rules::no_new_privileges::NoNewPrivileges;
+use super::rules::{Finding, S6Facts};
 use super::user::UserFacts;
+use super::verdict::Verdict;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -74,6 +77,16 @@ pub struct InputInfo {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageReport {
+    /// `root`, `pseudo-rootless`, `rootless` or `unknown` (see `verdict.rs`).
+    pub verdict: Verdict,
+    /// Why, most important first. Holds untrusted names.
+    pub verdict_reasons: Vec<String>,
+    /// What the rules found, most severe first (suppressed ones excluded).
+    pub findings: Vec<Finding>,
+    /// Findings matched by an ignore rule: kept visible, not counted for the exit status.
+    pub suppressed: Vec<Finding>,
+    pub s6: S6Facts,
+    pub no_new_privileges: NoNewPrivileges,
     pub tags: Vec<String>,
     /// `os/arch[/variant]`, `null` without a config.
     pub platform: Option<String>,

@@ -1,4 +1,6 @@
 //! Renderers: a [`Report`](crate::Report) as text for people or JSON for machines.
 
+pub mod catalogue;
 pub mod json;
+pub mod sarif;
 pub mod text;

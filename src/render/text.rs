@@ -5,7 +5,11 @@
 use alloc::string::String;
 use core::fmt::Write;
 
+use alloc::vec::Vec;
+
 use crate::analysis::report::{ImageReport, Report};
+use crate::analysis::rules::Severity;
+use crate::analysis::verdict::Verdict;
 
 /// Escape control characters (C0, DEL, C1) and the Unicode bidi overrides.
 pub fn clean(text: &str) -> String {
@@ -56,7 +60,7 @@ fn user_line(image: &ImageReport) -> String {
         }
     }
     for p in &u.problems {
-        let _ = write!(s, "\n               ! {}", clean(&problem_text(p)));
+        let _ = write!(s, "\n                     ! {}", clean(&problem_text(p)));
     }
     s
 }
@@ -89,12 +93,206 @@ fn image_title(image: &ImageReport) -> String {
     }
 }
 
-pub fn render(report: &Report) -> String {
+/// How to render text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    /// ANSI colours (only on a terminal, and never with NO_COLOR: the CLI decides).
+    pub color: bool,
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            alloc::format!("\x1b[{}m{}\x1b[0m", code, text)
+        } else {
+            String::from(text)
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let label = alloc::format!("VERDICT: {}", v.as_str().to_uppercase());
+        let code = match v {
+            Verdict::Root => "1;31",
+            Verdict::PseudoRootless => "1;33",
+            Verdict::Rootless => "1;32",
+            Verdict::Unknown => "1",
+        };
+        self.paint(code, &label)
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let label = alloc::format!("{:<8}", s.as_str().to_uppercase());
+        let code = match s {
+            Severity::Critical | Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &label)
+    }
+}
+
+fn image_text(out: &mut String, image: &ImageReport, p: &Painter) {
+    let _ = writeln!(out, "\n== {}", image_title(image));
+    if image.tags.len() > 1 {
+        let more: Vec<String> = image.tags[1..].iter().map(|t| clean(t)).collect();
+        let _ = writeln!(out, "   also tagged {}", more.join(", "));
+    }
+    let _ = writeln!(out, "{}", p.verdict(image.verdict));
+    for r in &image.verdict_reasons {
+        let _ = writeln!(out, "  {}", clean(r));
+    }
+    if !image.findings.is_empty() {
+        let _ = writeln!(out, "\nFindings ({})", image.findings.len());
+        for f in &image.findings {
+            let at = match (f.layer, &f.created_by) {
+                (Some(l), Some(c)) => alloc::format!("  [layer {}: {}]", l, shorten(c, 60)),
+                (Some(l), None) => alloc::format!("  [layer {}]", l),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {:<26} {}{}",
+                p.severity(f.severity),
+                f.rule,
+                clean(&f.message),
+                at
+            );
+        }
+    }
+    // One line per distinct fix, most severe first (findings are sorted so).
+    let mut fixes: Vec<&str> = Vec::new();
+    for f in image
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+    {
+        if !fixes.contains(&f.remediation.as_str()) {
+            fixes.push(&f.remediation);
+        }
+    }
+    if !fixes.is_empty() {
+        let _ = writeln!(out, "\nFix");
+        for fix in fixes {
+            for (i, line) in fix.lines().enumerate() {
+                let _ = writeln!(out, "  {} {}", if i == 0 { "-" } else { " " }, clean(line));
+            }
+        }
+    }
+    if !image.suppressed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSuppressed ({}): {}",
+            image.suppressed.len(),
+            image
+                .suppressed
+                .iter()
+                .map(|f| match &f.path {
+                    Some(path) => alloc::format!("{}:{}", f.rule, clean(path)),
+                    None => String::from(f.rule),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(out, "\nFacts");
+    let _ = writeln!(out, "  USER               {}", user_line(image));
+    if let Some(c) = &image.config {
+        if let Some(ep) = &c.entrypoint {
+            let _ = writeln!(out, "  Entrypoint         {}", shorten(&ep.join(" "), 100));
+        }
+        if let Some(cmd) = &c.cmd {
+            let _ = writeln!(out, "  Cmd                {}", shorten(&cmd.join(" "), 100));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  setuid/setgid      {}",
+        if image.setuid_files.is_empty() {
+            String::from("none")
+        } else {
+            alloc::format!("{}", image.setuid_files.len())
+        }
+    );
+    for f in &image.setuid_files {
+        let _ = writeln!(
+            out,
+            "    {} {:>5}:{:<5} {}  (layer {})",
+            f.mode,
+            f.uid,
+            f.gid,
+            clean(&f.path),
+            f.layer
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  file capabilities  {}",
+        if image.capabilities.is_empty() {
+            String::from("none")
+        } else {
+            alloc::format!("{}", image.capabilities.len())
+        }
+    );
+    for c in &image.capabilities {
+        let _ = writeln!(
+            out,
+            "    {}  {}  (layer {})",
+            clean(&c.path),
+            c.text,
+            c.layer
+        );
+    }
+    let s6 = &image.s6;
+    let _ = writeln!(
+        out,
+        "  s6-overlay         {}",
+        match (s6.detected, s6.major, &s6.version) {
+            (false, _, _) => String::from("not detected"),
+            (true, Some(m), Some(v)) => alloc::format!("v{} ({})", m, clean(v)),
+            (true, Some(m), None) => alloc::format!("v{}", m),
+            (true, None, _) => String::from("detected"),
+        }
+    );
+    let nnp = &image.no_new_privileges;
+    let _ = writeln!(
+        out,
+        "  no-new-privileges  {}: {}",
+        if nnp.compatible {
+            "keeps working"
+        } else {
+            "BREAKS"
+        },
+        clean(&nnp.reason)
+    );
+    let whiteouts: usize = image
+        .layers
+        .iter()
+        .map(|l| l.whiteouts.len() + l.opaque_dirs.len())
+        .sum();
+    let _ = writeln!(
+        out,
+        "  layers             {}, {} merged entries, {} whiteouts{}",
+        image.layers.len(),
+        image.merged_entries,
+        whiteouts,
+        if image.partial { " (incomplete)" } else { "" }
+    );
+}
+
+pub fn render(report: &Report, options: TextOptions) -> String {
+    let p = Painter {
+        color: options.color,
+    };
     let mut out = String::new();
     let images = report.images.len();
     let _ = writeln!(
         out,
-        "rootless-check {}: {} ({}), {} image{}{}",
+        "rootless-check {} · {} ({}) · {} image{}{}",
         report.tool.version,
         serde_json::to_value(report.input.format)
             .ok()
@@ -103,70 +301,10 @@ pub fn render(report: &Report) -> String {
         report.input.compression.as_str(),
         images,
         if images == 1 { "" } else { "s" },
-        if report.partial { ", PARTIAL" } else { "" }
+        if report.partial { " · PARTIAL" } else { "" }
     );
     for image in &report.images {
-        let _ = writeln!(out, "\nImage {}", image_title(image));
-        if image.tags.len() > 1 {
-            let more: alloc::vec::Vec<String> = image.tags[1..].iter().map(|t| clean(t)).collect();
-            let _ = writeln!(out, "  also tagged  {}", more.join(", "));
-        }
-        let _ = writeln!(out, "  USER         {}", user_line(image));
-        if let Some(c) = &image.config {
-            if let Some(ep) = &c.entrypoint {
-                let _ = writeln!(out, "  Entrypoint   {}", shorten(&ep.join(" "), 100));
-            }
-            if let Some(cmd) = &c.cmd {
-                let _ = writeln!(out, "  Cmd          {}", shorten(&cmd.join(" "), 100));
-            }
-        }
-        if image.setuid_files.is_empty() {
-            let _ = writeln!(out, "  setuid/setgid files: none");
-        } else {
-            let _ = writeln!(out, "  setuid/setgid files: {}", image.setuid_files.len());
-            for f in &image.setuid_files {
-                let _ = writeln!(
-                    out,
-                    "    {} {:>5}:{:<5} {}  (layer {}{})",
-                    f.mode,
-                    f.uid,
-                    f.gid,
-                    clean(&f.path),
-                    f.layer,
-                    f.created_by
-                        .as_deref()
-                        .map(|c| alloc::format!(": {}", shorten(c, 60)))
-                        .unwrap_or_default()
-                );
-            }
-        }
-        if image.capabilities.is_empty() {
-            let _ = writeln!(out, "  file capabilities: none");
-        } else {
-            let _ = writeln!(out, "  file capabilities: {}", image.capabilities.len());
-            for c in &image.capabilities {
-                let _ = writeln!(
-                    out,
-                    "    {}  {}  (layer {})",
-                    clean(&c.path),
-                    c.text,
-                    c.layer
-                );
-            }
-        }
-        let whiteouts: usize = image
-            .layers
-            .iter()
-            .map(|l| l.whiteouts.len() + l.opaque_dirs.len())
-            .sum();
-        let _ = writeln!(
-            out,
-            "  layers: {}, {} merged entries, {} whiteouts{}",
-            image.layers.len(),
-            image.merged_entries,
-            whiteouts,
-            if image.partial { " (incomplete)" } else { "" }
-        );
+        image_text(&mut out, image, &p);
     }
     for w in &report.warnings {
         let _ = writeln!(out, "\nwarning: {}", clean(w));
