@@ -343,3 +343,25 @@ fn sarif_for_code_scanning() {
         );
     }
 }
+
+#[test]
+fn verify_flags_a_tampered_archive() {
+    let mut data = std::fs::read(fixture("built/bb-filecap.docker26-save.tar")).unwrap();
+    let out = cli(&["--verify", "--fail-on", "none", "-"], Some(&data));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Change one byte of file content in the middle of the first layer blob.
+    let at = data.len() / 3;
+    data[at] ^= 0x01;
+    let out = cli(&["--verify", "--fail-on", "none", "-"], Some(&data));
+    assert_one_line_error(&out, "E_DIGEST_MISMATCH");
+    // Without --verify the same archive reads as before.
+    assert_eq!(
+        cli(&["--fail-on", "none", "-"], Some(&data)).status.code(),
+        Some(0)
+    );
+}

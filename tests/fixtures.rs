@@ -341,3 +341,25 @@ fn all_forms_of_an_image_agree() {
     }
     assert!(compared >= 8, "only {} comparisons", compared);
 }
+
+#[test]
+fn every_fixture_verifies_against_its_own_digests() {
+    let options = ReadOptions {
+        verify: true,
+        ..ReadOptions::default()
+    };
+    let mut verified = 0;
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap();
+        let report = analyze_path(&common::fixtures_dir().join(file), &options).unwrap();
+        for image in &report.images {
+            // Flattened filesystems have no digests to check.
+            let Some(v) = &image.verification else {
+                continue;
+            };
+            assert!(v.mismatches.is_empty(), "{}: {:?}", file, v.mismatches);
+            verified += v.verified;
+        }
+    }
+    assert!(verified > 100, "only {} digests checked", verified);
+}

@@ -634,3 +634,85 @@ fn bad_manifest_json_is_reported() {
     ]);
     assert_eq!(analyze_err(&a), ErrorCode::BadJson);
 }
+
+// ---- --verify: digests checked against the manifests ----
+
+fn analyze_verified(bytes: &[u8]) -> Report {
+    let options = ReadOptions {
+        verify: true,
+        ..ReadOptions::default()
+    };
+    analyze_seekable(Cursor::new(bytes.to_vec()), &options).unwrap()
+}
+
+/// Replace `from` by `to` (same length) at its first occurrence after `skip` bytes.
+fn patch(data: &mut [u8], from: &[u8], to: &[u8], skip: usize) {
+    assert_eq!(from.len(), to.len());
+    let at = skip
+        + data[skip..]
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern");
+    data[at..at + to.len()].copy_from_slice(to);
+}
+
+#[test]
+fn verify_accepts_an_untouched_archive() {
+    let a = oci_archive(
+        Some("app"),
+        &[layer(&base()), gzip(&layer(&[file("x", 0o755)]))],
+        "v:1",
+    );
+    let r = analyze_verified(&a);
+    let v = r.images[0].verification.as_ref().unwrap();
+    assert!(v.mismatches.is_empty(), "{:?}", v.mismatches);
+    assert_eq!(v.verified, 4, "manifest, config, two layers");
+    // Without --verify nothing is claimed.
+    assert!(analyze(&a).images[0].verification.is_none());
+}
+
+#[test]
+fn verify_reports_a_tampered_layer_and_config() {
+    let mut a = oci_archive(Some("app"), &[layer(&base())], "v:1");
+    // A file's content inside the layer: the tar stays valid, the digest does not.
+    patch(&mut a, b"#!/bin/sh\n", b"#!/bin/sX\n", 0);
+    let r = analyze_verified(&a);
+    let m = &r.images[0].verification.as_ref().unwrap().mismatches;
+    assert_eq!(m.len(), 1, "{:?}", m);
+    assert_eq!(m[0].what, "layer 0");
+    let mut a = oci_archive(Some("app"), &[layer(&base())], "v:1");
+    patch(&mut a, b"\"amd64\"", b"\"arm64\"", 0);
+    let r = analyze_verified(&a);
+    let m = &r.images[0].verification.as_ref().unwrap().mismatches;
+    assert_eq!(
+        m.iter().map(|m| m.what.as_str()).collect::<Vec<_>>(),
+        ["config"]
+    );
+    assert_eq!(r.images[0].platform.as_deref(), Some("linux/arm64"));
+}
+
+#[test]
+fn verify_checks_diff_ids_of_compressed_layers() {
+    let plain = layer(&base());
+    let gz = gzip(&plain);
+    let good = serde_json::to_vec(
+        &serde_json::json!({"architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", sha256_hex(&plain))]}}),
+    )
+    .unwrap();
+    let bad = serde_json::to_vec(
+        &serde_json::json!({"architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", sha256_hex(&gz))]}}),
+    )
+    .unwrap();
+    let r = analyze_verified(&docker_save_with(
+        &good,
+        std::slice::from_ref(&gz),
+        &["d:1"],
+    ));
+    let v = r.images[0].verification.as_ref().unwrap();
+    assert!(v.mismatches.is_empty(), "{:?}", v.mismatches);
+    let r = analyze_verified(&docker_save_with(&bad, std::slice::from_ref(&gz), &["d:1"]));
+    let v = r.images[0].verification.as_ref().unwrap();
+    assert_eq!(v.mismatches[0].what, "layer 0 (uncompressed)");
+}

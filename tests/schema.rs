@@ -435,3 +435,25 @@ fn validator_rejects_wrong_documents() {
     let e = errors_after(|d| d["warnings"] = json!(["ok", false]));
     assert_rejected_at(&e, "/warnings/1");
 }
+
+#[test]
+fn verified_reports_match_the_schema() {
+    let options = rootless_check::archive::ReadOptions {
+        verify: true,
+        ..Default::default()
+    };
+    for path in [
+        sample(),
+        fixtures_dir().join("built/bb-filecap.oci-archive.tar"),
+    ] {
+        let report = rootless_check::archive::analyze_path(&path, &options).unwrap();
+        let doc = report_json(&report);
+        assert!(
+            doc["images"][0]["verification"]["verified"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+        assert_eq!(errors_of(&doc), Vec::<String>::new(), "{}", path.display());
+    }
+}

@@ -29,6 +29,10 @@ pub struct ArchiveContents {
     /// The archive ended between entries without its end-of-archive marker
     /// (two zero blocks): it was probably cut short.
     pub end_marker_missing: bool,
+    /// With `--verify`: `sha256:<hex>` of each member as stored.
+    pub blob_digests: BTreeMap<String, String>,
+    /// With `--verify`: `sha256:<hex>` of each compressed layer's uncompressed stream.
+    pub diff_digests: BTreeMap<String, String>,
     /// Problems that stopped reading the archive (truncation, corruption) or a member.
     pub errors: Vec<Error>,
 }

@@ -29,10 +29,12 @@ pub enum ErrorCode {
     Io,
     /// The command line or API call was wrong.
     Usage,
+    /// `--verify`: a blob does not have the digest its manifest or config gives.
+    DigestMismatch,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::NotAnArchive,
         ErrorCode::Truncated,
         ErrorCode::CorruptTar,
@@ -44,6 +46,7 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Io,
         ErrorCode::Usage,
+        ErrorCode::DigestMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "E_LIMIT",
             ErrorCode::Io => "E_IO",
             ErrorCode::Usage => "E_USAGE",
+            ErrorCode::DigestMismatch => "E_DIGEST_MISMATCH",
         }
     }
 }

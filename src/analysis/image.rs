@@ -176,6 +176,7 @@ pub fn analyze_plan(
         .as_deref()
         .and_then(config::digest_of_blob_path);
     report.partial |= partial;
+    report.verification = super::verify::verify_image(contents, plan, config.as_ref());
     report
 }
 
@@ -281,5 +282,6 @@ pub fn facts(
         merged_entries: merged.len(),
         layers: layers.infos,
         partial,
+        verification: None,
     }
 }

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod tar;
 pub mod user;
 pub mod verdict;
+pub mod verify;
 
 use alloc::vec::Vec;
 

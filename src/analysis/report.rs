@@ -11,6 +11,7 @@ use super::rules::no_new_privileges::NoNewPrivileges;
 use super::rules::{Finding, S6Facts};
 use super::user::UserFacts;
 use super::verdict::Verdict;
+use super::verify::Verification;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -104,6 +105,8 @@ pub struct ImageReport {
     pub merged_entries: usize,
     /// Some layer of this image could not be read completely.
     pub partial: bool,
+    /// `--verify` results; `null` when digests were not checked.
+    pub verification: Option<Verification>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -9,6 +9,7 @@ use std::prelude::rust_2021::*;
 #[allow(unused_imports)]
 use std::{format, vec};
 
+pub mod hashing;
 pub mod input;
 pub mod tar_walk;
 pub mod zstd;
@@ -29,6 +30,7 @@ use crate::analysis::path;
 use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
 
+use hashing::Hashing;
 use input::{Input, InputReader, Peeked, SeekInput, StreamInput};
 use tar_walk::TarWalker;
 
@@ -42,6 +44,9 @@ pub struct ReadOptions {
     pub max_members: u64,
     /// Layer blobs in one archive.
     pub max_layers: usize,
+    /// Hash every member (and every compressed layer's content) to check the
+    /// digests the manifests give. Reads everything: no skipping.
+    pub verify: bool,
 }
 
 impl Default for ReadOptions {
@@ -51,6 +56,7 @@ impl Default for ReadOptions {
             max_json_total: 64 << 20,
             max_members: 4_000_000,
             max_layers: 4096,
+            verify: false,
         }
     }
 }
@@ -298,7 +304,17 @@ fn walk_archive<I: Input>(
     contents.end_marker_missing = contents.errors.is_empty() && !walker.saw_end_marker();
 }
 
-/// Sniff one member and keep what it is: JSON, a layer summary, or just its name.
+/// What one member turned out to be.
+enum MemberKind {
+    Json(Vec<u8>),
+    Layer(Box<LayerSummary>, Option<String>),
+    Other,
+    /// JSON over the memory limit, or a layer over the layer limit.
+    OverLimit(&'static str),
+}
+
+/// Sniff one member and keep what it is: JSON, a layer summary, or just its
+/// name. With `--verify`, the whole member is hashed on the way.
 fn read_member<I: Input>(
     walker: &mut TarWalker<I>,
     name: &str,
@@ -309,118 +325,177 @@ fn read_member<I: Input>(
 ) -> Result<()> {
     contents.layers.remove(name);
     contents.json.remove(name);
-    let head = {
-        let mut window = walker.content();
-        let mut head = [0u8; BLOCK];
-        let got = window.read_full(&mut head);
-        got.map(|n| head[..n].to_vec())
-    }
-    .map_err(|e| walker.io_error(e))?;
-    if walker.is_truncated() {
+    let layer_room = contents.layers.len() < options.max_layers;
+    let (kind, digest) = {
+        let mut member = Hashing::new(walker.content(), options.verify);
+        let kind = classify_member(&mut member, size, options, *json_total, layer_room);
+        // The digest covers the whole member, however little of it the analysis needs.
+        let kind = kind.and_then(|k| member.drain().map(|_| k));
+        (kind, member.finish())
+    };
+    let kind = kind.map_err(|e| walker.io_error(e))?;
+    let truncated = walker.is_truncated();
+    if truncated && !matches!(kind, MemberKind::Layer(..)) {
         return Err(
             Error::new(ErrorCode::Truncated, "the archive ends inside a member")
                 .with_offset(walker.position()),
         );
     }
-    if looks_like_json(&head) && size as usize <= MAX_JSON_BYTES {
-        if *json_total + size as usize > options.max_json_total {
-            contents.errors.push(
-                Error::new(
-                    ErrorCode::LimitExceeded,
-                    "the archive's JSON documents exceed the memory limit",
-                )
-                .with_entry(name),
-            );
+    if let Some(d) = digest.filter(|_| !truncated) {
+        contents.blob_digests.insert(name.to_string(), d);
+    }
+    match kind {
+        MemberKind::Json(bytes) => {
+            *json_total += bytes.len();
+            contents.json.insert(name.to_string(), bytes);
+        }
+        MemberKind::Other => {
             contents.other_members.insert(name.to_string());
-            return Ok(());
         }
-        let (rest, _) = walker.read_content(MAX_JSON_BYTES)?;
-        let mut bytes = head;
-        bytes.extend_from_slice(&rest);
-        *json_total += bytes.len();
-        contents.json.insert(name.to_string(), bytes);
-        return Ok(());
-    }
-    let compression = Compression::sniff(&head);
-    let is_layer = compression != Compression::None || looks_like_tar(&head);
-    if !is_layer {
-        contents.other_members.insert(name.to_string());
-        return Ok(());
-    }
-    if contents.layers.len() >= options.max_layers {
-        contents.errors.push(
-            Error::new(ErrorCode::LimitExceeded, "the archive has too many layers")
-                .with_entry(name),
-        );
-        contents.other_members.insert(name.to_string());
-        return Ok(());
-    }
-    let mut summary = {
-        let window = walker.content();
-        let replay = Peeked::with_head(window, head);
-        scan_layer(replay, compression, size, options.layer_limits)
-    };
-    if walker.is_truncated() {
-        // The archive itself ended inside this layer: say so, not "corrupt gzip".
-        for e in summary.errors.iter_mut() {
-            e.code = ErrorCode::Truncated;
+        MemberKind::OverLimit(what) => {
+            contents
+                .errors
+                .push(Error::new(ErrorCode::LimitExceeded, what).with_entry(name));
+            contents.other_members.insert(name.to_string());
         }
-        if summary.errors.is_empty() {
-            summary.errors.push(Error::new(
-                ErrorCode::Truncated,
-                "the archive ends inside this layer",
-            ));
+        MemberKind::Layer(mut summary, diff_digest) => {
+            if truncated {
+                // The archive itself ended inside this layer: say so, not "corrupt gzip".
+                for e in summary.errors.iter_mut() {
+                    e.code = ErrorCode::Truncated;
+                }
+                if summary.errors.is_empty() {
+                    summary.errors.push(Error::new(
+                        ErrorCode::Truncated,
+                        "the archive ends inside this layer",
+                    ));
+                }
+            }
+            for e in summary.errors.iter_mut() {
+                if e.entry.is_none() {
+                    e.entry = Some(name.to_string());
+                }
+            }
+            if let Some(d) = diff_digest.filter(|_| !truncated) {
+                contents.diff_digests.insert(name.to_string(), d);
+            }
+            contents.layers.insert(name.to_string(), *summary);
+            if truncated {
+                return Err(
+                    Error::new(ErrorCode::Truncated, "the archive ends inside a layer")
+                        .with_offset(walker.position()),
+                );
+            }
         }
-    }
-    for e in summary.errors.iter_mut() {
-        if e.entry.is_none() {
-            e.entry = Some(name.to_string());
-        }
-    }
-    let truncated = walker.is_truncated();
-    contents.layers.insert(name.to_string(), summary);
-    if truncated {
-        return Err(
-            Error::new(ErrorCode::Truncated, "the archive ends inside a layer")
-                .with_offset(walker.position()),
-        );
     }
     Ok(())
 }
 
-/// Summarise one layer blob (tar, or gzip/zstd around tar).
+fn classify_member<I: Input>(
+    member: &mut Hashing<I>,
+    size: u64,
+    options: &ReadOptions,
+    json_total: usize,
+    layer_room: bool,
+) -> std::io::Result<MemberKind> {
+    let mut head = vec![0u8; BLOCK];
+    let got = member.read_full(&mut head)?;
+    head.truncate(got);
+    if looks_like_json(&head) && size as usize <= MAX_JSON_BYTES {
+        if json_total + size as usize > options.max_json_total {
+            return Ok(MemberKind::OverLimit(
+                "the archive's JSON documents exceed the memory limit",
+            ));
+        }
+        let mut bytes = head;
+        let start = bytes.len();
+        bytes.resize(size as usize, 0);
+        let got = member.read_full(&mut bytes[start..])?;
+        bytes.truncate(start + got);
+        return Ok(MemberKind::Json(bytes));
+    }
+    let compression = Compression::sniff(&head);
+    if compression == Compression::None && !looks_like_tar(&head) {
+        return Ok(MemberKind::Other);
+    }
+    if !layer_room {
+        return Ok(MemberKind::OverLimit("the archive has too many layers"));
+    }
+    let replay = Peeked::with_head(&mut *member, head);
+    let (summary, diff_digest) = scan_layer(
+        replay,
+        compression,
+        size,
+        options.layer_limits,
+        options.verify,
+    );
+    Ok(MemberKind::Layer(Box::new(summary), diff_digest))
+}
+
+/// Summarise one layer blob (tar, or gzip/zstd around tar). With `verify`,
+/// also returns the digest of the uncompressed stream (the config's diff_id)
+/// for compressed layers; for uncompressed ones it is the blob's own digest.
 pub fn scan_layer<I: Input>(
     input: I,
     compression: Compression,
     stored_size: u64,
     limits: LayerLimits,
-) -> LayerSummary {
+    verify: bool,
+) -> (LayerSummary, Option<String>) {
     let mut builder = LayerBuilder::new(limits);
     builder.set_compression(compression, stored_size);
-    let result = match compression {
-        Compression::None => walk_layer(TarWalker::new(input, ErrorCode::Io), &mut builder),
-        Compression::Gzip => walk_layer(
-            TarWalker::new(
-                StreamInput::new(MultiGzDecoder::new(InputReader(input))),
-                ErrorCode::CorruptGzip,
-            ),
+    let (result, diff_digest) = match compression {
+        Compression::None => (
+            walk_layer(TarWalker::new(input, ErrorCode::Io), &mut builder),
+            None,
+        ),
+        Compression::Gzip => walk_decoded(
+            StreamInput::new(MultiGzDecoder::new(InputReader(input))),
+            ErrorCode::CorruptGzip,
+            verify,
             &mut builder,
         ),
-        Compression::Zstd => walk_layer(
-            TarWalker::new(
-                StreamInput::new(zstd::ZstdReader::new(InputReader(input))),
-                ErrorCode::CorruptZstd,
-            ),
+        Compression::Zstd => walk_decoded(
+            StreamInput::new(zstd::ZstdReader::new(InputReader(input))),
+            ErrorCode::CorruptZstd,
+            verify,
             &mut builder,
         ),
     };
     if let Err(e) = result {
         builder.fail(e);
     }
-    builder.finish()
+    (builder.finish(), diff_digest)
+}
+
+fn walk_decoded<I: Input>(
+    decoded: I,
+    code: ErrorCode,
+    verify: bool,
+    builder: &mut LayerBuilder,
+) -> (Result<()>, Option<String>) {
+    let mut walker = TarWalker::new(Hashing::new(decoded, verify), code);
+    let mut result = walk_layer_with(&mut walker, builder);
+    let mut hashed = walker.into_inner();
+    if verify && result.is_ok() {
+        if let Err(e) = hashed.drain() {
+            let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                ErrorCode::Truncated
+            } else {
+                code
+            };
+            result = Err(Error::new(code, format!("{}", e)));
+        }
+    }
+    let digest = hashed.finish().filter(|_| result.is_ok());
+    (result, digest)
 }
 
 fn walk_layer<I: Input>(mut walker: TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
+    walk_layer_with(&mut walker, builder)
+}
+
+fn walk_layer_with<I: Input>(walker: &mut TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
     while let Some(entry) = walker.next_entry()? {
         let Some(kind) = entry_kind(entry.type_flag) else {
             continue;

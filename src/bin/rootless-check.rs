@@ -28,12 +28,16 @@ Options:
                            repeatable
       --ignore-file FILE   read ignores from FILE, one per line, # comments
                            (default: .rootless-check-ignore when it exists)
+      --verify             check every layer, config and manifest digest against
+                           the manifests (reads the whole archive); a mismatch
+                           means the archive was altered: exit 2
       --no-color           no colours (also when NO_COLOR is set or not a terminal)
   -h, --help               this help
   -V, --version            the version
 
 Exit status: 0 nothing at or above --fail-on; 1 something is; 2 the input is
-unreadable, the report is partial, or the command line is wrong.";
+unreadable, the report is partial, a digest does not match (--verify), or the
+command line is wrong.";
 
 const DEFAULT_IGNORE_FILE: &str = ".rootless-check-ignore";
 
@@ -50,6 +54,7 @@ struct Args {
     ignores: Vec<Ignore>,
     ignore_file: Option<PathBuf>,
     color: bool,
+    verify: bool,
 }
 
 fn usage_error(message: &str) -> ExitCode {
@@ -64,6 +69,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut fail_on = Some(DEFAULT_FAIL_ON);
     let mut ignores = Vec::new();
     let mut ignore_file = None;
+    let mut verify = false;
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut color = std::io::stdout().is_terminal() && !no_color;
@@ -113,6 +119,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--ignore" => ignores.push(Ignore::parse(&value("--ignore")?).map_err(|e| e.message)?),
             "--ignore-file" => ignore_file = Some(PathBuf::from(value("--ignore-file")?)),
             "--no-color" => color = false,
+            "--verify" => verify = true,
             "-" => file = Some(PathBuf::from("-")),
             f if f.starts_with('-') => return Err(format!("unknown option {:?}", f)),
             _ => {
@@ -131,6 +138,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         ignores,
         ignore_file,
         color,
+        verify,
     }))
 }
 
@@ -160,7 +168,11 @@ fn main() -> ExitCode {
     if let Err(message) = load_ignore_file(&mut args) {
         return usage_error(&message);
     }
-    let mut report = match analyze_path(&args.file, &ReadOptions::default()) {
+    let options = ReadOptions {
+        verify: args.verify,
+        ..ReadOptions::default()
+    };
+    let mut report = match analyze_path(&args.file, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rootless-check: {}", e);
@@ -188,6 +200,24 @@ fn main() -> ExitCode {
             eprintln!("rootless-check: {}", e);
         }
         eprintln!("rootless-check: the report is partial: part of the archive could not be read");
+        return ExitCode::from(2);
+    }
+    let mut tampered = false;
+    for image in &report.images {
+        for m in image.verification.iter().flat_map(|v| &v.mismatches) {
+            let e = rootless_check::Error::new(
+                rootless_check::ErrorCode::DigestMismatch,
+                format!(
+                    "{} has {} but {} was expected: the archive was altered after it was written",
+                    m.what, m.actual, m.expected
+                ),
+            )
+            .with_entry(m.member.clone());
+            eprintln!("rootless-check: {}", e);
+            tampered = true;
+        }
+    }
+    if tampered {
         return ExitCode::from(2);
     }
     if policy::fails(&report, args.fail_on) {

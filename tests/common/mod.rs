@@ -152,19 +152,11 @@ pub fn zstd(data: &[u8]) -> Vec<u8> {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    // Not a real digest: archives are read by path, and digests only name blobs.
-    // A stable, distinct hex name per content is all the tests need.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in data {
-        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-    }
-    format!(
-        "{:016x}{:016x}{:016x}{:016x}",
-        h,
-        h.rotate_left(16),
-        h.rotate_left(32),
-        data.len() as u64
-    )
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{:02x}", b))
+        .collect()
 }
 
 pub fn config_json(user: Option<&str>, steps: &[&str]) -> Vec<u8> {
