@@ -79,6 +79,29 @@ impl ArchiveContents {
         }
     }
 
+    /// Whether the archive's own entries carry names that image archives use
+    /// (`manifest.json`, `repositories`, `oci-layout`, `blobs/`, `<64 hex>/VERSION`,
+    /// `<64 hex>.json`, …): weaker evidence than [`Self::has_image_structure`],
+    /// used when the archive was cut short before its manifest.
+    pub fn has_image_member_names(&self) -> bool {
+        fn hex64(s: &str) -> bool {
+            s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        self.as_filesystem.entries().any(|e| {
+            let p = e.path;
+            let (first, rest) = p.split_once('/').unwrap_or((p, ""));
+            matches!(
+                p,
+                "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs"
+            ) || first == "blobs"
+                || (hex64(first) && matches!(rest, "" | "VERSION" | "json" | "layer.tar"))
+                || p.strip_suffix(".json").is_some_and(hex64)
+                || p.strip_suffix(".tar").is_some_and(hex64)
+                || p.strip_suffix(".tar.gz").is_some_and(hex64)
+                || p.strip_prefix("sha256:").is_some_and(hex64)
+        })
+    }
+
     /// Whether any member looks like part of an image archive.
     pub fn has_image_structure(&self) -> bool {
         self.json.contains_key("oci-layout")

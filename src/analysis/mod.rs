@@ -32,13 +32,19 @@ use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
 pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     let assembly = assemble::assemble(contents);
     let mut errors: Vec<Error> = contents.errors.clone();
-    // Image blobs but no manifest, and no end marker: cut short before the
-    // manifest (docker save writes it last), not an unsupported format.
-    if contents.end_marker_missing
-        && !assembly.has_index
-        && !assembly.has_docker_manifest
-        && contents.has_image_structure()
-    {
+    let has_metadata = assembly.has_index || assembly.has_docker_manifest;
+    // An archive cut short that holds layer blobs but no manifest is an image
+    // archive that lost its manifest (docker save writes it last), not a
+    // flattened filesystem, even when its layers sit at the top level.
+    let cut_short = contents.end_marker_missing
+        || contents
+            .errors
+            .iter()
+            .any(|e| e.code == ErrorCode::Truncated);
+    let lost_manifest = !has_metadata
+        && (contents.has_image_structure()
+            || (cut_short && (!contents.layers.is_empty() || contents.has_image_member_names())));
+    if lost_manifest && contents.end_marker_missing {
         errors.push(Error::new(
             ErrorCode::Truncated,
             "the archive ends without its end-of-archive marker, before its manifest: it was probably cut short",
@@ -47,8 +53,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     errors.extend(assembly.errors.iter().cloned());
     let mut warnings = assembly.warnings.clone();
 
-    let is_image_archive =
-        assembly.has_index || assembly.has_docker_manifest || contents.has_image_structure();
+    let is_image_archive = has_metadata || lost_manifest;
     let format = if !is_image_archive {
         ArchiveFormat::Filesystem
     } else if assembly.has_docker_manifest {
@@ -80,9 +85,19 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
         }));
     }
     if contents.end_marker_missing {
-        warnings.push(alloc::string::String::from(
-            "the archive ends without its end-of-archive marker: it may have been cut short",
-        ));
+        if format == ArchiveFormat::Filesystem {
+            // Nothing tells a filesystem tar cut between two entries from a
+            // whole one but the marker: files after the cut would be missing.
+            errors.push(Error::new(
+                ErrorCode::Truncated,
+                "the archive ends without its end-of-archive marker: it may have been cut short, and files after the cut would be missing",
+            ));
+        } else {
+            // Every blob the manifests name was found whole: the analysis is complete.
+            warnings.push(alloc::string::String::from(
+                "the archive ends without its end-of-archive marker: it may have been cut short after its last image",
+            ));
+        }
     }
     if format == ArchiveFormat::Filesystem {
         warnings.push(alloc::string::String::from(
