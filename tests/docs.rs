@@ -19,6 +19,20 @@ fn rule_catalogue_is_up_to_date() {
 }
 
 #[test]
+fn error_catalogue_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors.md");
+    let want = rootless_check::render::catalogue::errors_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(have == want, "docs/errors.md is out of date: run UPDATE_DOCS=1 cargo test --test docs");
+    for code in rootless_check::ErrorCode::ALL {
+        assert!(have.contains(&format!("`{}`", code.as_str())));
+    }
+}
+
+#[test]
 fn catalogue_lists_every_rule_with_rationale_and_fix() {
     let md = rootless_check::render::catalogue::markdown();
     for r in rootless_check::analysis::rules::RULES {

@@ -67,6 +67,50 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// What the code means and what a person can do about it (the catalogue in docs/errors.md).
+    pub fn explanation(self) -> (&'static str, &'static str) {
+        match self {
+            ErrorCode::NotAnArchive => (
+                "The input is empty, or is neither a tar archive nor gzip/zstd around one. The message says what it looks like instead (a zip, xz or bzip2 file, a lone JSON document).",
+                "Give the archive that `docker save IMAGE -o image.tar`, `podman save`, `skopeo copy … oci-archive:image.tar` or `docker export` wrote; decompress xz/bzip2 first.",
+            ),
+            ErrorCode::Truncated => (
+                "The input ends inside a header, an entry or a compressed stream, or without its end-of-archive marker. With a manifest already read, the report is partial instead.",
+                "Download or copy the archive again; check free disk space where it was written; `tar -tf image.tar > /dev/null` shows the same.",
+            ),
+            ErrorCode::CorruptTar => (
+                "A tar header has a bad checksum or a malformed number, or a PAX record is malformed.",
+                "The archive is damaged or was not written by a tar tool; write it again.",
+            ),
+            ErrorCode::CorruptGzip => ("A gzip stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `gzip -t` confirms."),
+            ErrorCode::CorruptZstd => ("A zstd stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `zstd -t` confirms."),
+            ErrorCode::MissingBlob => (
+                "A manifest or index names a config, layer or manifest that is not in the archive. Platforms of a manifest list that are absent are only a warning.",
+                "Save the image again with all its layers (`docker save`, `skopeo copy --all` for every platform).",
+            ),
+            ErrorCode::BadJson => (
+                "`manifest.json`, `index.json`, an image manifest or an image config is not the JSON it should be.",
+                "The archive is damaged or hand-edited; write it again.",
+            ),
+            ErrorCode::UnsupportedFormat => (
+                "The archive holds image blobs but neither `manifest.json` nor `index.json` (a `docker save` from Docker before 1.10), or a layer is neither tar nor gzip/zstd around tar.",
+                "Re-save the image with a current Docker, podman or skopeo.",
+            ),
+            ErrorCode::LimitExceeded => (
+                "A safety limit was reached: entries or names per layer, path length, PAX header size, JSON size, layers or images per archive, index nesting.",
+                "The archive is unusually large or crafted; the report covers what came before the limit.",
+            ),
+            ErrorCode::Io => ("The source could not be opened or read (permissions, a missing file, a read error).", "Check the path and permissions."),
+            ErrorCode::Usage => ("The command line or API call was wrong: an unknown option, rule or severity.", "See `rootless-check --help`."),
+            ErrorCode::DigestMismatch => (
+                "With `--verify`: a layer, config or manifest does not have the digest its manifest or config gives. The archive was altered after it was written, or damaged: its findings cannot be trusted.",
+                "Get the image from its registry again and compare; find out who changed the archive.",
+            ),
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -3,6 +3,7 @@
 use alloc::format;
 use alloc::string::String;
 
+use crate::analysis::error::ErrorCode;
 use crate::analysis::rules::RULES;
 
 pub fn markdown() -> String {
@@ -40,6 +41,24 @@ pub fn markdown() -> String {
                 out.push_str(&format!("- {}\n", reference));
             }
         }
+    }
+    out
+}
+
+/// The error-code catalogue as Markdown (`docs/errors.md`).
+pub fn errors_markdown() -> String {
+    let mut out = String::from(
+        "# Error codes\n\n\
+         Generated from `src/analysis/error.rs` by `UPDATE_DOCS=1 cargo test --test docs`. Every error \
+         carries one of these stable codes; the message beside it is for people and may change. On the \
+         command line an unreadable input exits with status 2 and one line on stderr: \
+         `rootless-check: E_CODE: message (entry \"…\", offset N)`. Problems that leave part of an \
+         archive unread do not stop the analysis: they are listed in the report's `errors`, which is then \
+         marked `partial`.\n\n| code | meaning | what to do |\n| --- | --- | --- |\n",
+    );
+    for code in ErrorCode::ALL {
+        let (meaning, action) = code.explanation();
+        out.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), meaning, action));
     }
     out
 }
