@@ -196,9 +196,11 @@ pub fn blob_path(digest: &str) -> Option<String> {
     // component [a-z0-9]+ and separator [+._-]; encoded = [a-zA-Z0-9=_-]+.
     // So neither part can be "." or ".." or hold a '/'.
     let (alg, hex) = digest.split_once(':')?;
-    let alg_ok = alg
-        .split(['+', '.', '_', '-'])
-        .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    let alg_ok = alg.split(['+', '.', '_', '-']).all(|c| {
+        !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
     let hex_ok = !hex.is_empty()
         && hex
             .bytes()
@@ -257,7 +259,10 @@ mod tests {
         assert_eq!(blob_path("nocolon"), None);
         assert_eq!(blob_path(".:abc"), None);
         assert_eq!(blob_path("..:abc"), None);
-        assert_eq!(blob_path("sha256+b64u:abc").as_deref(), Some("blobs/sha256+b64u/abc"));
+        assert_eq!(
+            blob_path("sha256+b64u:abc").as_deref(),
+            Some("blobs/sha256+b64u/abc")
+        );
         assert_eq!(
             digest_of_blob_path("blobs/sha256/abc").as_deref(),
             Some("sha256:abc")

@@ -56,19 +56,8 @@ pub fn resolve(
     passwd: Option<&Passwd>,
     groups: Option<&Groups>,
 ) -> UserFacts {
-    let Some(spec) = configured else {
-        return UserFacts {
-            configured: None,
-            uid: None,
-            gid: None,
-            name: None,
-            group: None,
-            numeric: false,
-            problems: Vec::new(),
-        };
-    };
     let mut facts = UserFacts {
-        configured: Some(String::from(spec)),
+        configured: configured.map(String::from),
         uid: None,
         gid: None,
         name: None,
@@ -76,6 +65,8 @@ pub fn resolve(
         numeric: false,
         problems: Vec::new(),
     };
+    // Without a config nothing is known.
+    let Some(spec) = configured else { return facts };
     let (user_part, group_part) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),

@@ -23,9 +23,7 @@ use flate2::read::MultiGzDecoder;
 use crate::analysis::config::MAX_JSON_BYTES;
 use crate::analysis::contents::ArchiveContents;
 use crate::analysis::error::{Error, ErrorCode, Result};
-use crate::analysis::layer::{
-    Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, RawEntry,
-};
+use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary};
 use crate::analysis::path;
 use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
@@ -243,16 +241,7 @@ fn walk_archive<I: Input>(
         // The archive as a filesystem, in case it has no image metadata.
         let mut wanted = None;
         if !filesystem_failed {
-            let raw = RawEntry {
-                path: &entry.path,
-                link: &entry.link,
-                kind,
-                mode: entry.mode,
-                uid: entry.uid,
-                gid: entry.gid,
-                capability: entry.capability.as_deref(),
-            };
-            match filesystem.add(raw) {
+            match filesystem.add(entry.raw(kind)) {
                 Ok(w) => wanted = w,
                 Err(e) => {
                     // Only matters if this turns out to be a flattened filesystem.
@@ -500,16 +489,7 @@ fn walk_layer_with<I: Input>(walker: &mut TarWalker<I>, builder: &mut LayerBuild
         let Some(kind) = entry_kind(entry.type_flag) else {
             continue;
         };
-        let raw = RawEntry {
-            path: &entry.path,
-            link: &entry.link,
-            kind,
-            mode: entry.mode,
-            uid: entry.uid,
-            gid: entry.gid,
-            capability: entry.capability.as_deref(),
-        };
-        if let Some(limit) = builder.add(raw)? {
+        if let Some(limit) = builder.add(entry.raw(kind))? {
             let (bytes, truncated) = walker.read_content(limit)?;
             builder.capture(&entry.path, bytes, truncated);
         }

@@ -11,6 +11,7 @@ use std::{format, vec};
 use std::io;
 
 use crate::analysis::error::{Error, ErrorCode, Result};
+use crate::analysis::layer::{EntryKind, RawEntry};
 use crate::analysis::tar::{self, Header, PaxOverrides, TypeFlag, BLOCK};
 
 use super::input::{Input, Window};
@@ -33,6 +34,21 @@ pub struct TarEntry {
     pub capability: Option<Vec<u8>>,
     /// Offset of the entry's header in this stream.
     pub offset: u64,
+}
+
+impl TarEntry {
+    /// The entry as the layer builder takes it.
+    pub fn raw(&self, kind: EntryKind) -> RawEntry<'_> {
+        RawEntry {
+            path: &self.path,
+            link: &self.link,
+            kind,
+            mode: self.mode,
+            uid: self.uid,
+            gid: self.gid,
+            capability: self.capability.as_deref(),
+        }
+    }
 }
 
 pub struct TarWalker<I: Input> {

@@ -200,6 +200,16 @@ impl Context<'_> {
         })
     }
 
+    /// `/dir/name` for the first of the usual binary directories holding
+    /// `name`, with the layer it comes from.
+    pub fn find_command(&self, name: &str) -> Option<(String, usize)> {
+        BIN_DIRS.iter().find_map(|d| {
+            let p = alloc::format!("{}/{}", d, name);
+            let (_, e) = self.merged.resolve(&p)?;
+            (e.entry.kind != EntryKind::Dir).then(|| (alloc::format!("/{}", p), e.layer))
+        })
+    }
+
     pub fn created_by(&self, layer: usize) -> Option<&String> {
         self.layers.get(layer).and_then(|l| l.created_by.as_ref())
     }
@@ -294,6 +304,17 @@ pub const DANGEROUS_CAPS: &[&str] = &[
 pub fn is_dangerous_cap(name: &str) -> bool {
     DANGEROUS_CAPS.contains(&name) || !caps::CAP_NAMES.contains(&name)
 }
+
+/// Where images keep executables.
+pub const BIN_DIRS: &[&str] = &[
+    "usr/local/sbin",
+    "usr/local/bin",
+    "usr/sbin",
+    "usr/bin",
+    "sbin",
+    "bin",
+    "command",
+];
 
 /// The basename of a command word (`/usr/local/bin/gosu` → `gosu`).
 pub fn command_name(word: &str) -> &str {

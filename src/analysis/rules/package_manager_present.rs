@@ -3,7 +3,6 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::privilege_drop_tool::BIN_DIRS;
 use super::{Context, Finding, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -25,22 +24,15 @@ const MANAGERS: &[&str] = &[
 ];
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    for m in MANAGERS {
-        let candidates: Vec<alloc::string::String> =
-            BIN_DIRS.iter().map(|d| format!("{}/{}", d, m)).collect();
-        let refs: Vec<&str> = candidates.iter().map(|s| s.as_str()).collect();
-        if let Some((p, layer)) = ctx.find_first(&refs) {
-            let path = format!("/{}", p);
-            out.push(
-                Finding::new(
-                    &RULE,
-                    format!("The image has a package manager ({}).", path),
-                    RULE.remediation.into(),
-                )
-                .at(&path, layer, ctx.created_by(layer)),
-            );
-            // One is enough to tell.
-            return;
-        }
+    // One is enough to tell.
+    if let Some((path, layer)) = MANAGERS.iter().find_map(|m| ctx.find_command(m)) {
+        out.push(
+            Finding::new(
+                &RULE,
+                format!("The image has a package manager ({}).", path),
+                RULE.remediation.into(),
+            )
+            .at(&path, layer, ctx.created_by(layer)),
+        );
     }
 }

@@ -19,23 +19,9 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-pub const BIN_DIRS: &[&str] = &[
-    "usr/local/sbin",
-    "usr/local/bin",
-    "usr/sbin",
-    "usr/bin",
-    "sbin",
-    "bin",
-    "command",
-];
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for tool in DROP_TOOLS {
-        let candidates: Vec<alloc::string::String> =
-            BIN_DIRS.iter().map(|d| format!("{}/{}", d, tool)).collect();
-        let refs: Vec<&str> = candidates.iter().map(|s| s.as_str()).collect();
-        if let Some((p, layer)) = ctx.find_first(&refs) {
-            let path = format!("/{}", p);
+        if let Some((path, layer)) = ctx.find_command(tool) {
             out.push(
                 Finding::new(
                     &RULE,
