@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the project. Installs what the tests need first, so it
-# works on a fresh machine of this kind (and in CI on a clean clone).
-# The image fixtures are read from ../shared/fixtures (override with
-# ROOTLESS_CHECK_FIXTURES).
+# Runs every test of the project. Installs what the tests need first (Rust
+# targets, wasm-bindgen-cli, npm packages, Debian's Chromium), so it works on
+# a fresh machine of this kind and in CI on a clean clone. The image fixtures
+# are read from ../shared/fixtures (override with ROOTLESS_CHECK_FIXTURES).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,13 +11,23 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 rustup target add thumbv7em-none-eabihf 2>&1 | grep -v "is up to date" || true
 rustup component add rustfmt clippy 2>&1 | grep -v "is up to date" || true
+bash scripts/setup-wasm.sh
+bash scripts/setup-browser.sh
 
-step "format and lints"
+step "format and lints (native and wasm32)"
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
+CARGO_TARGET_DIR=target-wasm cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
 
 step "the analysis core builds without std (no_std + alloc)"
 cargo rustc --quiet --lib --crate-type rlib --no-default-features --target thumbv7em-none-eabihf
 
-step "Rust tests (unit, fixtures, generated archives, CLI)"
+step "Rust tests (unit, fixtures, generated and hostile archives, rules, CLI, schema, docs)"
 cargo test
+
+step "npm package: build (wasm-pack.toml), then the native CLI the parity tests compare with"
+npm run build
+cargo build --release --quiet
+
+step "npm package tests (packed tarball in CJS/ESM projects, Node CLI = native CLI, browser worker)"
+npm test

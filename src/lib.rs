@@ -17,6 +17,8 @@ pub mod analysis;
 #[cfg(feature = "std")]
 pub mod archive;
 pub mod render;
+#[cfg(all(target_arch = "wasm32", feature = "std"))]
+pub mod wasm;
 
 pub use analysis::error::{Error, ErrorCode};
 pub use analysis::report::Report;

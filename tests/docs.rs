@@ -26,7 +26,10 @@ fn error_catalogue_is_up_to_date() {
         std::fs::write(&path, &want).unwrap();
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(have == want, "docs/errors.md is out of date: run UPDATE_DOCS=1 cargo test --test docs");
+    assert!(
+        have == want,
+        "docs/errors.md is out of date: run UPDATE_DOCS=1 cargo test --test docs"
+    );
     for code in rootless_check::ErrorCode::ALL {
         assert!(have.contains(&format!("`{}`", code.as_str())));
     }

@@ -35,6 +35,22 @@ pub trait Input {
     }
 }
 
+/// A boxed input: the archive reader uses this one type inside, so its
+/// generic code is compiled once.
+pub type DynInput<'a> = Box<dyn Input + 'a>;
+
+impl<I: Input + ?Sized> Input for Box<I> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read(buf)
+    }
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        (**self).skip(n)
+    }
+    fn position(&self) -> u64 {
+        (**self).position()
+    }
+}
+
 impl<I: Input + ?Sized> Input for &mut I {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         (**self).read(buf)

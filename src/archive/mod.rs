@@ -29,7 +29,7 @@ use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
 
 use hashing::Hashing;
-use input::{Input, InputReader, Peeked, SeekInput, StreamInput};
+use input::{DynInput, Input, InputReader, Peeked, SeekInput, StreamInput, Window};
 use tar_walk::TarWalker;
 
 /// Limits for one read.
@@ -118,42 +118,36 @@ fn looks_like_tar(head: &[u8]) -> bool {
 }
 
 /// Read the whole archive once and summarise its members.
+///
+/// Inside, every stream is a [`DynInput`]: one copy of the tar walker and the
+/// decoders, whatever the source (this keeps the WebAssembly small).
 pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
-    let peeked = Peeked::new(input, BLOCK)
+    let peeked = Peeked::new(Box::new(input) as DynInput<'_>, BLOCK)
         .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
-    if peeked.head().is_empty() {
+    let head = peeked.head().to_vec();
+    if head.is_empty() {
         return Err(Error::new(ErrorCode::NotAnArchive, "the input is empty"));
     }
     let mut contents = ArchiveContents::default();
-    let compression = Compression::sniff(peeked.head());
+    let compression = Compression::sniff(&head);
     contents.compression = Some(compression);
-    match compression {
+    let peeked: DynInput<'_> = Box::new(peeked);
+    let (decoded, code): (DynInput<'_>, ErrorCode) = match compression {
         Compression::None => {
-            if !looks_like_tar(peeked.head()) {
-                return Err(not_an_archive(peeked.head()));
+            if !looks_like_tar(&head) {
+                return Err(not_an_archive(&head));
             }
-            let mut walker = TarWalker::new(peeked, ErrorCode::Io);
-            walk_archive(&mut walker, options, &mut contents);
-            contents.bytes_read = walker.position();
+            (peeked, ErrorCode::Io)
         }
-        Compression::Gzip => {
-            let decoded = StreamInput::new(MultiGzDecoder::new(InputReader(peeked)));
-            read_compressed(decoded, ErrorCode::CorruptGzip, options, &mut contents)?;
-        }
-        Compression::Zstd => {
-            let decoded = StreamInput::new(zstd::ZstdReader::new(InputReader(peeked)));
-            read_compressed(decoded, ErrorCode::CorruptZstd, options, &mut contents)?;
-        }
-    }
-    Ok(contents)
-}
-
-fn read_compressed<I: Input>(
-    decoded: I,
-    code: ErrorCode,
-    options: &ReadOptions,
-    contents: &mut ArchiveContents,
-) -> Result<()> {
+        Compression::Gzip => (
+            Box::new(StreamInput::new(MultiGzDecoder::new(InputReader(peeked)))),
+            ErrorCode::CorruptGzip,
+        ),
+        Compression::Zstd => (
+            Box::new(StreamInput::new(zstd::ZstdReader::new(InputReader(peeked)))),
+            ErrorCode::CorruptZstd,
+        ),
+    };
     let inner = Peeked::new(decoded, BLOCK).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
             ErrorCode::Truncated
@@ -167,18 +161,14 @@ fn read_compressed<I: Input>(
             ErrorCode::NotAnArchive,
             format!(
                 "the input is {}-compressed, but what it holds is not a tar archive",
-                if code == ErrorCode::CorruptGzip {
-                    "gzip"
-                } else {
-                    "zstd"
-                }
+                compression.as_str()
             ),
         ));
     }
-    let mut walker = TarWalker::new(inner, code);
-    walk_archive(&mut walker, options, contents);
+    let mut walker = TarWalker::new(Box::new(inner) as DynInput<'_>, code);
+    walk_archive(&mut walker, options, &mut contents);
     contents.bytes_read = walker.position();
-    Ok(())
+    Ok(contents)
 }
 
 fn entry_kind(flag: TypeFlag) -> Option<EntryKind> {
@@ -209,8 +199,8 @@ fn looks_like_json(head: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
-fn walk_archive<I: Input>(
-    walker: &mut TarWalker<I>,
+fn walk_archive(
+    walker: &mut TarWalker<DynInput<'_>>,
     options: &ReadOptions,
     contents: &mut ArchiveContents,
 ) {
@@ -304,8 +294,8 @@ enum MemberKind {
 
 /// Sniff one member and keep what it is: JSON, a layer summary, or just its
 /// name. With `--verify`, the whole member is hashed on the way.
-fn read_member<I: Input>(
-    walker: &mut TarWalker<I>,
+fn read_member(
+    walker: &mut TarWalker<DynInput<'_>>,
     name: &str,
     size: u64,
     options: &ReadOptions,
@@ -380,8 +370,8 @@ fn read_member<I: Input>(
     Ok(())
 }
 
-fn classify_member<I: Input>(
-    member: &mut Hashing<I>,
+fn classify_member(
+    member: &mut Hashing<Window<'_, DynInput<'_>>>,
     size: u64,
     options: &ReadOptions,
     json_total: usize,
@@ -410,7 +400,7 @@ fn classify_member<I: Input>(
     if !layer_room {
         return Ok(MemberKind::OverLimit("the archive has too many layers"));
     }
-    let replay = Peeked::with_head(&mut *member, head);
+    let replay: DynInput<'_> = Box::new(Peeked::with_head(member as &mut dyn Input, head));
     let (summary, diff_digest) = scan_layer(
         replay,
         compression,
@@ -424,8 +414,8 @@ fn classify_member<I: Input>(
 /// Summarise one layer blob (tar, or gzip/zstd around tar). With `verify`,
 /// also returns the digest of the uncompressed stream (the config's diff_id)
 /// for compressed layers; for uncompressed ones it is the blob's own digest.
-pub fn scan_layer<I: Input>(
-    input: I,
+pub fn scan_layer(
+    input: DynInput<'_>,
     compression: Compression,
     stored_size: u64,
     limits: LayerLimits,
@@ -435,17 +425,17 @@ pub fn scan_layer<I: Input>(
     builder.set_compression(compression, stored_size);
     let (result, diff_digest) = match compression {
         Compression::None => (
-            walk_layer(TarWalker::new(input, ErrorCode::Io), &mut builder),
+            walk_layer_with(&mut TarWalker::new(input, ErrorCode::Io), &mut builder),
             None,
         ),
         Compression::Gzip => walk_decoded(
-            StreamInput::new(MultiGzDecoder::new(InputReader(input))),
+            Box::new(StreamInput::new(MultiGzDecoder::new(InputReader(input)))),
             ErrorCode::CorruptGzip,
             verify,
             &mut builder,
         ),
         Compression::Zstd => walk_decoded(
-            StreamInput::new(zstd::ZstdReader::new(InputReader(input))),
+            Box::new(StreamInput::new(zstd::ZstdReader::new(InputReader(input)))),
             ErrorCode::CorruptZstd,
             verify,
             &mut builder,
@@ -457,15 +447,17 @@ pub fn scan_layer<I: Input>(
     (builder.finish(), diff_digest)
 }
 
-fn walk_decoded<I: Input>(
-    decoded: I,
+fn walk_decoded(
+    decoded: DynInput<'_>,
     code: ErrorCode,
     verify: bool,
     builder: &mut LayerBuilder,
 ) -> (Result<()>, Option<String>) {
-    let mut walker = TarWalker::new(Hashing::new(decoded, verify), code);
-    let mut result = walk_layer_with(&mut walker, builder);
-    let mut hashed = walker.into_inner();
+    let mut hashed = Hashing::new(decoded, verify);
+    let mut result = walk_layer_with(
+        &mut TarWalker::new(Box::new(&mut hashed) as DynInput<'_>, code),
+        builder,
+    );
     if verify && result.is_ok() {
         if let Err(e) = hashed.drain() {
             let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -480,11 +472,7 @@ fn walk_decoded<I: Input>(
     (result, digest)
 }
 
-fn walk_layer<I: Input>(mut walker: TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
-    walk_layer_with(&mut walker, builder)
-}
-
-fn walk_layer_with<I: Input>(walker: &mut TarWalker<I>, builder: &mut LayerBuilder) -> Result<()> {
+fn walk_layer_with(walker: &mut TarWalker<DynInput<'_>>, builder: &mut LayerBuilder) -> Result<()> {
     while let Some(entry) = walker.next_entry()? {
         let Some(kind) = entry_kind(entry.type_flag) else {
             continue;

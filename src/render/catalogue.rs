@@ -58,7 +58,12 @@ pub fn errors_markdown() -> String {
     );
     for code in ErrorCode::ALL {
         let (meaning, action) = code.explanation();
-        out.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), meaning, action));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            meaning,
+            action
+        ));
     }
     out
 }

@@ -1,0 +1,62 @@
+// Browser entry point (also the bundler one): the archive is analysed in a
+// Web Worker (worker.js, beside this file), which reads a File/Blob in big
+// blocks with FileReaderSync, so the page never holds the whole archive and
+// the main thread stays free. Aborting terminates the worker.
+
+const VERSION = '%VERSION%';
+
+function codedError(data) {
+  const err = new Error(data.message);
+  err.code = data.code;
+  if (data.entry !== undefined) err.entry = data.entry;
+  if (data.offset !== undefined) err.offset = data.offset;
+  return err;
+}
+
+function abortReason(signal) {
+  return signal.reason !== undefined
+    ? signal.reason
+    : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** Analyse an image archive: resolves with the report (see index.d.ts). */
+export function analyze(source, { onProgress, signal, blockSize, ignore, verify } = {}) {
+  if (signal && signal.aborted) return Promise.reject(abortReason(signal));
+  if (source instanceof ArrayBuffer) source = new Uint8Array(source);
+  if (!(source instanceof Blob) && !(source instanceof Uint8Array)) {
+    return Promise.reject(
+      codedError({ code: 'E_USAGE', message: 'analyze() takes a File, a Blob, a Uint8Array or an ArrayBuffer' }),
+    );
+  }
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      finish();
+      reject(abortReason(signal));
+    };
+    const finish = () => {
+      worker.terminate();
+      if (signal) signal.removeEventListener('abort', onAbort);
+    };
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'progress') {
+        if (onProgress) onProgress(data.progress);
+        return;
+      }
+      finish();
+      if (data.type === 'report') resolve(JSON.parse(data.json));
+      else reject(codedError(data.error));
+    };
+    worker.onerror = (event) => {
+      finish();
+      reject(codedError({ code: 'E_INTERNAL', message: `the analysis worker failed: ${event.message}` }));
+    };
+    worker.postMessage({ source, blockSize, ignore, verify, progress: typeof onProgress === 'function' });
+  });
+}
+
+/** The version of the analysis (the Rust crate's). */
+export function version() {
+  return VERSION;
+}

@@ -1,0 +1,59 @@
+// Types of the rootless-check JavaScript API. The report's types are
+// generated at build time from schema/report.schema.json (the JSON report,
+// schemaVersion 1: fields are added over time, never renamed or removed).
+
+%REPORT_TYPES%
+
+/** What `analyze()` rejects with when nothing could be analysed (or on misuse).
+ * `E_INTERNAL` means a bug: the analysis trapped. */
+export interface RootlessCheckError extends globalThis.Error {
+  code: ErrorCode | 'E_INTERNAL';
+  entry?: string;
+  offset?: number;
+}
+
+export interface Progress {
+  /** Bytes of the source read or skipped so far. */
+  bytesRead: number;
+  /** The source's size; `undefined` for a pipe. */
+  totalBytes: number | undefined;
+}
+
+export interface AnalyzeOptions {
+  /** Called after each block read (at most a few per 8 MiB). */
+  onProgress?: (progress: Progress) => void;
+  /** Rejects with `signal.reason` when aborted. */
+  signal?: AbortSignal;
+  /** Bytes read per call (default 8 MiB, at least 64 KiB). */
+  blockSize?: number;
+  /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They
+   * move to `suppressed`. An unknown rule rejects with `E_USAGE`. */
+  ignore?: string[];
+  /** Check every layer, config and manifest digest (reads the whole
+   * archive); mismatches are in each image's `verification`. */
+  verify?: boolean;
+}
+
+/** Anything with a size and `slice()`: a browser `File` or `Blob`. */
+export interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): unknown;
+}
+
+/**
+ * Analyse an image archive (docker save, podman save, an OCI archive, a
+ * flattened export; gzip- or zstd-compressed or not).
+ *
+ * - Node: `source` is a file path (read in blocks, never whole) or bytes.
+ * - Browsers: a `File`/`Blob` (read in a Web Worker) or bytes.
+ *
+ * Resolves with the report, which may be `partial` (see `errors`). Rejects
+ * with a {@link RootlessCheckError} when nothing could be analysed.
+ */
+export function analyze(
+  source: string | URL | Uint8Array | ArrayBuffer | BlobLike,
+  options?: AnalyzeOptions,
+): Promise<Report>;
+
+/** The version of the analysis (the Rust crate's). */
+export function version(): string;

@@ -1,0 +1,392 @@
+//! JavaScript bindings: every `#[wasm_bindgen]` item lives here, and only
+//! here. The package's JS wrappers (pkg-template/) call these; they are not
+//! the public JS API themselves.
+//!
+//! The report crosses as the JSON text of `render::json` (parsed in JS): the
+//! same bytes as the native CLI's `--format json`, and serde_json is linked
+//! anyway, so it costs nothing in size (serde-wasm-bindgen would also turn
+//! `None` into `undefined` where the JSON contract says `null`).
+
+#[allow(unused_imports)]
+use std::prelude::rust_2021::*;
+#[allow(unused_imports)]
+use std::{format, vec};
+
+use std::io;
+
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::analysis::error::{Error, ErrorCode};
+use crate::analysis::policy::{self, Ignore};
+use crate::analysis::report::Report;
+use crate::analysis::rules::Severity;
+use crate::archive::input::Input;
+use crate::archive::{read_archive, ReadOptions};
+use crate::render;
+
+/// Block size when the caller gives none. Each JS read costs about a
+/// millisecond in a browser worker (FileReaderSync): read big blocks.
+const DEFAULT_BLOCK: usize = 8 << 20;
+const MIN_BLOCK: usize = 64 << 10;
+const MAX_BLOCK: usize = 256 << 20;
+
+/// Where the bytes come from. An enum, not a generic: each `Input` type
+/// instantiates the whole archive reader again, which costs wasm size.
+enum Source<'a> {
+    /// `read(offset, length) -> Uint8Array`, synchronous (fs.readSync,
+    /// FileReaderSync). It may return fewer bytes than asked; none means the end.
+    Callback(&'a Function),
+    /// A Uint8Array in JS memory: copied block by block, never as a whole.
+    Bytes(&'a Uint8Array),
+}
+
+impl Source<'_> {
+    /// Fill `out` from `offset`, returning the count (0 = end). A JS
+    /// exception is passed back as it is.
+    fn fetch(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, JsValue> {
+        let bytes = match self {
+            Source::Callback(read) => {
+                let got = read.call2(
+                    &JsValue::NULL,
+                    &JsValue::from_f64(offset as f64),
+                    &JsValue::from_f64(out.len() as f64),
+                )?;
+                got.dyn_into::<Uint8Array>().map_err(|_| {
+                    JsValue::from(js_sys::TypeError::new(
+                        "the read callback must return a Uint8Array",
+                    ))
+                })?
+            }
+            Source::Bytes(all) => {
+                let len = all.length() as u64;
+                let start = offset.min(len);
+                let end = (offset + out.len() as u64).min(len);
+                all.subarray(start as u32, end as u32)
+            }
+        };
+        let n = (bytes.length() as usize).min(out.len());
+        bytes.subarray(0, n as u32).copy_to(&mut out[..n]);
+        Ok(n)
+    }
+}
+
+/// An [`Input`] over a [`Source`] with one large block cached. With a known
+/// size, skipping only moves the offset (entry contents are never read);
+/// without one (a pipe) it reads through.
+struct BlockInput<'a> {
+    source: Source<'a>,
+    size: Option<u64>,
+    block: Vec<u8>,
+    block_start: u64,
+    block_len: usize,
+    position: u64,
+    /// The first JS exception: rethrown instead of the report, since the
+    /// reader would otherwise turn it into a partial report.
+    failure: Option<JsValue>,
+}
+
+impl<'a> BlockInput<'a> {
+    fn new(source: Source<'a>, size: Option<u64>, block_size: usize) -> Self {
+        BlockInput {
+            source,
+            size,
+            block: vec![0u8; block_size.clamp(MIN_BLOCK, MAX_BLOCK)],
+            block_start: 0,
+            block_len: 0,
+            position: 0,
+            failure: None,
+        }
+    }
+
+    /// Bytes cached from `position` on, fetching a block if there are none; 0 at the end.
+    fn available(&mut self) -> io::Result<usize> {
+        if self.failure.is_some() {
+            return Err(io::Error::other("the read callback failed"));
+        }
+        let end = self.block_start + self.block_len as u64;
+        if self.position >= self.block_start && self.position < end {
+            return Ok((end - self.position) as usize);
+        }
+        let mut want = self.block.len();
+        if let Some(size) = self.size {
+            want = want.min(size.saturating_sub(self.position) as usize);
+            if want == 0 {
+                return Ok(0);
+            }
+        }
+        match self.source.fetch(self.position, &mut self.block[..want]) {
+            Ok(n) => {
+                self.block_start = self.position;
+                self.block_len = n;
+                Ok(n)
+            }
+            Err(e) => {
+                self.failure = Some(e);
+                Err(io::Error::other("the read callback failed"))
+            }
+        }
+    }
+}
+
+impl Input for BlockInput<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.available()?.min(buf.len());
+        if n == 0 {
+            // At the end; the cached block may lie far behind a skip.
+            return Ok(0);
+        }
+        let at = (self.position - self.block_start) as usize;
+        buf[..n].copy_from_slice(&self.block[at..at + n]);
+        self.position += n as u64;
+        Ok(n)
+    }
+
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        if let Some(size) = self.size {
+            let target = self.position.saturating_add(n).min(size.max(self.position));
+            let skipped = target - self.position;
+            self.position = target;
+            return Ok(skipped);
+        }
+        let mut skipped = 0;
+        while skipped < n {
+            let k = (self.available()? as u64).min(n - skipped);
+            if k == 0 {
+                break;
+            }
+            self.position += k;
+            skipped += k;
+        }
+        Ok(skipped)
+    }
+
+    fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+/// A Rust [`Error`] as a JS `Error` with `code` (the stable code string),
+/// and `entry`/`offset` when known. Its message is the native CLI's line
+/// without the code (context included, control characters escaped), so
+/// `code + ": " + message` is what the native CLI prints.
+fn js_error(e: &Error) -> JsValue {
+    let line = format!("{}", e);
+    let prefix = format!("{}: ", e.code);
+    coded_error(e, line.strip_prefix(&prefix).unwrap_or(&line))
+}
+
+/// A command-line mistake: the plain message, as the native CLI shows it.
+fn usage_error(e: &Error) -> JsValue {
+    coded_error(e, &e.message)
+}
+
+fn coded_error(e: &Error, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    set(&err, "code", &JsValue::from_str(e.code.as_str()));
+    if let Some(entry) = &e.entry {
+        set(&err, "entry", &JsValue::from_str(entry));
+    }
+    if let Some(offset) = e.offset {
+        set(&err, "offset", &JsValue::from_f64(offset as f64));
+    }
+    err.into()
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property on a fresh Error cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// The result of one analysis, kept in wasm memory so that the caller can
+/// apply ignores and render it in any format (the CLI does all three).
+/// Free it with `free()`.
+#[wasm_bindgen]
+pub struct Analysis {
+    report: Report,
+}
+
+#[wasm_bindgen]
+impl Analysis {
+    /// The JSON report: the same bytes as the native CLI's `--format json`.
+    pub fn json(&self) -> String {
+        render::json::render(&self.report)
+    }
+
+    pub fn text(&self, color: bool) -> String {
+        render::text::render(&self.report, render::text::TextOptions { color })
+    }
+
+    pub fn sarif(&self) -> String {
+        render::sarif::render(&self.report)
+    }
+
+    /// What the native CLI prints on stderr after the report (without the
+    /// `rootless-check: ` prefix), for `failOn` (a severity name or "none").
+    #[wasm_bindgen(js_name = exitLines)]
+    pub fn exit_lines(&self, fail_on: &str) -> Result<Vec<String>, JsValue> {
+        Ok(self.exit(fail_on)?.1)
+    }
+
+    /// The native CLI's exit status: 2 partial or altered (`verify`), 1 a
+    /// finding at or above `failOn`, else 0.
+    #[wasm_bindgen(js_name = exitStatus)]
+    pub fn exit_status(&self, fail_on: &str) -> Result<u8, JsValue> {
+        Ok(self.exit(fail_on)?.0)
+    }
+
+    /// Suppress findings: `specs` are `RULE[:GLOB]`, `ignoreFile` the text of
+    /// an ignore file. Throws an `E_USAGE` error on a bad one.
+    #[wasm_bindgen(js_name = applyIgnores)]
+    pub fn apply_ignores(
+        &mut self,
+        specs: Vec<String>,
+        ignore_file: Option<String>,
+    ) -> Result<(), JsValue> {
+        let ignores = parse_ignores(&specs, ignore_file.as_deref()).map_err(|e| usage_error(&e))?;
+        policy::apply_ignores(&mut self.report, &ignores);
+        Ok(())
+    }
+}
+
+impl Analysis {
+    /// Mirrors the end of `main()` in src/bin/rootless-check.rs.
+    fn exit(&self, fail_on: &str) -> Result<(u8, Vec<String>), JsValue> {
+        let fail_on = parse_fail_on(fail_on)?;
+        let report = &self.report;
+        if report.partial {
+            let mut lines: Vec<String> = report.errors.iter().map(|e| format!("{}", e)).collect();
+            lines.push(String::from(
+                "the report is partial: part of the archive could not be read",
+            ));
+            return Ok((2, lines));
+        }
+        let mismatches: Vec<String> = report
+            .images
+            .iter()
+            .flat_map(|i| i.verification.iter().flat_map(|v| &v.mismatches))
+            .map(|m| {
+                let e = Error::new(
+                    ErrorCode::DigestMismatch,
+                    format!(
+                        "{} has {} but {} was expected: the archive was altered after it was written",
+                        m.what, m.actual, m.expected
+                    ),
+                )
+                .with_entry(m.member.clone());
+                format!("{}", e)
+            })
+            .collect();
+        if !mismatches.is_empty() {
+            return Ok((2, mismatches));
+        }
+        Ok((u8::from(policy::fails(report, fail_on)), Vec::new()))
+    }
+}
+
+fn parse_ignores(specs: &[String], ignore_file: Option<&str>) -> Result<Vec<Ignore>, Error> {
+    let mut ignores = specs
+        .iter()
+        .map(|s| Ignore::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(text) = ignore_file {
+        ignores.extend(policy::parse_ignore_file(text)?);
+    }
+    Ok(ignores)
+}
+
+fn parse_fail_on(text: &str) -> Result<Option<Severity>, JsValue> {
+    if text == "none" {
+        return Ok(None);
+    }
+    Severity::parse(text).map(Some).ok_or_else(|| {
+        usage_error(&Error::new(
+            ErrorCode::Usage,
+            format!("unknown severity {:?}", text),
+        ))
+    })
+}
+
+/// Check an ignore spec or an ignore file's text without analysing anything
+/// (the CLI rejects a bad command line first). Throws an `E_USAGE` error.
+#[wasm_bindgen(js_name = checkIgnores)]
+pub fn check_ignores(specs: Vec<String>, ignore_file: Option<String>) -> Result<(), JsValue> {
+    parse_ignores(&specs, ignore_file.as_deref())
+        .map(|_| ())
+        .map_err(|e| usage_error(&e))
+}
+
+/// Check a `--fail-on` value. Throws an `E_USAGE` error.
+#[wasm_bindgen(js_name = checkFailOn)]
+pub fn check_fail_on(text: &str) -> Result<(), JsValue> {
+    parse_fail_on(text).map(|_| ())
+}
+
+fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
+    let options = ReadOptions {
+        verify,
+        ..ReadOptions::default()
+    };
+    let outcome =
+        read_archive(&mut input, &options).and_then(|contents| crate::analysis::analyze(&contents));
+    // A JS exception (an abort, an fs error) wins over what the reader made of it.
+    if let Some(failure) = input.failure.take() {
+        return Err(failure);
+    }
+    let report = outcome.map_err(|e| js_error(&e))?;
+    Ok(Analysis { report })
+}
+
+/// Analyse through `read(offset, length) -> Uint8Array`. `size` is the
+/// source's length (undefined for a pipe: then nothing is skipped without
+/// being read); `blockSize` is the bytes asked per call; `verify` checks
+/// every digest (and so reads everything).
+#[wasm_bindgen(js_name = analyzeCallback)]
+pub fn analyze_callback(
+    read: &Function,
+    size: Option<f64>,
+    block_size: Option<f64>,
+    verify: bool,
+) -> Result<Analysis, JsValue> {
+    let size = match size {
+        Some(s) if !(s >= 0.0 && s.fract() == 0.0) => {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                "size must be a non-negative integer",
+            )))
+        }
+        s => s.map(|s| s as u64),
+    };
+    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    run(BlockInput::new(Source::Callback(read), size, block), verify)
+}
+
+/// Analyse bytes already in memory.
+#[wasm_bindgen(js_name = analyzeBytes)]
+pub fn analyze_bytes(bytes: &Uint8Array, verify: bool) -> Result<Analysis, JsValue> {
+    let size = bytes.length() as u64;
+    // No JS calls per block here, so a smaller block costs nothing.
+    run(
+        BlockInput::new(Source::Bytes(bytes), Some(size), 1 << 20),
+        verify,
+    )
+}
+
+/// The crate version, as the native CLI's `--version` prints it.
+#[wasm_bindgen]
+pub fn version() -> String {
+    String::from(env!("CARGO_PKG_VERSION"))
+}
+
+/// The stable error codes, for documentation and tests.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Array {
+    ErrorCode::ALL
+        .iter()
+        .map(|c| JsValue::from_str(c.as_str()))
+        .collect()
+}

@@ -1,0 +1,136 @@
+// The browser entry (pkg/web) in headless Chromium: a Blob is analysed in
+// the package's Web Worker through FileReaderSync, and gives the native
+// report. Skipped, saying so, when Chromium (apt: chromium) or playwright-core
+// (npm ci) is missing; CHROMIUM overrides the browser's path.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fixtureFiles, nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
+
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+let playwright = null;
+try {
+  playwright = await import('playwright-core');
+} catch {
+  // reported as a skip below
+}
+const missing = !fs.existsSync(chromiumPath)
+  ? `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`
+  : !playwright
+    ? 'playwright-core is not installed (npm ci)'
+    : null;
+
+const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check</title>
+<script type="module">
+import { analyze, version } from '/pkg/web/index.js';
+window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock } = {}) => {
+  const blob = await (await fetch(url)).blob();
+  const controller = new AbortController();
+  let blocks = 0;
+  const onProgress = () => {
+    blocks++;
+    if (abortAfterFirstBlock) controller.abort();
+  };
+  try {
+    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal });
+    return { report, blocks, version: version() };
+  } catch (e) {
+    return { error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } };
+  }
+};
+window.ready = true;
+</script>`;
+
+describe('in headless Chromium', { skip: missing || false }, () => {
+  let server;
+  let base;
+  let context;
+  let page;
+  let profile;
+  const served = new Map();
+
+  before(async () => {
+    requirePkg();
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      if (url.pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end(PAGE);
+      }
+      let file = null;
+      if (url.pathname.startsWith('/pkg/')) {
+        const inPkg = path.join(pkgDir, path.normalize(url.pathname.slice(5)));
+        if (inPkg.startsWith(pkgDir + path.sep)) file = inPkg;
+      } else if (url.pathname.startsWith('/fixture/')) {
+        file = served.get(url.pathname.slice(9)) || null;
+      }
+      if (!file || !fs.existsSync(file)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${server.address().port}`;
+    profile = tempDir('chromium');
+    context = await playwright.chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => window.ready === true);
+  });
+
+  after(async () => {
+    if (context) await context.close();
+    if (server) server.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  const serve = (file) => {
+    const name = path.basename(file);
+    served.set(name, file);
+    return `/fixture/${name}`;
+  };
+
+  for (const suffix of ['bb-filecap.docker-archive.tar', 'bb-alpinelike.docker-archive.tar.gz',
+    'wagoodman+dive__test-oci-zstd-image.tar']) {
+    test(`${suffix}: the worker's report is the native one`, async () => {
+      const file = fixtureFiles().find((f) => f.endsWith(suffix));
+      const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20 }), [serve(file)]);
+      assert.ok(!out.error, JSON.stringify(out.error));
+      const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
+      assert.deepEqual(out.report, native);
+      assert.ok(out.blocks >= 1);
+      assert.equal(out.version, native.tool.version);
+    });
+  }
+
+  test('errors cross from the worker as Error objects with the code', async () => {
+    const dir = tempDir('junk');
+    try {
+      const junk = path.join(dir, 'junk.bin');
+      fs.writeFileSync(junk, 'PK\x03\x04 not a tar');
+      const out = await page.evaluate(([url]) => window.analyzeUrl(url), [serve(junk)]);
+      assert.deepEqual([out.error.isError, out.error.code], [true, 'E_NOT_ARCHIVE']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('aborting terminates the worker and rejects with AbortError', async () => {
+    const file = fixtureFiles().find((f) => f.endsWith('deb12-hardened.oci-archive.tar'));
+    const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20, abortAfterFirstBlock: true }),
+      [serve(file)]);
+    assert.equal(out.error && out.error.name, 'AbortError');
+  });
+});
