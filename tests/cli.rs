@@ -365,3 +365,13 @@ fn verify_flags_a_tampered_archive() {
         Some(0)
     );
 }
+
+#[test]
+fn bytes_read_counts_the_source_not_the_decompressed_stream() {
+    let path = fixture("built/bb-filecap.docker-archive.tar.gz");
+    let size = std::fs::metadata(&path).unwrap().len();
+    let out = cli(&["--format", "json", "--fail-on", "none", &path], None);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read = r["input"]["bytesRead"].as_u64().unwrap();
+    assert!(read <= size && read > size / 2, "{} of {}", read, size);
+}

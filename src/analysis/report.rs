@@ -71,7 +71,8 @@ pub struct InputInfo {
     pub oci_layout: bool,
     /// `manifest.json` (Docker) was present.
     pub docker_manifest: bool,
-    /// Bytes read from the source (compressed bytes when the whole archive is compressed).
+    /// Bytes of the source consumed, read or skipped over (compressed bytes when
+    /// the whole archive is compressed).
     pub bytes_read: u64,
 }
 

@@ -296,6 +296,35 @@ impl<I: Input + ?Sized> Input for Window<'_, I> {
     }
 }
 
+/// Counts the bytes taken from (read or skipped in) the source, into a cell
+/// the caller keeps while the input itself is moved into decoders.
+pub struct Counted<I: Input> {
+    inner: I,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<I: Input> Counted<I> {
+    pub fn new(inner: I, count: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
+        Counted { inner, count }
+    }
+}
+
+impl<I: Input> Input for Counted<I> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        let done = self.inner.skip(n)?;
+        self.count.set(self.count.get() + done);
+        Ok(done)
+    }
+    fn position(&self) -> u64 {
+        self.inner.position()
+    }
+}
+
 /// An `Input` as `io::Read`, to feed decompressors.
 pub struct InputReader<I: Input>(pub I);
 

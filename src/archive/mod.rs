@@ -122,7 +122,10 @@ fn looks_like_tar(head: &[u8]) -> bool {
 /// Inside, every stream is a [`DynInput`]: one copy of the tar walker and the
 /// decoders, whatever the source (this keeps the WebAssembly small).
 pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
-    let peeked = Peeked::new(Box::new(input) as DynInput<'_>, BLOCK)
+    // Counts the source's own bytes, under any decompression.
+    let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counted = input::Counted::new(input, consumed.clone());
+    let peeked = Peeked::new(Box::new(counted) as DynInput<'_>, BLOCK)
         .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
     let head = peeked.head().to_vec();
     if head.is_empty() {
@@ -167,7 +170,8 @@ pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<Archive
     }
     let mut walker = TarWalker::new(Box::new(inner) as DynInput<'_>, code);
     walk_archive(&mut walker, options, &mut contents);
-    contents.bytes_read = walker.position();
+    drop(walker);
+    contents.bytes_read = consumed.get();
     Ok(contents)
 }
 
