@@ -253,9 +253,14 @@ pub fn parse_pax(body: &[u8], out: &mut PaxOverrides) -> Result<()> {
         if len_text.is_empty() || len_text.len() > 12 || !len_text.iter().all(u8::is_ascii_digit) {
             return Err(corrupt("PAX record with a bad length"));
         }
+        // At most 12 digits: fits u64; usize may be 32 bits (wasm32).
         let len = len_text
             .iter()
-            .fold(0usize, |v, &d| v * 10 + (d - b'0') as usize);
+            .fold(0u64, |v, &d| v * 10 + (d - b'0') as u64);
+        if len > rest.len() as u64 {
+            return Err(corrupt("PAX record length does not match its content"));
+        }
+        let len = len as usize;
         if len <= space + 1 || len > rest.len() || rest[len - 1] != b'\n' {
             return Err(corrupt("PAX record length does not match its content"));
         }

@@ -309,12 +309,15 @@ fn read_member(
     contents.layers.remove(name);
     contents.json.remove(name);
     let layer_room = contents.layers.len() < options.max_layers;
-    let (kind, digest) = {
+    let (kind, drained, digest) = {
         let mut member = Hashing::new(walker.content(), options.verify);
         let kind = classify_member(&mut member, size, options, *json_total, layer_room);
-        // The digest covers the whole member, however little of it the analysis needs.
-        let kind = kind.and_then(|k| member.drain().map(|_| k));
-        (kind, member.finish())
+        // The digest covers the whole member, however little of it the analysis
+        // needs. A failure there must not lose what was already read: it is
+        // reported after the member is kept, as without --verify.
+        let drained = if kind.is_ok() { member.drain() } else { Ok(()) };
+        let digest = member.finish().filter(|_| drained.is_ok());
+        (kind, drained, digest)
     };
     let kind = kind.map_err(|e| walker.io_error(e))?;
     let truncated = walker.is_truncated();
@@ -371,7 +374,7 @@ fn read_member(
             }
         }
     }
-    Ok(())
+    drained.map_err(|e| walker.io_error(e))
 }
 
 fn classify_member(
@@ -384,8 +387,9 @@ fn classify_member(
     let mut head = vec![0u8; BLOCK];
     let got = member.read_full(&mut head)?;
     head.truncate(got);
-    if looks_like_json(&head) && size as usize <= MAX_JSON_BYTES {
-        if json_total + size as usize > options.max_json_total {
+    // Sizes stay u64 until they are known to be small: usize is 32 bits in wasm32.
+    if looks_like_json(&head) && size <= MAX_JSON_BYTES as u64 {
+        if json_total as u64 + size > options.max_json_total as u64 {
             return Ok(MemberKind::OverLimit(
                 "the archive's JSON documents exceed the memory limit",
             ));
