@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The benchmark of issue 6: the native CLI, the Node CLI (npm package) and
+# the baselines (GNU tar/gzip, Node zlib + a JS tar walk) on the workloads of
+# examples/make_workloads.rs. See bench/README.md.
+#
+#   bench/run.sh [--scale F] [--runs N] [--only w1,w2,w2-half,w3] [--out FILE]
+#
+# Defaults: --scale 1 (the real sizes), --runs 5 (median reported),
+# --out bench/RESULTS.md at scale 1, bench/work/RESULTS-scale-F.md otherwise.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+SCALE=1
+RUNS=5
+ONLY="w1,w2,w2-half,w3"
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=$2; shift 2 ;;
+    --scale=*) SCALE=${1#*=}; shift ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --runs=*) RUNS=${1#*=}; shift ;;
+    --only) ONLY=$2; shift 2 ;;
+    --only=*) ONLY=${1#*=}; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    --out=*) OUT=${1#*=}; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+COMMAND_LINE="bench/run.sh --scale $SCALE --runs $RUNS --only $ONLY"
+if [ -z "$OUT" ]; then
+  if [ "$SCALE" = 1 ]; then OUT=bench/RESULTS.md; else OUT=bench/work/RESULTS-scale-$SCALE.md; fi
+fi
+
+for tool in /usr/bin/time tar gzip node cargo bc; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: needs $tool" >&2; exit 2; }
+done
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# ------------------------------------------------------------------ build
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target-bench}
+log "building the native CLI and the workload generator (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --quiet --release --bin rootless-check --example make_workloads
+NATIVE=$CARGO_TARGET_DIR/release/rootless-check
+NATIVE=${NATIVE#"$ROOT/"}
+MAKE_WORKLOADS=$CARGO_TARGET_DIR/release/examples/make_workloads
+
+# ------------------------------------------------------------------ workloads
+WORK=bench/work/scale-$SCALE
+STAMP="$(sha256sum examples/make_workloads.rs | cut -c1-16) scale=$SCALE"
+if [ -f "$WORK/stamp" ] && [ "$(cat "$WORK/stamp")" = "$STAMP" ]; then
+  log "workloads cached in $WORK"
+else
+  log "making the workloads in $WORK (scale $SCALE)"
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  "$MAKE_WORKLOADS" "$WORK" --scale "$SCALE" >&2
+  echo "$STAMP" >"$WORK/stamp"
+fi
+
+# ------------------------------------------------------------------ tools
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# The Node CLI: what the built npm package's "bin" points to (BENCH_PKG_DIR
+# overrides pkg/, e.g. to test the "not built" case).
+PKG=${BENCH_PKG_DIR:-pkg}
+NODE_CLI=""
+NODE_CLI_NOTE="not built"
+if [ -f "$PKG/package.json" ]; then
+  bin=$(PKG_JSON="$PWD/$PKG/package.json" node -e 'const b = require(process.env.PKG_JSON).bin; const v = typeof b === "string" ? b : b && Object.values(b)[0]; process.stdout.write(v || "")')
+  if [ -n "$bin" ] && [ -f "$PKG/$bin" ]; then
+    NODE_CLI_SHOWN="$PKG/${bin#./}"
+    wasm_file=$(ls -t "$(dirname "$NODE_CLI_SHOWN")"/*.wasm 2>/dev/null | head -n 1 || true)
+    NODE_CLI_NOTE="$NODE_CLI_SHOWN, package built $(date -u -r "${wasm_file:-$NODE_CLI_SHOWN}" '+%Y-%m-%d %H:%M UTC'), run from a copy taken at the start"
+    # Run a snapshot: the package may be rebuilt while the benchmark runs.
+    NODE_CLI="$TMP/pkg/${bin#./}"
+  fi
+fi
+[ -z "$NODE_CLI" ] || cp -r "$PKG" "$TMP/pkg"
+if [ -f www/index.html ]; then
+  BROWSER_NOTE="not measured (www/ has a page, but the headless-Chromium harness is not written yet)"
+else
+  BROWSER_NOTE="not measured (needs the web page, issue 5)"
+fi
+
+# ------------------------------------------------------------------ measuring
+# measure CMD: one warm-up run, then RUNS timed runs of `bash -c CMD` (stdout
+# to /dev/null). Sets TIME (median seconds), MEM (largest peak RSS, MB, of the
+# largest single process: what wait4 reports for a pipeline), STATUS.
+measure() {
+  local cmd="set -o pipefail; $1" i t0 t1 rc times=() mems=()
+  STATUS=ok
+  bash -c "$cmd" >/dev/null 2>"$TMP/err" || { STATUS="exit $?"; }
+  for ((i = 0; i < RUNS; i++)); do
+    t0=$EPOCHREALTIME
+    rc=0
+    /usr/bin/time -f '%M' -o "$TMP/mem" bash -c "$cmd" >/dev/null 2>"$TMP/err" || rc=$?
+    t1=$EPOCHREALTIME
+    [ "$rc" = 0 ] || STATUS="exit $rc"
+    times+=("$(echo "$t1 - $t0" | bc -l)")
+    mems+=("$(tail -n 1 "$TMP/mem")")
+  done
+  TIME=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m}')
+  MEM=$(printf '%s\n' "${mems[@]}" | sort -g | tail -n 1 | awk '{printf "%.1f", $1 / 1024}')
+  if [ "$STATUS" != ok ]; then
+    log "  FAILED ($STATUS): $1"
+    sed 's/^/    /' "$TMP/err" | head -n 5 >&2
+  fi
+}
+
+ratio() { # ratio A B: A / B to 2 decimals, or "-"
+  if [ -z "$1" ] || [ -z "$2" ] || [ "$1" = - ] || [ "$2" = - ]; then echo -; else echo "$1 / $2" | bc -l | awk '{printf "%.2f", $1}'; fi
+}
+
+fmt_time() { # fmt_time TIME STATUS
+  if [ "$2" = ok ]; then echo "$1"; else echo "$1 ($2)"; fi
+}
+
+declare -A T M S
+WL_ALL=(w1 w2 w2-half w3)
+declare -A FILE=([w1]=w1-oci-gzip.tar [w2]=w2-docker-save.tar [w2-half]=w2-half-docker-save.tar [w3]=w3-docker-save.tar.gz)
+
+baseline_cmd() { # the GNU tar/gzip command for workload $1 on file $2
+  case "$1" in
+    w1) echo "while read -r L; do tar -xOf '$2' \"\$L\" | gzip -dc | tar -tv; done < '$2.layers'" ;;
+    w2 | w2-half) echo "while read -r L; do tar -xOf '$2' \"\$L\" | tar -tv; done < '$2.layers'" ;;
+    w3) echo "gzip -dc '$2' | tar -xO --wildcards '*/layer.tar' | tar -tvi" ;;
+  esac
+}
+
+BUSY_BEFORE=$(ps -eo pcpu=,etime=,args= --sort=-pcpu | awk '$1 >= 20' | grep -v -e 'ps -eo' -e 'bench/run.sh' | cut -c1-150 | head -n 8 || true)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+# Fixed costs: process start (and, for Node, loading the wasm).
+log "startup (--version)"
+measure "'$NATIVE' --version"
+T[startup,native]=$TIME M[startup,native]=$MEM S[startup,native]=$STATUS
+if [ -n "$NODE_CLI" ]; then
+  measure "node '$NODE_CLI' --version"
+  T[startup,node]=$TIME M[startup,node]=$MEM S[startup,node]=$STATUS
+fi
+measure "node -e 0"
+T[startup,walk]=$TIME M[startup,walk]=$MEM S[startup,walk]=$STATUS
+log "  native ${T[startup,native]}s, Node CLI ${T[startup,node]:--}s, node -e 0 ${T[startup,walk]}s"
+
+for w in "${WL_ALL[@]}"; do
+  case ",$ONLY," in *",$w,"*) ;; *) continue ;; esac
+  f=$WORK/${FILE[$w]}
+  log "$w: ${FILE[$w]} ($(du -h "$f" | cut -f1))"
+
+  measure "'$NATIVE' --format json --fail-on none '$f'"
+  T[$w,native]=$TIME M[$w,native]=$MEM S[$w,native]=$STATUS
+  log "  native       ${TIME}s ${MEM}MB $STATUS"
+
+  if [ -n "$NODE_CLI" ]; then
+    measure "node '$NODE_CLI' --format json --fail-on none '$f'"
+    T[$w,node]=$TIME M[$w,node]=$MEM S[$w,node]=$STATUS
+    log "  node CLI     ${TIME}s ${MEM}MB $STATUS"
+  fi
+
+  measure "$(baseline_cmd "$w" "$f")"
+  T[$w,gnu]=$TIME M[$w,gnu]=$MEM S[$w,gnu]=$STATUS
+  log "  GNU          ${TIME}s ${MEM}MB $STATUS"
+
+  measure "node bench/node-walk.mjs '$f'"
+  T[$w,walk]=$TIME M[$w,walk]=$MEM S[$w,walk]=$STATUS
+  log "  node walk    ${TIME}s ${MEM}MB $STATUS"
+done
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------------ report
+get() { local k="$1,$2"; if [ -n "${T[$k]+x}" ]; then echo "${T[$k]}"; else echo -; fi; }
+getm() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; else echo -; fi; }
+cell() { # cell W TOOL: time with status
+  local k="$1,$2"
+  if [ -n "${T[$k]+x}" ]; then fmt_time "${T[$k]}" "${S[$k]}"; elif [ "$2" = node ]; then echo "not built"; else echo -; fi
+}
+memcell() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; elif [ "$2" = node ]; then echo "not built"; else echo -; fi; }
+verdict() { # verdict VALUE le LIMIT [UNIT]
+  if [ "$1" = - ]; then echo "not measured"; elif awk -v v="$1" -v l="$3" 'BEGIN {exit !(v <= l)}'; then echo "**met** ($1${4:-})"; else echo "missed ($1${4:-})"; fi
+}
+mb() { if [ "$1" = - ]; then echo "not measured"; else echo "$1 MB"; fi; }
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+{
+  echo "# Benchmark results"
+  echo
+  echo "- Date: $START (load average $LOAD_BEFORE before, $LOAD_AFTER after)"
+  echo "- Machine: $(nproc) CPUs, $CPU, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
+  echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (src/ or Cargo.toml modified in the working tree)')"
+  echo "- Command: \`$COMMAND_LINE\`"
+  echo "- Tools: $($NATIVE --version), node $(node --version) (Node CLI: $NODE_CLI_NOTE), $(tar --version | head -n 1), $(gzip --version | head -n 1)"
+  echo "- Runs: $RUNS timed runs after one warm-up run, median wall time in seconds; files in the page cache."
+  echo "- Peak memory: the largest peak RSS over the runs, MB (/usr/bin/time %M; for a pipeline, of its largest process)."
+  if [ -n "$BUSY_BEFORE" ]; then
+    echo "- Other processes using >= 20% of a CPU at the start (results may be disturbed):"
+    echo
+    echo '```'
+    echo "$BUSY_BEFORE"
+    echo '```'
+  else
+    echo "- No other process was using >= 20% of a CPU at the start."
+  fi
+  echo
+  echo "## Workloads (scale $SCALE)"
+  echo
+  echo "| workload | file | size | layers | entries in layers | layer tar bytes | notes |"
+  echo "|---|---|---:|---:|---:|---:|---|"
+  tail -n +2 "$WORK/workloads.tsv" | while IFS=$'\t' read -r name bytes members layers entries tarbytes note; do
+    for w in "${WL_ALL[@]}"; do [ "${FILE[$w]}" = "$name" ] && break; done
+    printf '| %s | %s | %.1f MB | %s | %s | %.1f MB | %s |\n' "$w" "$name" "$(echo "$bytes / 1000000" | bc -l)" "$layers" "$entries" "$(echo "$tarbytes / 1000000" | bc -l)" "$note"
+  done
+  echo
+  echo "## Time (s, median) and ratios"
+  echo
+  echo "| workload | native | Node CLI | browser | GNU baseline | node zlib walk | native ÷ GNU | Node ÷ GNU | Node ÷ walk | native ÷ walk |"
+  echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+  for w in "${WL_ALL[@]}"; do
+    [ -n "${T[$w,native]+x}" ] || continue
+    echo "| $w | $(cell "$w" native) | $(cell "$w" node) | $BROWSER_NOTE | $(cell "$w" gnu) | $(cell "$w" walk) | $(ratio "$(get "$w" native)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" walk)") | $(ratio "$(get "$w" native)" "$(get "$w" walk)") |"
+  done
+  echo "| startup: \`--version\` (walk column: \`node -e 0\`) | $(cell startup native) | $(cell startup node) | - | - | $(cell startup walk) | | | | |"
+  echo
+  echo "## Peak memory (MB)"
+  echo
+  echo "| workload | native | Node CLI | GNU baseline | node zlib walk |"
+  echo "|---|---:|---:|---:|---:|"
+  for w in "${WL_ALL[@]}"; do
+    [ -n "${T[$w,native]+x}" ] || continue
+    echo "| $w | $(memcell "$w" native) | $(memcell "$w" node) | $(memcell "$w" gnu) | $(memcell "$w" walk) |"
+  done
+  echo
+  echo "## Targets (issue 6)"
+  echo
+  echo "The targets are for the Node CLI (and the browser); the native column applies the same bounds to the native CLI."
+  echo
+  echo "| target | Node CLI | native CLI |"
+  echo "|---|---|---|"
+  echo "| W1 ≤ 0.6× GNU | $(verdict "$(ratio "$(get w1 node)" "$(get w1 gnu)")" le 0.6) | $(verdict "$(ratio "$(get w1 native)" "$(get w1 gnu)")" le 0.6) |"
+  echo "| W1 ≤ 1.0× node zlib walk | $(verdict "$(ratio "$(get w1 node)" "$(get w1 walk)")" le 1.0) | $(verdict "$(ratio "$(get w1 native)" "$(get w1 walk)")" le 1.0) |"
+  echo "| W2 ≤ 0.2× GNU | $(verdict "$(ratio "$(get w2 node)" "$(get w2 gnu)")" le 0.2) | $(verdict "$(ratio "$(get w2 native)" "$(get w2 gnu)")" le 0.2) |"
+  echo "| W3 ≤ 0.6× GNU | $(verdict "$(ratio "$(get w3 node)" "$(get w3 gnu)")" le 0.6) | $(verdict "$(ratio "$(get w3 native)" "$(get w3 gnu)")" le 0.6) |"
+  echo "| browser ≤ 1.5× Node | $BROWSER_NOTE | - |"
+  echo "| W2 peak memory: native ≤ 50 MB, Node ≤ 200 MB | $(verdict "$(getm w2 node)" le 200 " MB") | $(verdict "$(getm w2 native)" le 50 " MB") |"
+  echo "| W2-half peak memory (compare with W2: no growth with size) | $(mb "$(getm w2-half node)") | $(mb "$(getm w2-half native)") |"
+  echo
+  echo "## Commands"
+  echo
+  echo "FILE is bench/work/scale-$SCALE/<file>; <file>.layers lists the layer members in manifest order (written by the generator)."
+  echo
+  echo "- native: \`$NATIVE --format json --fail-on none FILE\`"
+  echo "- Node CLI: \`node ${NODE_CLI_SHOWN:-pkg/node/cli.cjs} --format json --fail-on none FILE\`"
+  echo "- GNU baseline, W1: \`$(baseline_cmd w1 FILE)\`"
+  echo "- GNU baseline, W2 and W2-half: \`$(baseline_cmd w2 FILE)\`"
+  echo "- GNU baseline, W3: \`$(baseline_cmd w3 FILE)\`"
+  echo "- node zlib walk: \`node bench/node-walk.mjs FILE\`"
+  echo "- each run as \`bash -c 'set -o pipefail; CMD' >/dev/null\` under \`/usr/bin/time -f %M\`"
+} >"$OUT"
+
+log "wrote $OUT"
+cat "$OUT"
