@@ -25,6 +25,10 @@
 //! writes `<archive>.layers` (the layer members, in manifest order, one a
 //! line: for the GNU tar baselines) and `workloads.tsv` (sizes and counts).
 
+// The tests' archive builders: one PAX writer for tests, sample and workloads.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -306,17 +310,7 @@ impl<W: Write> Layer<W> {
     }
     /// A PAX extended header (not counted: `tar -t` does not list it).
     fn pax(&mut self, records: &[(&str, &[u8])]) -> io::Result<()> {
-        let mut body = Vec::new();
-        for (k, v) in records {
-            let rest = 1 + k.len() + 1 + v.len() + 1; // ' ' key '=' value '\n'
-            let mut len = rest + 1;
-            while len != rest + len.to_string().len() {
-                len = rest + len.to_string().len();
-            }
-            body.extend_from_slice(format!("{} {}=", len, k).as_bytes());
-            body.extend_from_slice(v);
-            body.push(b'\n');
-        }
+        let body = common::pax_body(records);
         let mut h = Header::new_ustar();
         h.set_entry_type(EntryType::XHeader);
         h.set_mode(0o644);

@@ -86,9 +86,12 @@ pub fn with_caps(mut e: E, raw: &[u8]) -> E {
 /// cap_net_bind_service+ep, vfs_cap_data revision 2.
 pub const NET_BIND_EP: [u8; 20] = [1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-fn pax_body(records: &[(String, Vec<u8>)]) -> Vec<u8> {
+/// The body of a PAX extended header: `"LEN key=value\n"` records, where LEN
+/// counts itself.
+pub fn pax_body<K: AsRef<str>, V: AsRef<[u8]>>(records: &[(K, V)]) -> Vec<u8> {
     let mut body = Vec::new();
     for (k, v) in records {
+        let (k, v) = (k.as_ref(), v.as_ref());
         let rest = 1 + k.len() + 1 + v.len() + 1; // ' ' key '=' value '\n'
         let mut len = rest + 1;
         while len != rest + len.to_string().len() {
