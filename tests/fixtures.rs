@@ -10,7 +10,7 @@ use std::fs::File;
 
 use rootless_check::analysis::report::{ImageReport, Report};
 use rootless_check::analysis::verdict::Verdict;
-use rootless_check::archive::{analyze_path, analyze_reader, ReadOptions};
+use rootless_check::archive::{analyze_path, analyze_reader, analyze_seekable, ReadOptions};
 use serde_json::Value;
 
 fn expected() -> Vec<Value> {
@@ -322,6 +322,53 @@ fn streaming_read_gives_the_same_report_as_seeking() {
         let b = serde_json::to_value(&stream.images).unwrap();
         assert_eq!(a, b, "{}", file);
     }
+}
+
+/// A file is read with its layers deferred and summarised on several
+/// threads; that must give exactly the report of one sequential pass, also
+/// for archives cut short (layers then stop being deferred where they end).
+#[test]
+fn parallel_layers_give_the_sequential_report() {
+    let dir = std::env::temp_dir().join(format!("rootless-check-parallel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report_json = |r: Result<Report, rootless_check::analysis::error::Error>| match r {
+        Ok(r) => serde_json::to_string(&r).unwrap(),
+        Err(e) => format!("error {}", e),
+    };
+    let mut deferring = 0;
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap();
+        let path = common::fixtures_dir().join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let options = ReadOptions {
+            defer_layers: true,
+            ..ReadOptions::default()
+        };
+        let input =
+            rootless_check::archive::input::SeekInput::new(std::io::Cursor::new(&bytes)).unwrap();
+        if let Ok(c) = rootless_check::archive::read_archive(input, &options) {
+            deferring += usize::from(!c.deferred_layers.is_empty());
+        }
+        let mut cuts = vec![bytes.len()];
+        cuts.extend((1..4).map(|k| bytes.len() * k / 4));
+        for cut in cuts {
+            let copy = dir.join("cut.tar");
+            std::fs::write(&copy, &bytes[..cut]).unwrap();
+            let parallel = report_json(analyze_path(&copy, &ReadOptions::default()));
+            let sequential = report_json(analyze_seekable(
+                std::io::Cursor::new(&bytes[..cut]),
+                &ReadOptions::default(),
+            ));
+            assert_eq!(parallel, sequential, "{} cut at {}", file, cut);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Uncompressed archives defer their layers: most fixtures are such.
+    assert!(
+        deferring >= 10,
+        "only {} fixtures deferred layers",
+        deferring
+    );
 }
 
 #[test]

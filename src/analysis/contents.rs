@@ -35,6 +35,18 @@ pub struct ArchiveContents {
     pub diff_digests: BTreeMap<String, String>,
     /// Problems that stopped reading the archive (truncation, corruption) or a member.
     pub errors: Vec<Error>,
+    /// Layer members left for someone else to summarise (in parallel), in
+    /// archive order; each comes back through [`ArchiveContents::insert_layer`].
+    pub deferred_layers: Vec<DeferredLayer>,
+}
+
+/// A layer member whose summary is made elsewhere: where it lies in the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeferredLayer {
+    pub name: String,
+    /// Offset of the member's first byte in the source.
+    pub offset: u64,
+    pub size: u64,
 }
 
 /// What a member path leads to.
@@ -47,6 +59,18 @@ pub enum Member<'a> {
 }
 
 impl ArchiveContents {
+    /// Keep a layer's summary under its member name; its errors name the
+    /// member when they name nothing else. A deferred layer stops being deferred.
+    pub fn insert_layer(&mut self, name: &str, mut summary: LayerSummary) {
+        for e in summary.errors.iter_mut() {
+            if e.entry.is_none() {
+                e.entry = Some(String::from(name));
+            }
+        }
+        self.deferred_layers.retain(|d| d.name != name);
+        self.layers.insert(String::from(name), summary);
+    }
+
     /// Follow member links (bounded, so a cycle ends).
     pub fn resolve_path(&self, p: &str) -> String {
         let mut current = path::normalize(p.as_bytes()).path;

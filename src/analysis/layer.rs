@@ -12,6 +12,8 @@ use super::caps::FileCaps;
 use super::error::{Error, ErrorCode, Result};
 use super::path::{self, Whiteout};
 
+mod codec;
+
 /// What kind of file an entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

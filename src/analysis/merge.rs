@@ -26,26 +26,31 @@ pub struct MergedView<'a> {
     layers: Vec<&'a LayerSummary>,
 }
 
-/// Remove `dir`'s descendants (not `dir` itself).
-fn remove_below(map: &mut BTreeMap<&str, MergedEntry<'_>>, dir: &str) {
+/// Remove `dir`'s descendants (not `dir` itself). `scratch` is reused
+/// between calls: this runs for every entry of every layer.
+fn remove_below<'a>(map: &mut BTreeMap<&'a str, MergedEntry<'a>>, dir: &str, scratch: &mut String) {
     if dir.is_empty() {
         map.clear();
         return;
     }
-    // Keys below "dir" sort between "dir/" and "dir0" ('0' follows '/').
-    let mut lo = String::from(dir);
-    lo.push('/');
-    let mut hi = String::from(dir);
-    hi.push('0');
-    let doomed: Vec<&str> = map
-        .range::<str, _>((
-            core::ops::Bound::Included(lo.as_str()),
-            core::ops::Bound::Excluded(hi.as_str()),
-        ))
-        .map(|(k, _)| *k)
-        .collect();
-    for k in doomed {
-        map.remove(k);
+    scratch.clear();
+    scratch.push_str(dir);
+    scratch.push('/');
+    let prefix = scratch.as_str();
+    // Keys below "dir" follow "dir/" and start with it; usually there are none.
+    loop {
+        let first: Option<&'a str> = map
+            .range::<str, _>((
+                core::ops::Bound::Included(prefix),
+                core::ops::Bound::Unbounded,
+            ))
+            .next()
+            .map(|(k, _)| *k)
+            .filter(|k| k.starts_with(prefix));
+        match first {
+            Some(k) => map.remove(k),
+            None => break,
+        };
     }
 }
 
@@ -53,17 +58,18 @@ impl<'a> MergedView<'a> {
     /// Apply `layers` bottom (index 0) to top.
     pub fn merge(layers: &[&'a LayerSummary]) -> MergedView<'a> {
         let mut map: BTreeMap<&'a str, MergedEntry<'a>> = BTreeMap::new();
+        let mut scratch = String::new();
         for (index, layer) in layers.iter().enumerate() {
             for dir in &layer.opaque_dirs {
-                remove_below(&mut map, dir);
+                remove_below(&mut map, dir, &mut scratch);
             }
             for gone in &layer.whiteouts {
                 map.remove(gone.as_str());
-                remove_below(&mut map, gone);
+                remove_below(&mut map, gone, &mut scratch);
             }
             for entry in layer.entries() {
                 if entry.kind != EntryKind::Dir {
-                    remove_below(&mut map, entry.path);
+                    remove_below(&mut map, entry.path, &mut scratch);
                 }
                 map.insert(
                     entry.path,

@@ -19,6 +19,11 @@ pub trait Input {
     fn skip(&mut self, n: u64) -> io::Result<u64>;
     /// Bytes consumed so far.
     fn position(&self) -> u64;
+    /// Size of the whole source when known (files; not pipes or decoders):
+    /// lets the reader tell whether a member lies entirely within it.
+    fn total_len(&self) -> Option<u64> {
+        None
+    }
 
     /// Fill `buf` completely unless the source ends; returns the bytes read.
     fn read_full(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -49,6 +54,9 @@ impl<I: Input + ?Sized> Input for Box<I> {
     fn position(&self) -> u64 {
         (**self).position()
     }
+    fn total_len(&self) -> Option<u64> {
+        (**self).total_len()
+    }
 }
 
 impl<I: Input + ?Sized> Input for &mut I {
@@ -60,6 +68,9 @@ impl<I: Input + ?Sized> Input for &mut I {
     }
     fn position(&self) -> u64 {
         (**self).position()
+    }
+    fn total_len(&self) -> Option<u64> {
+        (**self).total_len()
     }
 }
 
@@ -243,6 +254,10 @@ impl<R: Read + Seek> Input for SeekInput<R> {
     fn position(&self) -> u64 {
         self.position
     }
+
+    fn total_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
 }
 
 /// One archive member: at most `remaining` bytes of the underlying input.
@@ -323,6 +338,9 @@ impl<I: Input> Input for Counted<I> {
     fn position(&self) -> u64 {
         self.inner.position()
     }
+    fn total_len(&self) -> Option<u64> {
+        self.inner.total_len()
+    }
 }
 
 /// An `Input` as `io::Read`, to feed decompressors.
@@ -396,6 +414,11 @@ impl<I: Input> Input for Peeked<I> {
         } else {
             self.inner.position() - unread
         }
+    }
+
+    fn total_len(&self) -> Option<u64> {
+        // Positions are the inner input's own when the head came from it.
+        self.inner.total_len().filter(|_| !self.head_outside_inner)
     }
 }
 

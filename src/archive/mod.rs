@@ -21,7 +21,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 use crate::analysis::config::MAX_JSON_BYTES;
-use crate::analysis::contents::ArchiveContents;
+use crate::analysis::contents::{ArchiveContents, DeferredLayer};
 use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary};
 use crate::analysis::path;
@@ -45,6 +45,11 @@ pub struct ReadOptions {
     /// Hash every member (and every compressed layer's content) to check the
     /// digests the manifests give. Reads everything: no skipping.
     pub verify: bool,
+    /// Leave the layers of an uncompressed archive read from a seekable
+    /// source unsummarised, listed in `ArchiveContents::deferred_layers`, so
+    /// that the caller can summarise them in parallel ([`scan_deferred_layer`]).
+    /// Ignored with `verify`, which hashes every member in order.
+    pub defer_layers: bool,
 }
 
 impl Default for ReadOptions {
@@ -55,23 +60,89 @@ impl Default for ReadOptions {
             max_members: 4_000_000,
             max_layers: 4096,
             verify: false,
+            defer_layers: false,
         }
     }
 }
 
 /// Analyse a file (`-` reads standard input). A file is read through seeks,
-/// so the contents of entries are skipped without being read.
+/// so the contents of entries are skipped without being read, and the
+/// layers of an uncompressed archive are summarised in parallel threads.
 pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Report> {
     if path == Path::new("-") {
         return analyze_reader(std::io::stdin().lock(), options);
     }
-    let file = File::open(path).map_err(|e| {
-        Error::new(
-            ErrorCode::Io,
-            format!("cannot open {}: {}", path.display(), e),
-        )
-    })?;
-    analyze_seekable(file, options)
+    let open = || {
+        File::open(path).map_err(|e| {
+            Error::new(
+                ErrorCode::Io,
+                format!("cannot open {}: {}", path.display(), e),
+            )
+        })
+    };
+    let input = SeekInput::new(open()?)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+    let deferring = ReadOptions {
+        defer_layers: true,
+        ..*options
+    };
+    let mut contents = read_archive(input, &deferring)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    scan_deferred_layers(&mut contents, options.layer_limits, threads, |offset| {
+        let mut input = SeekInput::new(open()?)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+        input
+            .skip(offset)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+        Ok(Box::new(input) as DynInput<'static>)
+    });
+    crate::analysis::analyze(&contents)
+}
+
+/// Summarise the layers [`read_archive`] deferred, on up to `threads`
+/// threads, the largest first; `open_at(offset)` gives an input starting at
+/// a source offset (one per layer, so threads never share a file position).
+pub fn scan_deferred_layers<F>(
+    contents: &mut ArchiveContents,
+    limits: LayerLimits,
+    threads: usize,
+    open_at: F,
+) where
+    F: Fn(u64) -> Result<DynInput<'static>> + Sync,
+{
+    let mut jobs = std::mem::take(&mut contents.deferred_layers);
+    jobs.sort_by(|a, b| b.size.cmp(&a.size));
+    let scan = |job: &DeferredLayer| match open_at(job.offset) {
+        Ok(input) => scan_deferred_layer(input, job.size, limits),
+        Err(e) => {
+            let mut builder = LayerBuilder::new(limits);
+            builder.fail(e);
+            builder.finish()
+        }
+    };
+    let threads = threads.clamp(1, jobs.len().max(1));
+    let done: Vec<(usize, LayerSummary)> = if threads == 1 {
+        jobs.iter().map(scan).enumerate().collect()
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let summary = scan(job);
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, summary));
+                });
+            }
+        });
+        done.into_inner().unwrap_or_else(|p| p.into_inner())
+    };
+    for (i, summary) in done {
+        contents.insert_layer(&jobs[i].name, summary);
+    }
 }
 
 /// Analyse a seekable source.
@@ -122,6 +193,7 @@ fn looks_like_tar(head: &[u8]) -> bool {
 /// Inside, every stream is a [`DynInput`]: one copy of the tar walker and the
 /// decoders, whatever the source (this keeps the WebAssembly small).
 pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
+    let source_len = input.total_len();
     // Counts the source's own bytes, under any decompression.
     let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let counted = input::Counted::new(input, consumed.clone());
@@ -168,8 +240,11 @@ pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<Archive
             ),
         ));
     }
+    // Member offsets are source offsets only when nothing is decompressed.
+    let defer_within = source_len
+        .filter(|_| compression == Compression::None && options.defer_layers && !options.verify);
     let mut walker = TarWalker::new(Box::new(inner) as DynInput<'_>, code);
-    walk_archive(&mut walker, options, &mut contents);
+    walk_archive(&mut walker, options, defer_within, &mut contents);
     drop(walker);
     contents.bytes_read = consumed.get();
     Ok(contents)
@@ -203,9 +278,11 @@ fn looks_like_json(head: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
+/// `defer_within`: the source's length when layers may be deferred.
 fn walk_archive(
     walker: &mut TarWalker<DynInput<'_>>,
     options: &ReadOptions,
+    defer_within: Option<u64>,
     contents: &mut ArchiveContents,
 ) {
     let mut filesystem = LayerBuilder::new(options.layer_limits);
@@ -273,6 +350,7 @@ fn walk_archive(
                     &name,
                     entry.size,
                     options,
+                    defer_within,
                     contents,
                     &mut json_total,
                 ) {
@@ -291,6 +369,8 @@ fn walk_archive(
 enum MemberKind {
     Json(Vec<u8>),
     Layer(Box<LayerSummary>, Option<String>),
+    /// A layer left for [`scan_deferred_layer`].
+    Deferred,
     Other,
     /// JSON over the memory limit, or a layer over the layer limit.
     OverLimit(&'static str),
@@ -298,20 +378,28 @@ enum MemberKind {
 
 /// Sniff one member and keep what it is: JSON, a layer summary, or just its
 /// name. With `--verify`, the whole member is hashed on the way.
+#[allow(clippy::too_many_arguments)]
 fn read_member(
     walker: &mut TarWalker<DynInput<'_>>,
     name: &str,
     size: u64,
     options: &ReadOptions,
+    defer_within: Option<u64>,
     contents: &mut ArchiveContents,
     json_total: &mut usize,
 ) -> Result<()> {
     contents.layers.remove(name);
     contents.json.remove(name);
-    let layer_room = contents.layers.len() < options.max_layers;
+    contents.deferred_layers.retain(|d| d.name != name);
+    let layer_room = contents.layers.len() + contents.deferred_layers.len() < options.max_layers;
+    let offset = walker.position();
+    // Only a member that lies whole within the source: a cut one is read
+    // here, where truncation is reported as such.
+    let defer =
+        defer_within.is_some_and(|len| offset.checked_add(size).is_some_and(|end| end <= len));
     let (kind, drained, digest) = {
         let mut member = Hashing::new(walker.content(), options.verify);
-        let kind = classify_member(&mut member, size, options, *json_total, layer_room);
+        let kind = classify_member(&mut member, size, options, *json_total, layer_room, defer);
         // The digest covers the whole member, however little of it the analysis
         // needs. A failure there must not lose what was already read: it is
         // reported after the member is kept, as without --verify.
@@ -321,7 +409,7 @@ fn read_member(
     };
     let kind = kind.map_err(|e| walker.io_error(e))?;
     let truncated = walker.is_truncated();
-    if truncated && !matches!(kind, MemberKind::Layer(..)) {
+    if truncated && !matches!(kind, MemberKind::Layer(..) | MemberKind::Deferred) {
         return Err(
             Error::new(ErrorCode::Truncated, "the archive ends inside a member")
                 .with_offset(walker.position()),
@@ -337,6 +425,13 @@ fn read_member(
         }
         MemberKind::Other => {
             contents.other_members.insert(name.to_string());
+        }
+        MemberKind::Deferred => {
+            contents.deferred_layers.push(DeferredLayer {
+                name: name.to_string(),
+                offset,
+                size,
+            });
         }
         MemberKind::OverLimit(what) => {
             contents
@@ -357,15 +452,10 @@ fn read_member(
                     ));
                 }
             }
-            for e in summary.errors.iter_mut() {
-                if e.entry.is_none() {
-                    e.entry = Some(name.to_string());
-                }
-            }
             if let Some(d) = diff_digest.filter(|_| !truncated) {
                 contents.diff_digests.insert(name.to_string(), d);
             }
-            contents.layers.insert(name.to_string(), *summary);
+            contents.insert_layer(name, *summary);
             if truncated {
                 return Err(
                     Error::new(ErrorCode::Truncated, "the archive ends inside a layer")
@@ -383,6 +473,7 @@ fn classify_member(
     options: &ReadOptions,
     json_total: usize,
     layer_room: bool,
+    defer: bool,
 ) -> std::io::Result<MemberKind> {
     let mut head = vec![0u8; BLOCK];
     let got = member.read_full(&mut head)?;
@@ -407,6 +498,9 @@ fn classify_member(
     }
     if !layer_room {
         return Ok(MemberKind::OverLimit("the archive has too many layers"));
+    }
+    if defer {
+        return Ok(MemberKind::Deferred);
     }
     let replay: DynInput<'_> = Box::new(Peeked::with_head(member as &mut dyn Input, head));
     let (summary, diff_digest) = scan_layer(
@@ -453,6 +547,36 @@ pub fn scan_layer(
         builder.fail(e);
     }
     (builder.finish(), diff_digest)
+}
+
+/// Summarise a layer that [`read_archive`] deferred: `input` starts at the
+/// member's first byte (its `offset`) and holds at least `size` more bytes.
+pub fn scan_deferred_layer(
+    mut input: DynInput<'_>,
+    size: u64,
+    limits: LayerLimits,
+) -> LayerSummary {
+    let mut remaining = size;
+    let mut truncated = false;
+    let mut member = Window::new(&mut input, &mut remaining, &mut truncated);
+    let mut head = vec![0u8; BLOCK];
+    let head = match member.read_full(&mut head) {
+        Ok(got) => {
+            head.truncate(got);
+            head
+        }
+        Err(e) => {
+            let mut builder = LayerBuilder::new(limits);
+            builder.fail(Error::new(
+                ErrorCode::Io,
+                format!("cannot read the layer: {}", e),
+            ));
+            return builder.finish();
+        }
+    };
+    let compression = Compression::sniff(&head);
+    let replay: DynInput<'_> = Box::new(Peeked::with_head(&mut member as &mut dyn Input, head));
+    scan_layer(replay, compression, size, limits, false).0
 }
 
 fn walk_decoded(
