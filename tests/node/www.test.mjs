@@ -40,7 +40,8 @@ const TYPES = {
 // smallest, preferring one with a setuid file (more to show).
 const expected = JSON.parse(fs.readFileSync(path.join(fixturesDir, 'EXPECTED.json'), 'utf8'));
 const KINDS = {
-  'docker save (legacy)': (e) => e.format.startsWith('docker-save legacy'),
+  // Docker's own legacy layout (<id>/layer.tar), not the containers/image writer's.
+  'docker save (legacy)': (e) => e.format.startsWith('docker-save legacy') && e.format.includes('[layers at <id>/layer.tar'),
   'docker save (Docker >= 25)': (e) => e.format.startsWith('docker-save with OCI layout'),
   'OCI archive': (e) => e.format.startsWith('OCI image layout'),
   gzipped: (e) => e.format.startsWith('gzip('),
