@@ -17,6 +17,9 @@ export interface Progress {
   bytesRead: number;
   /** The source's size; `undefined` for a pipe. */
   totalBytes: number | undefined;
+  /** The archive member being read (e.g. `blobs/sha256/ab12…` or
+   * `0123abcd/layer.tar`), when known. Untrusted text. */
+  layer?: string;
 }
 
 export interface AnalyzeOptions {
@@ -54,6 +57,21 @@ export function analyze(
   source: string | URL | Uint8Array | ArrayBuffer | BlobLike,
   options?: AnalyzeOptions,
 ): Promise<Report>;
+
+/** A report with its renderings: `json` is the text of `report` (as the
+ * CLI's `--format json`), `sarif` the SARIF 2.1.0 log (`--format sarif`). */
+export interface AnalysisOutputs {
+  report: Report;
+  json: string;
+  sarif: string;
+}
+
+/** The same analysis as {@link analyze}; also gives the JSON and SARIF texts
+ * (for downloads, or to write them out without rendering again). */
+export function analyzeWithOutputs(
+  source: string | URL | Uint8Array | ArrayBuffer | BlobLike,
+  options?: AnalyzeOptions,
+): Promise<AnalysisOutputs>;
 
 /** The version of the analysis (the Rust crate's). */
 export function version(): string;

@@ -19,8 +19,9 @@ function abortReason(signal) {
     : new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** Analyse an image archive: resolves with the report (see index.d.ts). */
-export function analyze(source, { onProgress, signal, blockSize, ignore, verify } = {}) {
+// Runs one analysis in a fresh worker; resolves with the worker's message
+// ({ json, sarif }: the rendered reports as strings).
+function run(source, { onProgress, signal, blockSize, ignore, verify } = {}, outputs) {
   if (signal && signal.aborted) return Promise.reject(abortReason(signal));
   if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   if (!(source instanceof Blob) && !(source instanceof Uint8Array)) {
@@ -45,15 +46,26 @@ export function analyze(source, { onProgress, signal, blockSize, ignore, verify 
         return;
       }
       finish();
-      if (data.type === 'report') resolve(JSON.parse(data.json));
+      if (data.type === 'report') resolve(data);
       else reject(codedError(data.error));
     };
     worker.onerror = (event) => {
       finish();
       reject(codedError({ code: 'E_INTERNAL', message: `the analysis worker failed: ${event.message}` }));
     };
-    worker.postMessage({ source, blockSize, ignore, verify, progress: typeof onProgress === 'function' });
+    worker.postMessage({ source, blockSize, ignore, verify, outputs, progress: typeof onProgress === 'function' });
   });
+}
+
+/** Analyse an image archive: resolves with the report (see index.d.ts). */
+export function analyze(source, options) {
+  return run(source, options, false).then((data) => JSON.parse(data.json));
+}
+
+/** The same analysis; resolves with the report and its JSON and SARIF texts
+ * (what a page offers as downloads). */
+export function analyzeWithOutputs(source, options) {
+  return run(source, options, true).then(({ json, sarif }) => ({ report: JSON.parse(json), json, sarif }));
 }
 
 /** The version of the analysis (the Rust crate's). */

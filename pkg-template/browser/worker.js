@@ -17,8 +17,13 @@ function errorData(err) {
   return { code: 'E_IO', message: `cannot read the input: ${err && err.message}` };
 }
 
+// Only a string is passed on: anything else the wasm might give is dropped.
+function layerName(layer) {
+  return typeof layer === 'string' ? layer : undefined;
+}
+
 self.onmessage = async ({ data }) => {
-  const { source, blockSize = DEFAULT_BLOCK, progress, ignore, verify = false } = data;
+  const { source, blockSize = DEFAULT_BLOCK, progress, ignore, verify = false, outputs = false } = data;
   try {
     await ready;
   } catch (err) {
@@ -30,10 +35,14 @@ self.onmessage = async ({ data }) => {
     if (source instanceof Blob) {
       const reader = new FileReaderSync();
       // Synchronous reads of big slices: each call costs about a millisecond.
-      const read = (offset, length) => {
+      // `layer`: the archive member being read, when the reader knows it.
+      const read = (offset, length, layer) => {
         const bytes = new Uint8Array(reader.readAsArrayBuffer(source.slice(offset, offset + length)));
         if (progress) {
-          self.postMessage({ type: 'progress', progress: { bytesRead: offset + bytes.length, totalBytes: source.size } });
+          self.postMessage({
+            type: 'progress',
+            progress: { bytesRead: offset + bytes.length, totalBytes: source.size, layer: layerName(layer) },
+          });
         }
         return bytes;
       };
@@ -46,8 +55,10 @@ self.onmessage = async ({ data }) => {
     }
     if (ignore && ignore.length > 0) analysis.applyIgnores(ignore, undefined);
     const json = analysis.json();
+    // SARIF only when asked (analyzeWithOutputs): it is as big as the JSON.
+    const sarif = outputs ? analysis.sarif() : undefined;
     analysis.free();
-    self.postMessage({ type: 'report', json });
+    self.postMessage({ type: 'report', json, sarif });
   } catch (err) {
     self.postMessage({ type: 'error', error: errorData(err) });
   }

@@ -56,6 +56,11 @@ function readFull(fd, length, position) {
   return buf.subarray(0, done);
 }
 
+// Only a string is passed on to onProgress.
+function layerName(layer) {
+  return typeof layer === 'string' ? layer : undefined;
+}
+
 // Analyse an open file descriptor. Regular files are read at offsets (skips
 // are free); pipes and character devices are read straight through.
 function runFd(fd, options) {
@@ -64,7 +69,8 @@ function runFd(fd, options) {
   const seekable = stat.isFile();
   const size = seekable ? stat.size : undefined;
   let next = 0;
-  const read = (offset, length) => {
+  // `layer`: the archive member being read, when the reader says.
+  const read = (offset, length, layer) => {
     checkAborted(signal);
     if (!seekable && offset !== next) {
       // The reader never goes back; without a size it reads everything.
@@ -72,7 +78,7 @@ function runFd(fd, options) {
     }
     const bytes = readFull(fd, length, seekable ? offset : null);
     next = offset + bytes.length;
-    if (onProgress) onProgress({ bytesRead: next, totalBytes: size });
+    if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
     return bytes;
   };
   return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify));
@@ -98,10 +104,10 @@ function runBytes(bytes, options) {
   const verify = Boolean(options.verify);
   if (!signal && !onProgress) return wasm.analyzeBytes(bytes, verify);
   // Through the callback so that progress and abort work too.
-  const read = (offset, length) => {
+  const read = (offset, length, layer) => {
     checkAborted(signal);
     const view = bytes.subarray(offset, offset + length);
-    if (onProgress) onProgress({ bytesRead: offset + view.length, totalBytes: bytes.length });
+    if (onProgress) onProgress({ bytesRead: offset + view.length, totalBytes: bytes.length, layer: layerName(layer) });
     return view;
   };
   return wasm.analyzeCallback(read, bytes.length, 1 << 20, verify);
@@ -146,8 +152,20 @@ async function analyze(source, options = {}) {
   }
 }
 
+/** The same analysis; resolves with the report and its JSON and SARIF texts. */
+async function analyzeWithOutputs(source, options = {}) {
+  const analysis = run(source, options);
+  try {
+    if (options.ignore && options.ignore.length > 0) analysis.applyIgnores(options.ignore, undefined);
+    const json = analysis.json();
+    return { report: JSON.parse(json), json, sarif: analysis.sarif() };
+  } finally {
+    analysis.free();
+  }
+}
+
 function version() {
   return wasm.version();
 }
 
-module.exports = { analyze, version, run, wasm };
+module.exports = { analyze, analyzeWithOutputs, version, run, wasm };

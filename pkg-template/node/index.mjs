@@ -2,6 +2,6 @@
 // instantiated once even when both are loaded.
 import { createRequire } from 'node:module';
 
-const { analyze, version } = createRequire(import.meta.url)('./core.cjs');
+const { analyze, analyzeWithOutputs, version } = createRequire(import.meta.url)('./core.cjs');
 
-export { analyze, version };
+export { analyze, analyzeWithOutputs, version };

@@ -98,3 +98,22 @@ process.stdout.write(m.analyzeBytes(fs.readFileSync(process.argv[1])).json());`;
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).schemaVersion, 1);
 });
+
+test('analyzeWithOutputs gives the report with its JSON and SARIF texts, as the native CLI writes them', async () => {
+  const file = fixtureFiles().find((f) => f.endsWith('bb-filecap.docker-archive.tar'));
+  const seen = [];
+  const out = await api.analyzeWithOutputs(file, { blockSize: 1 << 20, onProgress: (p) => seen.push(p) });
+  assert.deepEqual(Object.keys(out).sort(), ['json', 'report', 'sarif']);
+  assert.equal(out.json, runCli(nativeCli, ['--format', 'json', file]).stdout);
+  assert.deepEqual(JSON.parse(out.sarif), JSON.parse(runCli(nativeCli, ['--format', 'sarif', file]).stdout));
+  assert.deepEqual(out.report, await api.analyze(file));
+  // `layer`, when given, is a member name of the archive.
+  assert.ok(seen.length > 0);
+  for (const p of seen) assert.ok(p.layer === undefined || typeof p.layer === 'string', JSON.stringify(p));
+  // Ignores apply to all three.
+  const rule = out.report.images[0].findings[0].rule;
+  const ignored = await api.analyzeWithOutputs(file, { ignore: [rule] });
+  assert.ok(ignored.report.images[0].suppressed.some((f) => f.rule === rule));
+  assert.deepEqual(JSON.parse(ignored.json), ignored.report);
+  await assert.rejects(api.analyzeWithOutputs('/nonexistent/image.tar'), { code: 'E_IO' });
+});

@@ -47,7 +47,7 @@ ${BODY}`,
 };
 
 // Compiles only if the declarations describe the report (not `any`).
-const TYPES_CHECK = `import { analyze, version, type Report, type RootlessCheckError } from 'rootless-check';
+const TYPES_CHECK = `import { analyze, analyzeWithOutputs, version, type Report, type RootlessCheckError } from 'rootless-check';
 const pending: Promise<Report> = analyze('image.tar', { onProgress: (p) => p.bytesRead, ignore: ['setuid-root'] });
 pending.then((report) => {
   const image = report.images[0];
@@ -61,6 +61,10 @@ pending.then((report) => {
 });
 pending.catch((e: RootlessCheckError) => e.code === 'E_TRUNCATED');
 const v: string = version();
+analyzeWithOutputs(new Uint8Array(0), { onProgress: (p) => p.layer?.length }).then(({ report, json, sarif }) => {
+  const texts: string[] = [json, sarif];
+  return [report.schemaVersion, texts];
+});
 `;
 
 let tarball;

@@ -1,0 +1,161 @@
+// The checker, shared by the page (app.js) and the widget (widget.js): a
+// drop zone with a file button and the sample, a progress bar with cancel,
+// then the report. The archive is analysed by the npm package's browser
+// build (generated/pkg/, copied by scripts/build-www.mjs) in a Web Worker
+// that reads the local file: nothing is uploaded.
+
+import { analyzeWithOutputs } from './generated/pkg/index.js';
+import { formatBytes, h, renderError, renderReport } from './report-view.js';
+
+// Live-region updates at most this often, so screen readers are not flooded.
+const ANNOUNCE_MS = 1000;
+
+/**
+ * Builds the checker inside `container`.
+ * - `dropTarget`: the element (or document) that accepts a dropped file.
+ * - `dropText`: what the drop zone says.
+ * - `compact`: a shorter report (verdict, why, findings with their fixes).
+ * - `headingLevel`: the level of the report's heading.
+ * - `events`: where `rootless-check:progress` / `:done` events are
+ *   dispatched (for scripts around the page; no archive data in them but the
+ *   report itself).
+ */
+export function mountChecker(container, { dropTarget = container, dropText, compact = false, headingLevel = 2, events = container } = {}) {
+  const input = h('input', { type: 'file', class: 'rc-file-input', tabindex: -1, 'aria-hidden': 'true', hidden: true });
+  const chooseButton = h('button', { type: 'button', class: 'rc-button rc-primary' }, 'Choose an archive…');
+  const sampleButton = h('button', { type: 'button', class: 'rc-button' }, 'Try the sample image');
+  const drop = h('div', { class: 'rc-drop' },
+    h('p', { class: 'rc-drop-title' }, dropText || 'Drop a container image archive here'),
+    h('p', { class: 'rc-hint' }, 'from docker save, podman save, skopeo (OCI archive) or docker export; .tar, .tar.gz or .tar.zst'),
+    h('p', { class: 'rc-actions' }, chooseButton, ' ', sampleButton, input));
+
+  const progressName = h('span', { class: 'rc-file-name' });
+  const bar = h('progress', { class: 'rc-bar', max: 1, value: 0, 'aria-label': 'Analysis progress' });
+  const progressText = h('p', { class: 'rc-progress-text' });
+  const cancelButton = h('button', { type: 'button', class: 'rc-button' }, 'Cancel');
+  const progress = h('div', { class: 'rc-progress', hidden: true },
+    h('p', { class: 'rc-progress-title' }, 'Analysing ', progressName, '…'),
+    bar, progressText, h('p', {}, cancelButton));
+
+  // Polite: the progress (throttled) and the verdict. Errors: role=alert.
+  const status = h('p', { class: 'rc-status', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  const error = h('div', { class: 'rc-error', role: 'alert', hidden: true });
+  const result = h('div', { class: 'rc-result' });
+  container.append(drop, progress, status, error, result);
+
+  let controller = null;
+  let urls = [];
+  let lastAnnounce = 0;
+
+  function showProgress({ bytesRead, totalBytes, layer }) {
+    const total = totalBytes || 0;
+    const fraction = total > 0 ? Math.min(bytesRead / total, 1) : 0;
+    bar.value = fraction;
+    const parts = [`${formatBytes(bytesRead)} of ${formatBytes(total)}`, `${Math.floor(fraction * 100)} %`];
+    if (typeof layer === 'string') parts.push(`layer ${layer}`);
+    progressText.textContent = parts.join(' · ');
+    const now = Date.now();
+    if (now - lastAnnounce >= ANNOUNCE_MS) {
+      lastAnnounce = now;
+      status.textContent = `Analysing: ${Math.floor(fraction * 100)} %`;
+    }
+    events.dispatchEvent(new CustomEvent('rootless-check:progress', { detail: { bytesRead, totalBytes, layer } }));
+  }
+
+  function clearResult() {
+    for (const url of urls) URL.revokeObjectURL(url);
+    urls = [];
+    result.replaceChildren();
+    error.replaceChildren();
+    error.hidden = true;
+  }
+
+  /** Analyses a File (or Blob with a name); resolves when shown. */
+  async function analyzeFile(file) {
+    if (controller) controller.abort();
+    const mine = new AbortController();
+    controller = mine;
+    clearResult();
+    progressName.textContent = file.name || 'the archive';
+    bar.value = 0;
+    progressText.textContent = `0 bytes of ${formatBytes(file.size)}`;
+    progress.hidden = false;
+    status.textContent = `Analysing ${file.name || 'the archive'}…`;
+    lastAnnounce = Date.now();
+    try {
+      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress });
+      if (controller !== mine) return;
+      const view = renderReport(report, { fileName: file.name, json, sarif, compact, headingLevel, urls });
+      result.append(view);
+      const verdicts = report.images.map((i) => i.verdict);
+      status.textContent = verdicts.length === 0
+        ? 'Done: the archive holds no image.'
+        : `Done. Verdict: ${verdicts.length === 1 ? verdicts[0] : verdicts.join(', ')}.`;
+      events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { report } }));
+    } catch (err) {
+      if (controller !== mine) return;
+      if (err && err.name === 'AbortError') {
+        status.textContent = 'Cancelled.';
+      } else {
+        status.textContent = '';
+        error.replaceChildren(renderError(err));
+        error.hidden = false;
+      }
+      events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { error: err } }));
+    } finally {
+      if (controller === mine) {
+        controller = null;
+        progress.hidden = true;
+      }
+    }
+  }
+
+  async function loadSample() {
+    // A JS module, not fetch(): the page's CSP allows no connections.
+    const { name, base64 } = await import('./generated/sample.js');
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return analyzeFile(new File([bytes], name, { type: 'application/gzip' }));
+  }
+
+  chooseButton.onclick = () => input.click();
+  input.onchange = () => {
+    if (input.files.length > 0) analyzeFile(input.files[0]);
+    input.value = '';
+  };
+  sampleButton.onclick = () => loadSample();
+  cancelButton.onclick = () => {
+    if (controller) controller.abort();
+    chooseButton.focus();
+  };
+
+  // Drag and drop: the highlight follows enter/leave pairs (they nest).
+  let depth = 0;
+  const highlight = (on) => drop.classList.toggle('rc-dragging', on);
+  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+  dropTarget.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth++;
+    highlight(true);
+  });
+  dropTarget.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) highlight(false);
+  });
+  dropTarget.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
+    // Without this the browser would open the file instead.
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  dropTarget.addEventListener('drop', (e) => {
+    const files = e.dataTransfer && e.dataTransfer.files;
+    if (!files || files.length === 0) return;
+    e.preventDefault();
+    depth = 0;
+    highlight(false);
+    analyzeFile(files[0]);
+  });
+
+  return { analyzeFile, loadSample, cancel: () => controller && controller.abort() };
+}
