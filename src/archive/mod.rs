@@ -111,7 +111,7 @@ pub fn scan_deferred_layers<F>(
     F: Fn(u64) -> Result<DynInput<'static>> + Sync,
 {
     let mut jobs = std::mem::take(&mut contents.deferred_layers);
-    jobs.sort_by(|a, b| b.size.cmp(&a.size));
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.size));
     let scan = |job: &DeferredLayer| match open_at(job.offset) {
         Ok(input) => scan_deferred_layer(input, job.size, limits),
         Err(e) => {
