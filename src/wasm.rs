@@ -12,18 +12,22 @@ use std::prelude::rust_2021::*;
 #[allow(unused_imports)]
 use std::{format, vec};
 
+use std::cell::RefCell;
 use std::io;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::analysis::contents::ArchiveContents;
 use crate::analysis::error::{Error, ErrorCode};
+use crate::analysis::layer::LayerSummary;
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::rules::Severity;
-use crate::archive::input::Input;
-use crate::archive::{read_archive, ReadOptions};
+use crate::archive::input::{DynInput, Input};
+use crate::archive::{read_archive_observed, scan_deferred_layer, ReadOptions};
 use crate::render;
 
 /// Block size when the caller gives none. Each JS read costs about a
@@ -32,12 +36,19 @@ const DEFAULT_BLOCK: usize = 8 << 20;
 const MIN_BLOCK: usize = 64 << 10;
 const MAX_BLOCK: usize = 256 << 20;
 
+/// The archive member being read, shared between the reader (which sets
+/// it) and the read callback (which reports it with each block).
+type CurrentMember = Rc<RefCell<String>>;
+
 /// Where the bytes come from. An enum, not a generic: each `Input` type
 /// instantiates the whole archive reader again, which costs wasm size.
 enum Source<'a> {
-    /// `read(offset, length) -> Uint8Array`, synchronous (fs.readSync,
-    /// FileReaderSync). It may return fewer bytes than asked; none means the end.
-    Callback(&'a Function),
+    /// `read(offset, length, layer, into)`, synchronous (fs.readSync,
+    /// FileReaderSync): either fills `into` (a view of this wasm's memory,
+    /// `length` bytes) and returns the count, or returns a Uint8Array. It may
+    /// give fewer bytes than asked; none means the end. `layer` is the archive
+    /// member being read, or undefined.
+    Callback(&'a Function, CurrentMember),
     /// A Uint8Array in JS memory: copied block by block, never as a whole.
     Bytes(&'a Uint8Array),
 }
@@ -47,15 +58,39 @@ impl Source<'_> {
     /// exception is passed back as it is.
     fn fetch(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, JsValue> {
         let bytes = match self {
-            Source::Callback(read) => {
-                let got = read.call2(
+            Source::Callback(read, member) => {
+                let layer = match member.borrow().as_str() {
+                    "" => JsValue::UNDEFINED,
+                    name => JsValue::from_str(name),
+                };
+                // Reading straight into wasm memory saves a copy and a JS
+                // allocation per block. The view is made anew for each call:
+                // a grown memory detaches the old buffer.
+                let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+                let into = Uint8Array::new_with_byte_offset_and_length(
+                    &memory.buffer(),
+                    out.as_ptr() as usize as u32,
+                    out.len() as u32,
+                );
+                let got = read.call4(
                     &JsValue::NULL,
                     &JsValue::from_f64(offset as f64),
                     &JsValue::from_f64(out.len() as f64),
+                    &layer,
+                    &into,
                 )?;
+                if let Some(n) = got.as_f64() {
+                    if !(n >= 0.0 && n <= out.len() as f64 && n.fract() == 0.0) {
+                        return Err(js_sys::TypeError::new(
+                            "the read callback returned a count outside 0..=length",
+                        )
+                        .into());
+                    }
+                    return Ok(n as usize);
+                }
                 got.dyn_into::<Uint8Array>().map_err(|_| {
                     JsValue::from(js_sys::TypeError::new(
-                        "the read callback must return a Uint8Array",
+                        "the read callback must return a byte count or a Uint8Array",
                     ))
                 })?
             }
@@ -98,6 +133,12 @@ impl<'a> BlockInput<'a> {
             position: 0,
             failure: None,
         }
+    }
+
+    /// Start reading at `offset` (a member of a seekable source).
+    fn starting_at(mut self, offset: u64) -> Self {
+        self.position = offset;
+        self
     }
 
     /// Bytes cached from `position` on, fetching a block if there are none; 0 at the end.
@@ -167,6 +208,10 @@ impl Input for BlockInput<'_> {
 
     fn position(&self) -> u64 {
         self.position
+    }
+
+    fn total_len(&self) -> Option<u64> {
+        self.size
     }
 }
 
@@ -331,14 +376,156 @@ fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
         verify,
         ..ReadOptions::default()
     };
-    let outcome =
-        read_archive(&mut input, &options).and_then(|contents| crate::analysis::analyze(&contents));
+    let outcome = read_observed(&mut input, &options)
+        .and_then(|contents| crate::analysis::analyze(&contents));
     // A JS exception (an abort, an fs error) wins over what the reader made of it.
     if let Some(failure) = input.failure.take() {
         return Err(failure);
     }
     let report = outcome.map_err(|e| js_error(&e))?;
     Ok(Analysis { report })
+}
+
+/// Read the archive, keeping the callback told which member is being read.
+fn read_observed(
+    input: &mut BlockInput<'_>,
+    options: &ReadOptions,
+) -> crate::analysis::error::Result<ArchiveContents> {
+    let member = match &input.source {
+        Source::Callback(_, member) => Some(member.clone()),
+        Source::Bytes(_) => None,
+    };
+    read_archive_observed(input, options, &mut |name| {
+        if let Some(m) = &member {
+            let mut m = m.borrow_mut();
+            m.clear();
+            m.push_str(name);
+        }
+    })
+}
+
+fn checked_size(size: f64) -> Result<u64, JsValue> {
+    if size >= 0.0 && size.fract() == 0.0 && size <= 9_007_199_254_740_991.0 {
+        Ok(size as u64)
+    } else {
+        Err(usage_error(&Error::new(
+            ErrorCode::Usage,
+            "sizes and offsets must be non-negative integers",
+        )))
+    }
+}
+
+/// An archive read once for its structure, its layers left to be summarised
+/// elsewhere (in parallel workers, each with `scanLayer`) and handed back
+/// with `addLayer`; `finish()` then gives the analysis. Made by
+/// `planCallback`; free it (or finish it).
+#[wasm_bindgen]
+pub struct Pending {
+    contents: ArchiveContents,
+}
+
+#[wasm_bindgen]
+impl Pending {
+    /// The layers still to summarise, in archive order, as
+    /// `[name, offset, size]` arrays.
+    #[wasm_bindgen(js_name = deferredLayers)]
+    pub fn deferred_layers(&self) -> Array {
+        self.contents
+            .deferred_layers
+            .iter()
+            .map(|d| {
+                let item = Array::new();
+                item.push(&JsValue::from_str(&d.name));
+                item.push(&JsValue::from_f64(d.offset as f64));
+                item.push(&JsValue::from_f64(d.size as f64));
+                JsValue::from(item)
+            })
+            .collect()
+    }
+
+    /// Hand back a layer's summary (the bytes `scanLayer` returned).
+    #[wasm_bindgen(js_name = addLayer)]
+    pub fn add_layer(&mut self, name: &str, summary: &[u8]) -> Result<(), JsValue> {
+        if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                format!("no deferred layer is named {:?}", name),
+            )));
+        }
+        let summary = LayerSummary::decode(summary).ok_or_else(|| {
+            usage_error(&Error::new(
+                ErrorCode::Usage,
+                "not a layer summary from scanLayer",
+            ))
+        })?;
+        self.contents.insert_layer(name, summary);
+        Ok(())
+    }
+
+    /// Assemble the images. Throws `E_USAGE` while layers are still deferred.
+    pub fn finish(self) -> Result<Analysis, JsValue> {
+        if let Some(d) = self.contents.deferred_layers.first() {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                format!("layer {:?} was never added", d.name),
+            )));
+        }
+        let report = crate::analysis::analyze(&self.contents).map_err(|e| js_error(&e))?;
+        Ok(Analysis { report })
+    }
+}
+
+/// Read a seekable source of `size` bytes for its structure, leaving its
+/// layers (when the archive is uncompressed) to `scanLayer`: see [`Pending`].
+#[wasm_bindgen(js_name = planCallback)]
+pub fn plan_callback(
+    read: &Function,
+    size: f64,
+    block_size: Option<f64>,
+) -> Result<Pending, JsValue> {
+    let size = checked_size(size)?;
+    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    let source = Source::Callback(read, CurrentMember::default());
+    let mut input = BlockInput::new(source, Some(size), block);
+    let options = ReadOptions {
+        defer_layers: true,
+        ..ReadOptions::default()
+    };
+    let outcome = read_observed(&mut input, &options);
+    if let Some(failure) = input.failure.take() {
+        return Err(failure);
+    }
+    let contents = outcome.map_err(|e| js_error(&e))?;
+    Ok(Pending { contents })
+}
+
+/// Summarise one deferred layer: the member `name` of `size` bytes at
+/// `offset`, read through `read` (as for `analyzeCallback`). Returns the
+/// summary's bytes for `Pending.addLayer`.
+#[wasm_bindgen(js_name = scanLayer)]
+pub fn scan_layer(
+    read: &Function,
+    name: &str,
+    offset: f64,
+    size: f64,
+    block_size: Option<f64>,
+) -> Result<Vec<u8>, JsValue> {
+    let (offset, size) = (checked_size(offset)?, checked_size(size)?);
+    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    let member = CurrentMember::new(RefCell::new(String::from(name)));
+    let source = Source::Callback(read, member);
+    // The callback need not know the source's length: the member's end bounds the reads.
+    let end = offset.saturating_add(size);
+    let mut input = BlockInput::new(source, Some(end), block).starting_at(offset);
+    let summary = scan_deferred_layer(
+        Box::new(&mut input) as DynInput<'_>,
+        size,
+        ReadOptions::default().layer_limits,
+    );
+    if let Some(failure) = input.failure.take() {
+        return Err(failure);
+    }
+    Ok(summary.encode())
 }
 
 /// Analyse through `read(offset, length) -> Uint8Array`. `size` is the
@@ -362,7 +549,8 @@ pub fn analyze_callback(
         s => s.map(|s| s as u64),
     };
     let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
-    run(BlockInput::new(Source::Callback(read), size, block), verify)
+    let source = Source::Callback(read, CurrentMember::default());
+    run(BlockInput::new(source, size, block), verify)
 }
 
 /// Analyse bytes already in memory.

@@ -142,7 +142,40 @@ function readIgnoreFile(args) {
   return text;
 }
 
-function main(argv) {
+// A progress line on stderr, only when it is a terminal (never in pipes or
+// CI logs). Member names come from the archive: control characters are
+// replaced so that they cannot drive the terminal.
+function progressLine() {
+  if (!process.stderr.isTTY) return { onProgress: undefined, clear() {} };
+  const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+  let last = 0;
+  let shown = false;
+  const onProgress = ({ bytesRead, totalBytes, layer }) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    let line;
+    if (totalBytes) {
+      const part = Math.min(1, bytesRead / totalBytes);
+      const filled = Math.round(part * 24);
+      line = `[${'#'.repeat(filled)}${'.'.repeat(24 - filled)}] ${Math.floor(part * 100)}% ${mib(bytesRead)} of ${mib(totalBytes)}`;
+    } else {
+      line = `${mib(bytesRead)} read`;
+    }
+    if (layer) line += `  ${layer.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`;
+    const width = process.stderr.columns || 80;
+    process.stderr.write(`\r${line.slice(0, width - 1)}\x1b[K`);
+    shown = true;
+  };
+  return {
+    onProgress,
+    clear() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+async function main(argv) {
   let args;
   let ignoreText;
   try {
@@ -156,12 +189,18 @@ function main(argv) {
   }
 
   let analysis;
+  const progress = progressLine();
   try {
-    analysis = run(args.file === '-' ? { fd: 0 } : args.file, { verify: args.verify });
+    analysis = await run(args.file === '-' ? { fd: 0 } : args.file, {
+      verify: args.verify,
+      onProgress: progress.onProgress,
+    });
   } catch (err) {
+    progress.clear();
     process.stderr.write(`rootless-check: ${err.code || 'E_INTERNAL'}: ${err.message}\n`);
     return 2;
   }
+  progress.clear();
   try {
     analysis.applyIgnores(args.ignores, ignoreText);
     const out =
@@ -175,4 +214,6 @@ function main(argv) {
 }
 
 // exitCode, not exit(): let stdout drain into a pipe first.
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then((status) => {
+  process.exitCode = status;
+});

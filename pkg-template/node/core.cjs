@@ -1,90 +1,60 @@
 'use strict';
 // The Node side of the package, shared by index.cjs, index.mjs and cli.cjs.
 // The analysis is synchronous wasm: a file is read through a callback with
-// fs.readSync, one big block at a time, and the contents of entries that do
-// not matter are skipped without being read.
+// fs.readSync, one big block at a time, straight into the wasm's memory, and
+// the contents of entries that do not matter are skipped without being read.
+// The layers of a big uncompressed archive file are summarised in parallel
+// worker threads (layer-pool.cjs).
 
 const fs = require('node:fs');
 const wasm = require('./rootless_check.js');
+const { scanLayers } = require('./layer-pool.cjs');
+const { codedError, normalizeError, checkAborted, readInto, layerName } = require('./common.cjs');
 
 const DEFAULT_BLOCK = 8 << 20;
 
-function codedError(code, message, cause) {
-  const err = new Error(message, cause === undefined ? undefined : { cause });
-  err.code = code;
-  return err;
-}
-
-// Errors from the wasm already carry an E_ code. A trap is a bug in the
-// analysis; anything else was thrown by our read callback (fs): E_IO.
-function normalizeError(err) {
-  if (err && typeof err.code === 'string' && err.code.startsWith('E_')) return err;
-  if (err && err.name === 'AbortError') return err;
-  if (err instanceof WebAssembly.RuntimeError) {
-    return codedError('E_INTERNAL', `the analysis failed: ${err.message}`, err);
-  }
-  return codedError('E_IO', `cannot read the input: ${err && err.message}`, err);
-}
-
-function checkAborted(signal) {
-  if (signal && signal.aborted) {
-    throw signal.reason !== undefined
-      ? signal.reason
-      : new DOMException('This operation was aborted', 'AbortError');
-  }
-}
-
-// Read `length` bytes at `position` (null: the current one, for pipes),
-// fewer only at the end. A non-blocking stdin may say EAGAIN: wait and retry.
-function readFull(fd, length, position) {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    let n;
-    try {
-      n = fs.readSync(fd, buf, done, length - done, position === null ? null : position + done);
-    } catch (err) {
-      if (err.code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        continue;
-      }
-      throw err;
-    }
-    if (n === 0) break;
-    done += n;
-  }
-  return buf.subarray(0, done);
-}
-
-// Only a string is passed on to onProgress.
-function layerName(layer) {
-  return typeof layer === 'string' ? layer : undefined;
-}
-
 // Analyse an open file descriptor. Regular files are read at offsets (skips
-// are free); pipes and character devices are read straight through.
-function runFd(fd, options) {
+// are free) and their layers summarised in parallel; pipes and character
+// devices are read straight through.
+async function runFd(fd, options) {
   const { onProgress, signal, blockSize = DEFAULT_BLOCK } = options;
   const stat = fs.fstatSync(fd);
   const seekable = stat.isFile();
   const size = seekable ? stat.size : undefined;
   let next = 0;
-  // `layer`: the archive member being read, when the reader says.
-  const read = (offset, length, layer) => {
+  // `layer`: the archive member being read, when the reader says; `into`: a
+  // view of the wasm's memory to fill.
+  const read = (offset, length, layer, into) => {
     checkAborted(signal);
     if (!seekable && offset !== next) {
       // The reader never goes back; without a size it reads everything.
       throw codedError('E_INTERNAL', `a pipe cannot be read at offset ${offset}`);
     }
-    const bytes = readFull(fd, length, seekable ? offset : null);
-    next = offset + bytes.length;
+    const n = readInto(fd, into, length, seekable ? offset : null);
+    next = offset + n;
     if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
-    return bytes;
+    return n;
   };
-  return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify));
+  if (!seekable || options.verify) {
+    return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify));
+  }
+  // The archive's structure first; its layers (when it is uncompressed) are
+  // left to scanLayers, then handed back.
+  const pending = wasm.planCallback(read, size, blockSize);
+  try {
+    const layers = pending.deferredLayers().map(([name, offset, length]) => ({ name, offset, size: length }));
+    if (layers.length > 0) {
+      const scanned = await scanLayers(fd, layers, { blockSize, signal, onProgress, totalBytes: size, wasm });
+      for (const { name, summary } of scanned) pending.addLayer(name, summary);
+    }
+  } catch (err) {
+    pending.free();
+    throw err;
+  }
+  return pending.finish();
 }
 
-function runPath(path, options) {
+async function runPath(path, options) {
   let fd;
   try {
     fd = fs.openSync(path, 'r');
@@ -93,7 +63,7 @@ function runPath(path, options) {
     throw codedError('E_IO', `cannot open ${path}: ${err.message}`, err);
   }
   try {
-    return runFd(fd, options);
+    return await runFd(fd, options);
   } finally {
     fs.closeSync(fd);
   }
@@ -113,21 +83,21 @@ function runBytes(bytes, options) {
   return wasm.analyzeCallback(read, bytes.length, 1 << 20, verify);
 }
 
-// Analyse `source`: returns the wasm Analysis (the caller frees it). Shared
-// by analyze() and the CLI, which renders it in other formats too.
-function run(source, options = {}) {
+// Analyse `source`: resolves with the wasm Analysis (the caller frees it).
+// Shared by analyze() and the CLI, which renders it in other formats too.
+async function run(source, options = {}) {
   const { signal } = options;
   checkAborted(signal);
   let analysis;
   try {
     if (typeof source === 'string' || source instanceof URL) {
-      analysis = runPath(source, options);
+      analysis = await runPath(source, options);
     } else if (source instanceof ArrayBuffer) {
       analysis = runBytes(new Uint8Array(source), options);
     } else if (source instanceof Uint8Array) {
       analysis = runBytes(source, options);
     } else if (source && typeof source.fd === 'number') {
-      analysis = runFd(source.fd, options);
+      analysis = await runFd(source.fd, options);
     } else {
       throw codedError('E_USAGE', 'analyze() takes a file path, a URL, a Uint8Array or an ArrayBuffer');
     }
@@ -143,7 +113,7 @@ function run(source, options = {}) {
 
 /** Analyse an image archive: resolves with the report (see index.d.ts). */
 async function analyze(source, options = {}) {
-  const analysis = run(source, options);
+  const analysis = await run(source, options);
   try {
     if (options.ignore && options.ignore.length > 0) analysis.applyIgnores(options.ignore, undefined);
     return JSON.parse(analysis.json());
@@ -154,7 +124,7 @@ async function analyze(source, options = {}) {
 
 /** The same analysis; resolves with the report and its JSON and SARIF texts. */
 async function analyzeWithOutputs(source, options = {}) {
-  const analysis = run(source, options);
+  const analysis = await run(source, options);
   try {
     if (options.ignore && options.ignore.length > 0) analysis.applyIgnores(options.ignore, undefined);
     const json = analysis.json();

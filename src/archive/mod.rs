@@ -193,6 +193,17 @@ fn looks_like_tar(head: &[u8]) -> bool {
 /// Inside, every stream is a [`DynInput`]: one copy of the tar walker and the
 /// decoders, whatever the source (this keeps the WebAssembly small).
 pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<ArchiveContents> {
+    read_archive_observed(input, options, &mut |_| {})
+}
+
+/// [`read_archive`], telling `on_member` the name of each member that may be
+/// part of an image (a layer, a JSON document) as its reading starts: for
+/// progress reports.
+pub fn read_archive_observed<I: Input>(
+    input: I,
+    options: &ReadOptions,
+    on_member: &mut dyn FnMut(&str),
+) -> Result<ArchiveContents> {
     let source_len = input.total_len();
     // Counts the source's own bytes, under any decompression.
     let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
@@ -244,7 +255,7 @@ pub fn read_archive<I: Input>(input: I, options: &ReadOptions) -> Result<Archive
     let defer_within = source_len
         .filter(|_| compression == Compression::None && options.defer_layers && !options.verify);
     let mut walker = TarWalker::new(Box::new(inner) as DynInput<'_>, code);
-    walk_archive(&mut walker, options, defer_within, &mut contents);
+    walk_archive(&mut walker, options, defer_within, on_member, &mut contents);
     drop(walker);
     contents.bytes_read = consumed.get();
     Ok(contents)
@@ -283,6 +294,7 @@ fn walk_archive(
     walker: &mut TarWalker<DynInput<'_>>,
     options: &ReadOptions,
     defer_within: Option<u64>,
+    on_member: &mut dyn FnMut(&str),
     contents: &mut ArchiveContents,
 ) {
     let mut filesystem = LayerBuilder::new(options.layer_limits);
@@ -345,6 +357,7 @@ fn walk_archive(
                     .insert(name, path::normalize(&entry.link).path);
             }
             EntryKind::File => {
+                on_member(&name);
                 if let Err(e) = read_member(
                     walker,
                     &name,

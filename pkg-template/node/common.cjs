@@ -1,0 +1,58 @@
+'use strict';
+// Helpers shared by the Node entry (core.cjs) and the layer workers.
+
+const fs = require('node:fs');
+
+function codedError(code, message, cause) {
+  const err = new Error(message, cause === undefined ? undefined : { cause });
+  err.code = code;
+  return err;
+}
+
+// Errors from the wasm already carry an E_ code. A trap is a bug in the
+// analysis; anything else was thrown by a read callback (fs): E_IO.
+function normalizeError(err) {
+  if (err && typeof err.code === 'string' && err.code.startsWith('E_')) return err;
+  if (err && err.name === 'AbortError') return err;
+  if (err instanceof WebAssembly.RuntimeError) {
+    return codedError('E_INTERNAL', `the analysis failed: ${err.message}`, err);
+  }
+  return codedError('E_IO', `cannot read the input: ${err && err.message}`, err);
+}
+
+function abortReason(signal) {
+  return signal.reason !== undefined ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+function checkAborted(signal) {
+  if (signal && signal.aborted) throw abortReason(signal);
+}
+
+// Fill `buf` (`length` bytes) from `position` (null: the current one, for
+// pipes), fewer only at the end; returns the count. A non-blocking stdin may
+// say EAGAIN: wait and retry.
+function readInto(fd, buf, length, position) {
+  let done = 0;
+  while (done < length) {
+    let n;
+    try {
+      n = fs.readSync(fd, buf, done, length - done, position === null ? null : position + done);
+    } catch (err) {
+      if (err.code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw err;
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+// Only a string is passed on to onProgress.
+function layerName(layer) {
+  return typeof layer === 'string' ? layer : undefined;
+}
+
+module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName };

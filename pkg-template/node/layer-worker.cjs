@@ -1,0 +1,24 @@
+'use strict';
+// A worker thread of layer-pool.cjs: summarises the layers it is sent, one
+// at a time, reading them from the file descriptor it was given.
+
+const { parentPort, workerData } = require('node:worker_threads');
+const wasm = require('./rootless_check.js');
+const { normalizeError, readInto } = require('./common.cjs');
+
+const { fd } = workerData;
+
+parentPort.on('message', ({ name, offset, size, blockSize }) => {
+  try {
+    const read = (at, length, layer, into) => {
+      const n = readInto(fd, into, length, at);
+      parentPort.postMessage({ type: 'progress', layer, bytes: n });
+      return n;
+    };
+    const summary = wasm.scanLayer(read, name, offset, size, blockSize);
+    parentPort.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
+  } catch (err) {
+    const e = normalizeError(err);
+    parentPort.postMessage({ type: 'error', code: e.code, message: e.message });
+  }
+});

@@ -1,0 +1,101 @@
+// The layers of a seekable uncompressed archive are summarised by worker
+// threads (pkg/node/layer-pool.cjs) when they are big. The fixtures are
+// small, so these tests lower the threshold to use the workers on every
+// fixture and check that the report is the one of a single pass.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { fixtureFiles, pkgDir, requirePkg } from './helpers.mjs';
+
+let wasm;
+let scanLayers;
+before(() => {
+  requirePkg();
+  const require = createRequire(import.meta.url);
+  wasm = require(path.join(pkgDir, 'node', 'core.cjs')).wasm;
+  scanLayers = require(path.join(pkgDir, 'node', 'layer-pool.cjs')).scanLayers;
+});
+
+/** The report of `file` through plan + worker threads + finish. */
+async function parallelReport(file, options = {}) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const read = (offset, length, layer, into) => fs.readSync(fd, into, 0, length, offset);
+    const pending = wasm.planCallback(read, size, 1 << 20);
+    const layers = pending.deferredLayers().map(([name, offset, length]) => ({ name, offset, size: length }));
+    let scanned;
+    try {
+      scanned = await scanLayers(fd, layers, { blockSize: 1 << 20, totalBytes: size, wasm, threads: 2, minParallelBytes: 0, ...options });
+    } catch (err) {
+      pending.free();
+      throw err;
+    }
+    for (const { name, summary } of scanned) pending.addLayer(name, summary);
+    const analysis = pending.finish();
+    try {
+      return { json: analysis.json(), layers: layers.length };
+    } finally {
+      analysis.free();
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function sequentialReport(file) {
+  const bytes = fs.readFileSync(file);
+  const analysis = wasm.analyzeBytes(bytes, false);
+  try {
+    return analysis.json();
+  } finally {
+    analysis.free();
+  }
+}
+
+test('worker threads give the report of a single pass, on every fixture', async () => {
+  let deferred = 0;
+  for (const file of fixtureFiles()) {
+    const { json, layers } = await parallelReport(file);
+    assert.equal(json, sequentialReport(file), path.basename(file));
+    if (layers > 1) deferred++;
+  }
+  // Most fixtures are uncompressed archives whose layers are deferred.
+  assert.ok(deferred >= 10, `${deferred} fixtures had several deferred layers`);
+});
+
+test('progress from the workers adds up to the size; abort stops them', async () => {
+  const file = fixtureFiles()
+    .filter((f) => !f.endsWith('.gz'))
+    .map((f) => [f, fs.statSync(f).size])
+    .sort((a, b) => b[1] - a[1])[0][0];
+  const size = fs.statSync(file).size;
+  const seen = [];
+  await parallelReport(file, { onProgress: (p) => seen.push(p) });
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((p) => p.totalBytes === size && p.bytesRead <= size));
+  assert.ok(seen.some((p) => typeof p.layer === 'string' && p.layer.length > 0));
+
+  const controller = new AbortController();
+  await assert.rejects(
+    parallelReport(file, { signal: controller.signal, onProgress: () => controller.abort() }),
+    { name: 'AbortError' },
+  );
+});
+
+test('a summary that is not one is refused with E_USAGE', () => {
+  const file = fixtureFiles().find((f) => !f.endsWith('.gz'));
+  const fd = fs.openSync(file, 'r');
+  try {
+    const read = (offset, length, layer, into) => fs.readSync(fd, into, 0, length, offset);
+    const pending = wasm.planCallback(read, fs.fstatSync(fd).size, 1 << 20);
+    const [name] = pending.deferredLayers()[0];
+    assert.throws(() => pending.addLayer(name, new Uint8Array([1, 2, 3])), { code: 'E_USAGE' });
+    assert.throws(() => pending.finish(), { code: 'E_USAGE' });
+  } finally {
+    fs.closeSync(fd);
+  }
+});
