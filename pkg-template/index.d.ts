@@ -35,6 +35,12 @@ export interface AnalyzeOptions {
   /** Check every layer, config and manifest digest (reads the whole
    * archive); mismatches are in each image's `verification`. */
   verify?: boolean;
+  /** The layers of a file (Node: a path or file descriptor; browsers: a
+   * `File`/`Blob`) holding an uncompressed archive are summarised in
+   * parallel workers (worker threads, Web Workers) when they total at least
+   * this many bytes (default 32 MiB): below it, starting workers costs more
+   * than it saves. */
+  parallelMinBytes?: number;
 }
 
 /** Anything with a size and `slice()`: a browser `File` or `Blob`. */

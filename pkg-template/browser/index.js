@@ -21,7 +21,7 @@ function abortReason(signal) {
 
 // Runs one analysis in a fresh worker; resolves with the worker's message
 // ({ json, sarif }: the rendered reports as strings).
-function run(source, { onProgress, signal, blockSize, ignore, verify } = {}, outputs) {
+function run(source, { onProgress, signal, blockSize, ignore, verify, parallelMinBytes } = {}, outputs) {
   if (signal && signal.aborted) return Promise.reject(abortReason(signal));
   if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   if (!(source instanceof Blob) && !(source instanceof Uint8Array)) {
@@ -53,7 +53,15 @@ function run(source, { onProgress, signal, blockSize, ignore, verify } = {}, out
       finish();
       reject(codedError({ code: 'E_INTERNAL', message: `the analysis worker failed: ${event.message}` }));
     };
-    worker.postMessage({ source, blockSize, ignore, verify, outputs, progress: typeof onProgress === 'function' });
+    worker.postMessage({
+      source,
+      blockSize,
+      ignore,
+      verify,
+      outputs,
+      parallelMinBytes,
+      progress: typeof onProgress === 'function',
+    });
   });
 }
 

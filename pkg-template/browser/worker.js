@@ -1,9 +1,16 @@
 // The analysis worker: one archive per worker. `./rootless_check.js` is the
 // wasm-bindgen glue of this folder's target: `web` (needs its default init)
 // or `bundler` (the bundler instantiates the wasm; no default export).
+//
+// A File is read for its structure first; the layers of a big uncompressed
+// archive are then summarised in parallel by layer workers (this same
+// script, started with a `layer` message), each reading its own slices of
+// the File, and handed back to this worker's wasm to assemble the report.
 import * as wasm from './rootless_check.js';
 
 const DEFAULT_BLOCK = 8 << 20;
+// Below this many bytes of layers, starting workers costs more than it saves.
+const PARALLEL_MIN_BYTES = 32 << 20;
 const ready = typeof wasm.default === 'function' ? wasm.default() : Promise.resolve();
 
 function errorData(err) {
@@ -22,8 +29,92 @@ function layerName(layer) {
   return typeof layer === 'string' ? layer : undefined;
 }
 
+// `read(offset, length, layer, into)` for the wasm over a Blob: one
+// FileReaderSync call per block (each costs about a millisecond), copied
+// straight into the wasm's memory. `onRead(end, count, layer)` follows it.
+function blobReader(blob, onRead) {
+  const reader = new FileReaderSync();
+  return (offset, length, layer, into) => {
+    const bytes = new Uint8Array(reader.readAsArrayBuffer(blob.slice(offset, offset + length)));
+    into.set(bytes);
+    onRead(offset + bytes.length, bytes.length, layerName(layer));
+    return bytes.length;
+  };
+}
+
+// Summarise `layers` ({name, offset, size}) of `blob`: in layer workers when
+// they are big and there are CPUs to spare, else here. Resolves with
+// [{name, summary}].
+function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
+  const total = layers.reduce((sum, l) => sum + l.size, 0);
+  const count = Math.min(navigator.hardwareConcurrency || 1, layers.length, 8);
+  if (count < 2 || total < minParallelBytes) {
+    return Promise.resolve(
+      layers.map(({ name, offset, size }) => {
+        const read = blobReader(blob, (end, n, layer) => onBytes(n, layer));
+        return { name, summary: wasm.scanLayer(read, name, offset, size, blockSize) };
+      }),
+    );
+  }
+  const queue = [...layers].sort((a, b) => b.size - a.size);
+  const results = [];
+  const workers = [];
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      for (const w of workers) w.terminate();
+      if (err) reject(err);
+      else resolve(results);
+    };
+    const feed = (worker) => {
+      const job = queue.shift();
+      if (job) worker.postMessage({ type: 'layer', blob, blockSize, ...job });
+    };
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL(import.meta.url), { type: 'module' });
+      workers.push(worker);
+      worker.onmessage = ({ data: msg }) => {
+        if (msg.type === 'layer-progress') {
+          onBytes(msg.bytes, layerName(msg.layer));
+        } else if (msg.type === 'summary') {
+          results.push({ name: msg.name, summary: msg.summary });
+          if (results.length === layers.length) finish();
+          else feed(worker);
+        } else if (msg.type === 'error') {
+          finish(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        finish(Object.assign(new Error(`a layer worker failed: ${event.message}`), { code: 'E_INTERNAL' }));
+      };
+      feed(worker);
+    }
+  });
+}
+
+// A layer worker: summarise one layer of the Blob it is sent.
+async function scanOneLayer({ blob, name, offset, size, blockSize }) {
+  try {
+    await ready;
+    const read = blobReader(blob, (end, bytes, layer) => self.postMessage({ type: 'layer-progress', bytes, layer }));
+    const summary = wasm.scanLayer(read, name, offset, size, blockSize);
+    self.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
+  } catch (err) {
+    self.postMessage({ type: 'error', error: errorData(err) });
+  }
+}
+
 self.onmessage = async ({ data }) => {
+  if (data.type === 'layer') {
+    await scanOneLayer(data);
+    return;
+  }
   const { source, blockSize = DEFAULT_BLOCK, progress, ignore, verify = false, outputs = false } = data;
+  // Tests lower the threshold to run the layer workers on small archives.
+  const { parallelMinBytes = PARALLEL_MIN_BYTES } = data;
   try {
     await ready;
   } catch (err) {
@@ -33,20 +124,29 @@ self.onmessage = async ({ data }) => {
   try {
     let analysis;
     if (source instanceof Blob) {
-      const reader = new FileReaderSync();
-      // Synchronous reads of big slices: each call costs about a millisecond.
-      // `layer`: the archive member being read, when the reader knows it.
-      const read = (offset, length, layer) => {
-        const bytes = new Uint8Array(reader.readAsArrayBuffer(source.slice(offset, offset + length)));
-        if (progress) {
-          self.postMessage({
-            type: 'progress',
-            progress: { bytesRead: offset + bytes.length, totalBytes: source.size, layer: layerName(layer) },
-          });
-        }
-        return bytes;
+      const report = (bytesRead, layer) => {
+        if (progress) self.postMessage({ type: 'progress', progress: { bytesRead, totalBytes: source.size, layer } });
       };
-      analysis = wasm.analyzeCallback(read, source.size, blockSize, verify);
+      const read = blobReader(source, (end, n, layer) => report(end, layer));
+      if (verify) {
+        analysis = wasm.analyzeCallback(read, source.size, blockSize, verify);
+      } else {
+        const pending = wasm.planCallback(read, source.size, blockSize);
+        try {
+          const layers = pending.deferredLayers().map(([name, offset, size]) => ({ name, offset, size }));
+          // Bytes outside the layers were read or skipped while planning.
+          let done = source.size - layers.reduce((sum, l) => sum + l.size, 0);
+          const scanned = await scanLayers(source, layers, blockSize, parallelMinBytes, (bytes, layer) => {
+            done += bytes;
+            report(Math.min(done, source.size), layer);
+          });
+          for (const { name, summary } of scanned) pending.addLayer(name, summary);
+        } catch (err) {
+          pending.free();
+          throw err;
+        }
+        analysis = pending.finish();
+      }
     } else {
       analysis = wasm.analyzeBytes(source, verify);
       if (progress) {

@@ -44,7 +44,15 @@ async function runFd(fd, options) {
   try {
     const layers = pending.deferredLayers().map(([name, offset, length]) => ({ name, offset, size: length }));
     if (layers.length > 0) {
-      const scanned = await scanLayers(fd, layers, { blockSize, signal, onProgress, totalBytes: size, wasm });
+      const { parallelMinBytes } = options;
+      const scanned = await scanLayers(fd, layers, {
+        blockSize,
+        signal,
+        onProgress,
+        totalBytes: size,
+        wasm,
+        ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
+      });
       for (const { name, summary } of scanned) pending.addLayer(name, summary);
     }
   } catch (err) {

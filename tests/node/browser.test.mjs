@@ -28,7 +28,7 @@ const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check</title>
 <script type="module">
 import { analyze, version } from '/pkg/web/index.js';
-window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock } = {}) => {
+window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBytes } = {}) => {
   const blob = await (await fetch(url)).blob();
   const controller = new AbortController();
   let blocks = 0;
@@ -37,7 +37,7 @@ window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock } = {}) => {
     if (abortAfterFirstBlock) controller.abort();
   };
   try {
-    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal });
+    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal, parallelMinBytes });
     return { report, blocks, version: version() };
   } catch (e) {
     return { error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } };
@@ -114,6 +114,19 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       assert.equal(out.version, native.tool.version);
     });
   }
+
+  test('layer workers (forced on small archives) give the native report', async (t) => {
+    const cpus = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cpus < 2) return t.skip(`Chromium reports ${cpus} CPU: no layer workers`);
+    const files = fixtureFiles().filter((f) => !f.endsWith('.gz')).slice(0, 6);
+    for (const file of files) {
+      const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20, parallelMinBytes: 0 }),
+        [serve(file)]);
+      assert.ok(!out.error, `${path.basename(file)}: ${JSON.stringify(out.error)}`);
+      const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
+      assert.deepEqual(out.report, native, path.basename(file));
+    }
+  });
 
   test('errors cross from the worker as Error objects with the code', async () => {
     const dir = tempDir('junk');
