@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The benchmark of issue 6: the native CLI, the Node CLI (npm package) and
-# the baselines (GNU tar/gzip, Node zlib + a JS tar walk) on the workloads of
+# The benchmark of issue 6: the native CLI, the Node CLI and API (npm
+# package), the web page in headless Chromium, and the baselines (GNU
+# tar/gzip, Node zlib + a JS tar walk) on the workloads of
 # examples/make_workloads.rs. See bench/README.md.
 #
-#   bench/run.sh [--scale F] [--runs N] [--only w1,w2,w2-half,w3] [--out FILE]
+#   bench/run.sh [--scale F] [--runs N] [--only w1,w2,w2-half,w3] [--browser LIST|none] [--out FILE]
 #
-# Defaults: --scale 1 (the real sizes), --runs 5 (median reported),
-# --out bench/RESULTS.md at scale 1, bench/work/RESULTS-scale-F.md otherwise.
+# Defaults: --scale 1 (the real sizes), --runs 5 (median reported), --browser
+# (the workloads the page is timed on) all of --only, --out bench/RESULTS.md
+# at scale 1, bench/work/RESULTS-scale-F.md otherwise.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ ROOT=$PWD
 SCALE=1
 RUNS=5
 ONLY="w1,w2,w2-half,w3"
+BROWSER_ONLY=""
 OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,13 +27,16 @@ while [ $# -gt 0 ]; do
     --runs=*) RUNS=${1#*=}; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --only=*) ONLY=${1#*=}; shift ;;
+    --browser) BROWSER_ONLY=$2; shift 2 ;;
+    --browser=*) BROWSER_ONLY=${1#*=}; shift ;;
     --out) OUT=$2; shift 2 ;;
     --out=*) OUT=${1#*=}; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-COMMAND_LINE="bench/run.sh --scale $SCALE --runs $RUNS --only $ONLY"
+BROWSER_ONLY=${BROWSER_ONLY:-$ONLY}
+COMMAND_LINE="bench/run.sh --scale $SCALE --runs $RUNS --only $ONLY --browser $BROWSER_ONLY"
 if [ -z "$OUT" ]; then
   if [ "$SCALE" = 1 ]; then OUT=bench/RESULTS.md; else OUT=bench/work/RESULTS-scale-$SCALE.md; fi
 fi
@@ -82,11 +88,27 @@ if [ -f "$PKG/package.json" ]; then
   fi
 fi
 [ -z "$NODE_CLI" ] || cp -r "$PKG" "$TMP/pkg"
-if [ -f www/index.html ]; then
-  BROWSER_NOTE="not measured (www/ has a page, but the headless-Chromium harness is not written yet)"
-else
+
+# The browser: bench/browser.mjs serves a copy of www/ taken now (the page
+# may be rebuilt while the benchmark runs) to headless Chromium.
+BROWSER=""
+BROWSER_NOTE=""
+BROWSER_TOOLS=""
+if [ ! -f www/index.html ]; then
   BROWSER_NOTE="not measured (needs the web page, issue 5)"
+elif [ ! -f www/generated/pkg/worker.js ]; then
+  BROWSER_NOTE="not measured (www/generated is not built: npm run build)"
+else
+  cp -r www "$TMP/www"
+  if check=$(node bench/browser.mjs --check --www "$TMP/www" 2>&1); then
+    BROWSER=1
+    wasm_file=$(ls -t www/generated/pkg/*.wasm 2>/dev/null | head -n 1 || true)
+    BROWSER_TOOLS="$("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -n 1 || echo Chromium), playwright-core $(node -p 'require("playwright-core/package.json").version' 2>/dev/null || echo '?') (page: www/, built $(date -u -r "${wasm_file:-www/index.html}" '+%Y-%m-%d %H:%M UTC'), served from a copy taken at the start)"
+  else
+    BROWSER_NOTE="not measured (${check#not_measured=})"
+  fi
 fi
+[ -z "$BROWSER_NOTE" ] || log "browser: $BROWSER_NOTE"
 
 # ------------------------------------------------------------------ measuring
 # measure CMD: one warm-up run, then RUNS timed runs of `bash -c CMD` (stdout
@@ -113,6 +135,28 @@ measure() {
   fi
 }
 
+# measure_browser FILE: bench/browser.mjs FILE with its own warm-up run and
+# RUNS timed runs in one Chromium session (then one untimed run sampling the
+# PSS). Sets TIME (median seconds, from the file input's change event to the
+# verdict on the page), BRSS (largest sum of the RSS of Chromium's processes
+# during the timed runs, MB), BRSS_IDLE (the same with the page loaded, before
+# the first file), BPSS and BPSS_IDLE (sums of PSS), STATUS.
+measure_browser() {
+  local rc=0 line
+  TIME=- BRSS=- BRSS_IDLE=- BPSS=- BPSS_IDLE=- STATUS=ok
+  node bench/browser.mjs "$1" --runs "$RUNS" --www "$TMP/www" --native "$NATIVE" >"$TMP/browser.out" 2>"$TMP/err" || rc=$?
+  sed 's/^/    /' "$TMP/browser.out" | grep -v 'median_seconds=' >&2 || true
+  line=$(grep '^median_seconds=' "$TMP/browser.out" | tail -n 1 || true)
+  if [ "$rc" != 0 ] || [ -z "$line" ]; then
+    STATUS="failed: $(tail -n 1 "$TMP/err" | sed -e 's/^bench\/browser.mjs: FAILED: //' -e 's/|/\\|/g' | cut -c1-300)"
+    log "  FAILED (exit $rc): node bench/browser.mjs '$1'"
+    sed 's/^/    /' "$TMP/err" | head -n 5 >&2
+    return
+  fi
+  kv() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  TIME=$(kv median_seconds) BRSS=$(kv peak_rss_mb) BRSS_IDLE=$(kv idle_rss_mb) BPSS=$(kv peak_pss_mb) BPSS_IDLE=$(kv idle_pss_mb)
+}
+
 ratio() { # ratio A B: A / B to 2 decimals, or "-"
   if [ -z "$1" ] || [ -z "$2" ] || [ "$1" = - ] || [ "$2" = - ]; then echo -; else echo "$1 / $2" | bc -l | awk '{printf "%.2f", $1}'; fi
 }
@@ -121,7 +165,7 @@ fmt_time() { # fmt_time TIME STATUS
   if [ "$2" = ok ]; then echo "$1"; else echo "$1 ($2)"; fi
 }
 
-declare -A T M S
+declare -A T M S BR
 WL_ALL=(w1 w2 w2-half w3)
 declare -A FILE=([w1]=w1-oci-gzip.tar [w2]=w2-docker-save.tar [w2-half]=w2-half-docker-save.tar [w3]=w3-docker-save.tar.gz)
 
@@ -162,6 +206,18 @@ for w in "${WL_ALL[@]}"; do
     measure "node '$NODE_CLI' --format json --fail-on none '$f'"
     T[$w,node]=$TIME M[$w,node]=$MEM S[$w,node]=$STATUS
     log "  node CLI     ${TIME}s ${MEM}MB $STATUS"
+
+    measure "node bench/node-api.mjs '$f' --pkg '$TMP/pkg'"
+    T[$w,api]=$TIME M[$w,api]=$MEM S[$w,api]=$STATUS
+    log "  node API     ${TIME}s ${MEM}MB $STATUS"
+  fi
+
+  case ",$BROWSER_ONLY," in *",$w,"*) run_browser=$BROWSER ;; *) run_browser="" ;; esac
+  if [ -n "$run_browser" ]; then
+    measure_browser "$f"
+    T[$w,browser]=$TIME S[$w,browser]=$STATUS
+    BR[$w,rss]=$BRSS BR[$w,rss_idle]=$BRSS_IDLE BR[$w,pss]=$BPSS BR[$w,pss_idle]=$BPSS_IDLE
+    log "  browser      ${TIME}s RSS sum ${BRSS}MB (idle ${BRSS_IDLE}), PSS sum ${BPSS}MB (idle ${BPSS_IDLE}) $STATUS"
   fi
 
   measure "$(baseline_cmd "$w" "$f")"
@@ -180,9 +236,25 @@ get() { local k="$1,$2"; if [ -n "${T[$k]+x}" ]; then echo "${T[$k]}"; else echo
 getm() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; else echo -; fi; }
 cell() { # cell W TOOL: time with status
   local k="$1,$2"
-  if [ -n "${T[$k]+x}" ]; then fmt_time "${T[$k]}" "${S[$k]}"; elif [ "$2" = node ]; then echo "not built"; else echo -; fi
+  if [ -n "${T[$k]+x}" ]; then fmt_time "${T[$k]}" "${S[$k]}"
+  elif [ "$2" = node ] || [ "$2" = api ]; then echo "not built"
+  elif [ "$2" = browser ] && [ -n "$BROWSER_NOTE" ] && [ "$1" != startup ]; then echo "$BROWSER_NOTE"
+  else echo -; fi
 }
-memcell() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; elif [ "$2" = node ]; then echo "not built"; else echo -; fi; }
+memcell() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; elif [ "$2" = node ] || [ "$2" = api ]; then echo "not built"; else echo -; fi; }
+browsermem() { # browsermem W rss|pss: "peak (idle …)"
+  if [ -n "${BR[$1,$2]+x}" ] && [ "${BR[$1,$2]}" != - ]; then echo "${BR[$1,$2]} (idle ${BR[$1,$2_idle]})"
+  elif [ -n "${S[$1,browser]+x}" ]; then echo "- (${S[$1,browser]})"
+  elif [ -n "$BROWSER_NOTE" ]; then echo "$BROWSER_NOTE"
+  else echo -; fi
+}
+browserratio() { # browserratio W: "browser ÷ Node CLI" as a target verdict
+  if [ -n "$BROWSER_NOTE" ]; then echo "$BROWSER_NOTE"
+  elif [ -z "${S[$1,browser]+x}" ]; then echo "not measured (not run: --only $ONLY --browser $BROWSER_ONLY)"
+  elif [ "${S[$1,browser]}" != ok ]; then echo "not measured (browser ${S[$1,browser]})"
+  elif [ -z "$NODE_CLI" ]; then echo "not measured (Node CLI not built)"
+  else verdict "$(ratio "$(get "$1" browser)" "$(get "$1" node)")" le 1.5; fi
+}
 verdict() { # verdict VALUE le LIMIT [UNIT]
   if [ "$1" = - ]; then echo "not measured"; elif awk -v v="$1" -v l="$3" 'BEGIN {exit !(v <= l)}'; then echo "**met** ($1${4:-})"; else echo "missed ($1${4:-})"; fi
 }
@@ -196,9 +268,9 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- Machine: $(nproc) CPUs, $CPU, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
   echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (src/ or Cargo.toml modified in the working tree)')"
   echo "- Command: \`$COMMAND_LINE\`"
-  echo "- Tools: $($NATIVE --version), node $(node --version) (Node CLI: $NODE_CLI_NOTE), $(tar --version | head -n 1), $(gzip --version | head -n 1)"
-  echo "- Runs: $RUNS timed runs after one warm-up run, median wall time in seconds; files in the page cache."
-  echo "- Peak memory: the largest peak RSS over the runs, MB (/usr/bin/time %M; for a pipeline, of its largest process)."
+  echo "- Tools: $($NATIVE --version), node $(node --version) (Node CLI: $NODE_CLI_NOTE), ${BROWSER_TOOLS:+$BROWSER_TOOLS, }$(tar --version | head -n 1), $(gzip --version | head -n 1)"
+  echo "- Runs: $RUNS timed runs after one warm-up run, median wall time in seconds; files in the page cache. Browser: the same, in one Chromium session, timed in the page from the file input's change event to the verdict on the page."
+  echo "- Peak memory: the largest peak RSS over the runs, MB (/usr/bin/time %M; for a pipeline, of its largest process). Browser: the largest sum over Chromium's processes, sampled every 100 ms (RSS: during the timed runs; PSS: in one more, untimed run), and the same sum with the page loaded before the first file (idle)."
   if [ -n "$BUSY_BEFORE" ]; then
     echo "- Other processes using >= 20% of a CPU at the start (results may be disturbed):"
     echo
@@ -220,35 +292,39 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "## Time (s, median) and ratios"
   echo
-  echo "| workload | native | Node CLI | browser | GNU baseline | node zlib walk | native ÷ GNU | Node ÷ GNU | Node ÷ walk | native ÷ walk |"
-  echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+  echo "| workload | native | Node CLI | Node API | browser | GNU baseline | node zlib walk | native ÷ GNU | Node ÷ GNU | Node ÷ walk | native ÷ walk | browser ÷ Node |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for w in "${WL_ALL[@]}"; do
     [ -n "${T[$w,native]+x}" ] || continue
-    echo "| $w | $(cell "$w" native) | $(cell "$w" node) | $BROWSER_NOTE | $(cell "$w" gnu) | $(cell "$w" walk) | $(ratio "$(get "$w" native)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" walk)") | $(ratio "$(get "$w" native)" "$(get "$w" walk)") |"
+    echo "| $w | $(cell "$w" native) | $(cell "$w" node) | $(cell "$w" api) | $(cell "$w" browser) | $(cell "$w" gnu) | $(cell "$w" walk) | $(ratio "$(get "$w" native)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" gnu)") | $(ratio "$(get "$w" node)" "$(get "$w" walk)") | $(ratio "$(get "$w" native)" "$(get "$w" walk)") | $(ratio "$(get "$w" browser)" "$(get "$w" node)") |"
   done
-  echo "| startup: \`--version\` (walk column: \`node -e 0\`) | $(cell startup native) | $(cell startup node) | - | - | $(cell startup walk) | | | | |"
+  echo "| startup: \`--version\` (walk column: \`node -e 0\`) | $(cell startup native) | $(cell startup node) | - | - | - | $(cell startup walk) | | | | | |"
   echo
   echo "## Peak memory (MB)"
   echo
-  echo "| workload | native | Node CLI | GNU baseline | node zlib walk |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| workload | native | Node CLI | Node API | GNU baseline | node zlib walk | browser: RSS sum | browser: PSS sum |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for w in "${WL_ALL[@]}"; do
     [ -n "${T[$w,native]+x}" ] || continue
-    echo "| $w | $(memcell "$w" native) | $(memcell "$w" node) | $(memcell "$w" gnu) | $(memcell "$w" walk) |"
+    echo "| $w | $(memcell "$w" native) | $(memcell "$w" node) | $(memcell "$w" api) | $(memcell "$w" gnu) | $(memcell "$w" walk) | $(browsermem "$w" rss) | $(browsermem "$w" pss) |"
   done
+  echo
+  echo "Browser: sums over all of Chromium's processes (browser, renderer with the page and its workers, GPU, utility), with the idle sum (page loaded, no file yet) in brackets; the RSS sum counts shared pages once per process, the PSS sum splits them between the processes."
   echo
   echo "## Targets (issue 6)"
   echo
-  echo "The targets are for the Node CLI (and the browser); the native column applies the same bounds to the native CLI."
+  echo "The targets are for the npm package: its CLI, its API (issue 4) and the page in the browser; the native column applies the same bounds to the native CLI."
   echo
-  echo "| target | Node CLI | native CLI |"
+  echo "| target | Node CLI (API, browser where said) | native CLI |"
   echo "|---|---|---|"
   echo "| W1 ≤ 0.6× GNU | $(verdict "$(ratio "$(get w1 node)" "$(get w1 gnu)")" le 0.6) | $(verdict "$(ratio "$(get w1 native)" "$(get w1 gnu)")" le 0.6) |"
   echo "| W1 ≤ 1.0× node zlib walk | $(verdict "$(ratio "$(get w1 node)" "$(get w1 walk)")" le 1.0) | $(verdict "$(ratio "$(get w1 native)" "$(get w1 walk)")" le 1.0) |"
   echo "| W2 ≤ 0.2× GNU | $(verdict "$(ratio "$(get w2 node)" "$(get w2 gnu)")" le 0.2) | $(verdict "$(ratio "$(get w2 native)" "$(get w2 gnu)")" le 0.2) |"
   echo "| W3 ≤ 0.6× GNU | $(verdict "$(ratio "$(get w3 node)" "$(get w3 gnu)")" le 0.6) | $(verdict "$(ratio "$(get w3 native)" "$(get w3 gnu)")" le 0.6) |"
-  echo "| browser ≤ 1.5× Node | $BROWSER_NOTE | - |"
+  echo "| W1: browser ≤ 1.5× Node CLI | $(browserratio w1) | - |"
+  echo "| W2: browser ≤ 1.5× Node CLI | $(browserratio w2) | - |"
   echo "| W2 peak memory: native ≤ 50 MB, Node ≤ 200 MB | $(verdict "$(getm w2 node)" le 200 " MB") | $(verdict "$(getm w2 native)" le 50 " MB") |"
+  echo "| W2 peak memory, Node API (issue 4: a 1 GB archive through the API) ≤ 200 MB | $(if [ -n "${M[w2,api]+x}" ]; then verdict "$(getm w2 api)" le 200 " MB"; elif [ -z "$NODE_CLI" ]; then echo "not measured (package not built)"; else echo "not measured"; fi) | - |"
   echo "| W2-half peak memory (compare with W2: no growth with size) | $(mb "$(getm w2-half node)") | $(mb "$(getm w2-half native)") |"
   echo
   echo "## Commands"
@@ -261,7 +337,9 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- GNU baseline, W2 and W2-half: \`$(baseline_cmd w2 FILE)\`"
   echo "- GNU baseline, W3: \`$(baseline_cmd w3 FILE)\`"
   echo "- node zlib walk: \`node bench/node-walk.mjs FILE\`"
-  echo "- each run as \`bash -c 'set -o pipefail; CMD' >/dev/null\` under \`/usr/bin/time -f %M\`"
+  echo "- Node API: \`node bench/node-api.mjs FILE --pkg PKG\` (\`await analyze(FILE)\` from PKG/node/index.mjs; PKG: the copy of pkg/)"
+  echo "- browser: \`node bench/browser.mjs FILE --runs $RUNS --www WWW --native $NATIVE\` (WWW: the copy of www/; workloads: $BROWSER_ONLY)"
+  echo "- each run (but the browser's) as \`bash -c 'set -o pipefail; CMD' >/dev/null\` under \`/usr/bin/time -f %M\`"
 } >"$OUT"
 
 log "wrote $OUT"

@@ -7,9 +7,9 @@
 //! a non-directory hiding the lower subtree at its path. Deletions in a layer
 //! apply to lower layers only, never to the layer's own entries.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 use super::layer::{Entry, EntryKind, LayerSummary};
 use super::path;
@@ -22,89 +22,148 @@ pub struct MergedEntry<'a> {
 }
 
 pub struct MergedView<'a> {
-    entries: BTreeMap<&'a str, MergedEntry<'a>>,
+    /// One entry per path, sorted by path.
+    entries: Vec<MergedEntry<'a>>,
     layers: Vec<&'a LayerSummary>,
 }
 
-/// Remove `dir`'s descendants (not `dir` itself). `scratch` is reused
-/// between calls: this runs for every entry of every layer.
-fn remove_below<'a>(map: &mut BTreeMap<&'a str, MergedEntry<'a>>, dir: &str, scratch: &mut String) {
+/// Orders `a + "/"` against `b + "/"`: the order in which the paths below
+/// `a` and below `b` start.
+fn slash_cmp(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let n = x.len().min(y.len());
+    match x[..n].cmp(&y[..n]) {
+        Ordering::Equal => match x.len().cmp(&y.len()) {
+            Ordering::Equal => Ordering::Equal,
+            Ordering::Less => b'/'.cmp(&y[n]).then(Ordering::Less),
+            Ordering::Greater => x[n].cmp(&b'/').then(Ordering::Greater),
+        },
+        other => other,
+    }
+}
+
+/// Orders `dir + "/"` (where the paths below `dir` start) against path `k`.
+fn below_start_cmp(dir: &str, k: &str) -> Ordering {
     if dir.is_empty() {
-        map.clear();
-        return;
+        return Ordering::Less;
     }
-    scratch.clear();
-    scratch.push_str(dir);
-    scratch.push('/');
-    let prefix = scratch.as_str();
-    // Keys below "dir" follow "dir/" and start with it; usually there are none.
-    loop {
-        let first: Option<&'a str> = map
-            .range::<str, _>((
-                core::ops::Bound::Included(prefix),
-                core::ops::Bound::Unbounded,
-            ))
-            .next()
-            .map(|(k, _)| *k)
-            .filter(|k| k.starts_with(prefix));
-        match first {
-            Some(k) => map.remove(k),
-            None => break,
-        };
+    let (d, kb) = (dir.as_bytes(), k.as_bytes());
+    let n = d.len().min(kb.len());
+    match d[..n].cmp(&kb[..n]) {
+        Ordering::Equal if kb.len() <= d.len() => Ordering::Greater,
+        Ordering::Equal => match b'/'.cmp(&kb[d.len()]) {
+            Ordering::Equal => Ordering::Less,
+            other => other,
+        },
+        other => other,
     }
+}
+
+/// What survives of the lower layers under `layer`: its opaque directories
+/// hide what is below them, its whiteouts delete a path and what is below
+/// it, its non-directories hide what is below their path. One pass over the
+/// sorted entries, with the deleted subtrees (which nest or are apart, never
+/// overlap) as a stack.
+fn survivors<'a>(lower: Vec<MergedEntry<'a>>, layer: &LayerSummary) -> Vec<MergedEntry<'a>> {
+    let mut hidden_below: Vec<&str> = layer
+        .opaque_dirs
+        .iter()
+        .chain(layer.whiteouts.iter())
+        .map(String::as_str)
+        .chain(
+            layer
+                .entries()
+                .filter(|e| e.kind != EntryKind::Dir)
+                .map(|e| e.path),
+        )
+        .collect();
+    hidden_below.sort_unstable_by(|a, b| slash_cmp(a, b));
+    let mut deleted: Vec<&str> = layer.whiteouts.iter().map(String::as_str).collect();
+    deleted.sort_unstable();
+    let mut kept = Vec::with_capacity(lower.len());
+    let mut next = 0;
+    let mut open: Vec<&str> = Vec::new();
+    for m in lower {
+        let k = m.entry.path;
+        while next < hidden_below.len()
+            && below_start_cmp(hidden_below[next], k) != Ordering::Greater
+        {
+            open.push(hidden_below[next]);
+            next += 1;
+        }
+        while let Some(dir) = open.last() {
+            if path::is_below(k, dir) {
+                break;
+            }
+            open.pop();
+        }
+        if open.is_empty() && deleted.binary_search(&k).is_err() {
+            kept.push(m);
+        }
+    }
+    kept
 }
 
 impl<'a> MergedView<'a> {
     /// Apply `layers` bottom (index 0) to top.
     pub fn merge(layers: &[&'a LayerSummary]) -> MergedView<'a> {
-        let mut map: BTreeMap<&'a str, MergedEntry<'a>> = BTreeMap::new();
-        let mut scratch = String::new();
+        let mut entries: Vec<MergedEntry<'a>> = Vec::new();
         for (index, layer) in layers.iter().enumerate() {
-            for dir in &layer.opaque_dirs {
-                remove_below(&mut map, dir, &mut scratch);
-            }
-            for gone in &layer.whiteouts {
-                map.remove(gone.as_str());
-                remove_below(&mut map, gone, &mut scratch);
-            }
-            for entry in layer.entries() {
-                if entry.kind != EntryKind::Dir {
-                    remove_below(&mut map, entry.path, &mut scratch);
+            let lower = survivors(core::mem::take(&mut entries), layer);
+            // Both sorted by path; at the same path the upper entry replaces the lower.
+            let mut upper = layer.entries().map(|entry| MergedEntry {
+                entry,
+                layer: index,
+            });
+            let mut merged = Vec::with_capacity(lower.len() + layer.len());
+            let mut lower = lower.into_iter().peekable();
+            let mut next_upper = upper.next();
+            while let Some(u) = next_upper {
+                match lower.peek() {
+                    Some(l) if l.entry.path < u.entry.path => {
+                        merged.push(lower.next().unwrap_or(u))
+                    }
+                    Some(l) if l.entry.path == u.entry.path => {
+                        lower.next();
+                    }
+                    _ => {
+                        merged.push(u);
+                        next_upper = upper.next();
+                    }
                 }
-                map.insert(
-                    entry.path,
-                    MergedEntry {
-                        entry,
-                        layer: index,
-                    },
-                );
             }
+            merged.extend(lower);
+            entries = merged;
             // Hard links to files of lower layers: the target as merged so far.
-            for entry in layer
+            for link in layer
                 .entries()
                 .filter(|e| e.kind == EntryKind::HardLink && !e.link_resolved)
             {
-                let target = map.get(entry.link).copied();
-                if let (Some(t), Some(me)) = (target, map.get_mut(entry.path)) {
-                    let te = t.entry;
+                let find = |p: &str| entries.binary_search_by(|m| m.entry.path.cmp(p)).ok();
+                if let (Some(t), Some(me)) = (find(link.link), find(link.path)) {
+                    let te = entries[t].entry;
                     if te.kind == EntryKind::File || te.link_resolved {
-                        me.entry.mode = te.mode;
-                        me.entry.uid = te.uid;
-                        me.entry.gid = te.gid;
-                        me.entry.caps = te.caps;
-                        me.entry.link_resolved = true;
+                        let e = &mut entries[me].entry;
+                        e.mode = te.mode;
+                        e.uid = te.uid;
+                        e.gid = te.gid;
+                        e.caps = te.caps;
+                        e.link_resolved = true;
                     }
                 }
             }
         }
         MergedView {
-            entries: map,
+            entries,
             layers: layers.to_vec(),
         }
     }
 
     pub fn get(&self, path: &str) -> Option<&MergedEntry<'a>> {
-        self.entries.get(path)
+        self.entries
+            .binary_search_by(|m| m.entry.path.cmp(path))
+            .ok()
+            .map(|i| &self.entries[i])
     }
 
     pub fn len(&self) -> usize {
@@ -117,7 +176,7 @@ impl<'a> MergedView<'a> {
 
     /// Surviving entries in path order.
     pub fn iter(&self) -> impl Iterator<Item = &MergedEntry<'a>> + '_ {
-        self.entries.values()
+        self.entries.iter()
     }
 
     /// Surviving entries strictly below directory `dir`, in path order.
@@ -125,18 +184,14 @@ impl<'a> MergedView<'a> {
         &'s self,
         dir: &str,
     ) -> impl Iterator<Item = &'s MergedEntry<'a>> + 's {
+        // Keys below "dir" sort from "dir/" up to "dir0" ('0' follows '/').
         let mut lo = String::from(dir);
         lo.push('/');
         let mut hi = String::from(dir);
         hi.push('0');
-        self.entries
-            .range::<str, _>((
-                core::ops::Bound::Included(lo.as_str()),
-                core::ops::Bound::Excluded(hi.as_str()),
-            ))
-            .map(|(_, e)| e)
-            .collect::<Vec<_>>()
-            .into_iter()
+        let start = self.entries.partition_point(|m| m.entry.path < lo.as_str());
+        let end = self.entries.partition_point(|m| m.entry.path < hi.as_str());
+        self.entries[start..end.max(start)].iter()
     }
 
     /// Follow symlinks in every component of `p`, as the kernel would from the
@@ -166,7 +221,7 @@ impl<'a> MergedView<'a> {
             next.push_str(&component);
             // Tars may omit parent directories: a missing component is an
             // implicit directory, unless it is the last one (checked below).
-            let Some(entry) = self.entries.get(next.as_str()) else {
+            let Some(entry) = self.get(next.as_str()) else {
                 current = next;
                 continue;
             };
@@ -186,7 +241,7 @@ impl<'a> MergedView<'a> {
                 current = next;
             }
         }
-        let e = self.entries.get(current.as_str())?;
+        let e = self.get(current.as_str())?;
         Some((current, e))
     }
 
@@ -225,6 +280,128 @@ mod tests {
     }
 
     use EntryKind::*;
+
+    /// The overlay rules written the plain way (a map, every deletion
+    /// applied entry by entry), to check the one-pass merge against.
+    fn reference<'a>(layers: &[&'a LayerSummary]) -> Vec<(String, usize, u32, bool)> {
+        use alloc::collections::BTreeMap;
+        let mut map: BTreeMap<&'a str, MergedEntry<'a>> = BTreeMap::new();
+        let below = |map: &mut BTreeMap<&'a str, MergedEntry<'a>>, dir: &str| {
+            map.retain(|k, _| !path::is_below(k, dir));
+        };
+        for (index, layer) in layers.iter().enumerate() {
+            for dir in &layer.opaque_dirs {
+                below(&mut map, dir);
+            }
+            for gone in &layer.whiteouts {
+                map.remove(gone.as_str());
+                below(&mut map, gone);
+            }
+            for entry in layer.entries() {
+                if entry.kind != EntryKind::Dir {
+                    below(&mut map, entry.path);
+                }
+                map.insert(
+                    entry.path,
+                    MergedEntry {
+                        entry,
+                        layer: index,
+                    },
+                );
+            }
+            for e in layer
+                .entries()
+                .filter(|e| e.kind == HardLink && !e.link_resolved)
+            {
+                let target = map.get(e.link).copied();
+                if let (Some(t), Some(me)) = (target, map.get_mut(e.path)) {
+                    if t.entry.kind == File || t.entry.link_resolved {
+                        me.entry.mode = t.entry.mode;
+                        me.entry.link_resolved = true;
+                    }
+                }
+            }
+        }
+        map.values()
+            .map(|m| {
+                (
+                    String::from(m.entry.path),
+                    m.layer,
+                    m.entry.mode,
+                    m.entry.link_resolved,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_merge_agrees_with_the_plain_rules() {
+        // Small names so that layers collide: prefixes of each other ("a",
+        // "a-b", "a/b"), whiteouts, opaque dirs, files over dirs, hard links.
+        let names = [
+            "a", "a-b", "a-b/c", "a/b", "a/b/c", "a/b-c", "a.x", "b", "b/a", "ab", "ab/c", "a/bc",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rand = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut layers = Vec::new();
+            for _ in 0..1 + rand(4) {
+                let mut b = LayerBuilder::new(LayerLimits::default());
+                for _ in 0..rand(12) {
+                    let name = names[rand(names.len())];
+                    let (path, kind) = match rand(8) {
+                        0 => match name.rsplit_once('/') {
+                            Some((dir, base)) => (alloc::format!("{}/.wh.{}", dir, base), File),
+                            None => (alloc::format!(".wh.{}", name), File),
+                        },
+                        1 => (alloc::format!("{}/.wh..wh..opq", name), File),
+                        2 | 3 => (String::from(name), Dir),
+                        4 => (String::from(name), HardLink),
+                        _ => (String::from(name), File),
+                    };
+                    let link = names[rand(names.len())];
+                    b.add(RawEntry {
+                        path: path.as_bytes(),
+                        link: link.as_bytes(),
+                        kind,
+                        mode: 0o4000 | rand(512) as u32,
+                        uid: 0,
+                        gid: 0,
+                        capability: None,
+                    })
+                    .unwrap();
+                }
+                layers.push(b.finish());
+            }
+            let refs: Vec<&LayerSummary> = layers.iter().collect();
+            let got: Vec<(String, usize, u32, bool)> = MergedView::merge(&refs)
+                .iter()
+                .map(|m| {
+                    (
+                        String::from(m.entry.path),
+                        m.layer,
+                        m.entry.mode,
+                        m.entry.link_resolved,
+                    )
+                })
+                .collect();
+            assert_eq!(got, reference(&refs));
+        }
+    }
+
+    #[test]
+    fn files_over_dirs_whose_names_prefix_each_other() {
+        let l0 = layer(&[("a-b/c", File, 0o4755, ""), ("a/c", File, 0o4755, "")]);
+        let l1 = layer(&[("a", File, 0o644, ""), ("a-b", File, 0o644, "")]);
+        let m = MergedView::merge(&[&l0, &l1]);
+        assert!(m.get("a-b/c").is_none() && m.get("a/c").is_none());
+        assert_eq!(m.len(), 2);
+    }
 
     #[test]
     fn whiteout_deletes_file_and_subtree() {
