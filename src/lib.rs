@@ -16,6 +16,7 @@ extern crate std;
 pub mod analysis;
 #[cfg(feature = "std")]
 pub mod archive;
+pub mod cli;
 pub mod render;
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub mod wasm;

@@ -299,37 +299,10 @@ impl Analysis {
 }
 
 impl Analysis {
-    /// Mirrors the end of `main()` in src/bin/rootless-check.rs.
+    /// What the CLIs say and return after the report (`cli::outcome`).
     fn exit(&self, fail_on: &str) -> Result<(u8, Vec<String>), JsValue> {
         let fail_on = parse_fail_on(fail_on)?;
-        let report = &self.report;
-        if report.partial {
-            let mut lines: Vec<String> = report.errors.iter().map(|e| format!("{}", e)).collect();
-            lines.push(String::from(
-                "the report is partial: part of the archive could not be read",
-            ));
-            return Ok((2, lines));
-        }
-        let mismatches: Vec<String> = report
-            .images
-            .iter()
-            .flat_map(|i| i.verification.iter().flat_map(|v| &v.mismatches))
-            .map(|m| {
-                let e = Error::new(
-                    ErrorCode::DigestMismatch,
-                    format!(
-                        "{} has {} but {} was expected: the archive was altered after it was written",
-                        m.what, m.actual, m.expected
-                    ),
-                )
-                .with_entry(m.member.clone());
-                format!("{}", e)
-            })
-            .collect();
-        if !mismatches.is_empty() {
-            return Ok((2, mismatches));
-        }
-        Ok((u8::from(policy::fails(report, fail_on)), Vec::new()))
+        Ok(crate::cli::outcome(&self.report, fail_on))
     }
 }
 
@@ -345,15 +318,56 @@ fn parse_ignores(specs: &[String], ignore_file: Option<&str>) -> Result<Vec<Igno
 }
 
 fn parse_fail_on(text: &str) -> Result<Option<Severity>, JsValue> {
-    if text == "none" {
-        return Ok(None);
-    }
-    Severity::parse(text).map(Some).ok_or_else(|| {
-        usage_error(&Error::new(
-            ErrorCode::Usage,
-            format!("unknown severity {:?}", text),
-        ))
-    })
+    crate::cli::parse_fail_on(text)
+        .map_err(|message| usage_error(&Error::new(ErrorCode::Usage, message)))
+}
+
+/// The command line's usage text (the native CLI's `--help`).
+#[wasm_bindgen]
+pub fn usage() -> String {
+    String::from(crate::cli::USAGE)
+}
+
+/// Parse the CLI's arguments (without node and the script) as the native
+/// CLI does: `{ command: "help" | "version" | "analyze", format, file,
+/// failOn, ignores, ignoreFile, verify, noColor }`. Throws an `E_USAGE`
+/// error whose message is what the CLI shows above the usage text.
+#[wasm_bindgen(js_name = parseArgs)]
+pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
+    use crate::cli::Command;
+    let command = crate::cli::parse(&argv)
+        .map_err(|message| usage_error(&Error::new(ErrorCode::Usage, message)))?;
+    let out = js_sys::Object::new();
+    let options = match command {
+        Command::Help => {
+            set(&out, "command", &JsValue::from_str("help"));
+            return Ok(out);
+        }
+        Command::Version => {
+            set(&out, "command", &JsValue::from_str("version"));
+            return Ok(out);
+        }
+        Command::Analyze(options) => options,
+    };
+    set(&out, "command", &JsValue::from_str("analyze"));
+    set(&out, "format", &JsValue::from_str(options.format.as_str()));
+    set(&out, "file", &JsValue::from_str(&argv[options.file]));
+    let fail_on = options.fail_on.map_or("none", |s| s.as_str());
+    set(&out, "failOn", &JsValue::from_str(fail_on));
+    let ignores: Array = options
+        .ignore_specs
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    set(&out, "ignores", &ignores);
+    let ignore_file = options
+        .ignore_file
+        .as_deref()
+        .map_or(JsValue::UNDEFINED, JsValue::from_str);
+    set(&out, "ignoreFile", &ignore_file);
+    set(&out, "verify", &JsValue::from_bool(options.verify));
+    set(&out, "noColor", &JsValue::from_bool(options.no_color));
+    Ok(out)
 }
 
 /// Check an ignore spec or an ignore file's text without analysing anything

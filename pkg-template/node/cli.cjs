@@ -7,120 +7,32 @@
 const fs = require('node:fs');
 const { run, version, wasm } = require('./core.cjs');
 
-const USAGE = `\
-Usage: rootless-check [OPTIONS] FILE|-
-
-Reads a container image archive (docker save, podman save, an OCI archive from
-skopeo/buildah/buildx, gzip- or zstd-compressed or not, or a flattened
-docker export) and says whether the image is truly rootless: root,
-pseudo-rootless or rootless, with the evidence and the fix.
-FILE '-' reads standard input: docker save IMAGE | rootless-check -
-
-Options:
-  -f, --format FORMAT      text (default), json or sarif
-      --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY:
-                           critical, high (default), medium, low, info, or none
-      --ignore RULE[:GLOB] accept findings of RULE (at paths matching GLOB:
-                           * within a path component, ** across, ? one char);
-                           repeatable
-      --ignore-file FILE   read ignores from FILE, one per line, # comments
-                           (default: .rootless-check-ignore when it exists)
-      --verify             check every layer, config and manifest digest against
-                           the manifests (reads the whole archive); a mismatch
-                           means the archive was altered: exit 2
-      --no-color           no colours (also when NO_COLOR is set or not a terminal)
-  -h, --help               this help
-  -V, --version            the version
-
-Exit status: 0 nothing at or above --fail-on; 1 something is; 2 the input is
-unreadable, the report is partial, a digest does not match (--verify), or the
-command line is wrong.`;
-
+// Usage text, option parsing and the exit status come from the Rust side
+// (src/cli.rs), which the native CLI uses too: one definition of the CLI.
 const DEFAULT_IGNORE_FILE = '.rootless-check-ignore';
 
 class UsageError extends Error {}
 
-// Rust's {:?} of a string, for the messages that quote user input.
-const quote = (text) => JSON.stringify(text);
-
 // Throws UsageError; returns null when help or the version was printed.
 function parseArgs(argv) {
-  const args = {
-    format: 'text',
-    file: undefined,
-    failOn: 'high',
-    ignores: [],
-    ignoreFile: undefined,
-    verify: false,
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq >= 2 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (name) => {
-      const v = inline !== undefined ? inline : argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        process.stdout.write(`${USAGE}\n`);
-        return null;
-      case '-V':
-      case '--version':
-        process.stdout.write(`rootless-check ${version()}\n`);
-        return null;
-      case '-f':
-      case '--format': {
-        const v = value('--format');
-        if (!['text', 'json', 'sarif'].includes(v)) {
-          throw new UsageError(`unknown format ${quote(v)}: use text, json or sarif`);
-        }
-        args.format = v;
-        break;
-      }
-      case '--fail-on':
-        args.failOn = value('--fail-on');
-        wasmUsage(() => wasm.checkFailOn(args.failOn));
-        break;
-      case '--ignore': {
-        const spec = value('--ignore');
-        wasmUsage(() => wasm.checkIgnores([spec], undefined));
-        args.ignores.push(spec);
-        break;
-      }
-      case '--ignore-file':
-        args.ignoreFile = value('--ignore-file');
-        break;
-      case '--verify':
-        args.verify = true;
-        break;
-      case '--no-color':
-        args.color = false;
-        break;
-      case '-':
-        args.file = '-';
-        break;
-      default:
-        if (flag.startsWith('-')) throw new UsageError(`unknown option ${quote(flag)}`);
-        if (args.file !== undefined) throw new UsageError('give one archive');
-        args.file = arg;
-    }
-  }
-  if (args.file === undefined) throw new UsageError('no archive given');
-  return args;
-}
-
-// A usage error found by the Rust side (E_USAGE): same message as natively.
-function wasmUsage(check) {
+  let args;
   try {
-    check();
+    args = wasm.parseArgs(argv);
   } catch (err) {
     if (err.code === 'E_USAGE') throw new UsageError(err.message);
     throw err;
   }
+  if (args.command === 'help') {
+    process.stdout.write(`${wasm.usage()}\n`);
+    return null;
+  }
+  if (args.command === 'version') {
+    process.stdout.write(`rootless-check ${version()}\n`);
+    return null;
+  }
+  // https://no-color.org: any non-empty NO_COLOR turns colour off.
+  args.color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !args.noColor;
+  return args;
 }
 
 // The ignore file's text: the default one only when it exists.
@@ -184,7 +96,7 @@ async function main(argv) {
     ignoreText = readIgnoreFile(args);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`rootless-check: E_USAGE: ${err.message}\n\n${USAGE}\n`);
+    process.stderr.write(`rootless-check: E_USAGE: ${err.message}\n\n${wasm.usage()}\n`);
     return 2;
   }
 
