@@ -25,6 +25,13 @@ cargo rustc --quiet --lib --crate-type rlib --no-default-features --target thumb
 step "Rust tests (unit, fixtures, generated and hostile archives, rules, CLI, schema, docs)"
 cargo test
 
+step "wasm bindings under Node (wasm-bindgen-test: tests/wasm.rs)"
+# The runner is the one scripts/setup-wasm.sh installed, the version of the crate.
+CARGO_TARGET_DIR=target-wasm cargo clippy --quiet --target wasm32-unknown-unknown --test wasm -- -D warnings
+CARGO_TARGET_DIR=target-wasm \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen-test-runner" \
+  cargo test --target wasm32-unknown-unknown --test wasm
+
 step "npm package: build (wasm-pack.toml), then the native CLI the parity tests compare with"
 npm run build
 cargo build --release --quiet

@@ -79,20 +79,23 @@ impl Source<'_> {
                     &layer,
                     &into,
                 )?;
+                // A wrong answer is a bug in the caller's callback: E_USAGE.
+                let misuse = |message: &str| usage_error(&Error::new(ErrorCode::Usage, message));
                 if let Some(n) = got.as_f64() {
                     if !(n >= 0.0 && n <= out.len() as f64 && n.fract() == 0.0) {
-                        return Err(js_sys::TypeError::new(
+                        return Err(misuse(
                             "the read callback returned a count outside 0..=length",
-                        )
-                        .into());
+                        ));
                     }
                     return Ok(n as usize);
                 }
-                got.dyn_into::<Uint8Array>().map_err(|_| {
-                    JsValue::from(js_sys::TypeError::new(
-                        "the read callback must return a byte count or a Uint8Array",
-                    ))
-                })?
+                let bytes = got.dyn_into::<Uint8Array>().map_err(|_| {
+                    misuse("the read callback must return a byte count or a Uint8Array")
+                })?;
+                if bytes.length() as usize > out.len() {
+                    return Err(misuse("the read callback returned more bytes than asked"));
+                }
+                bytes
             }
             Source::Bytes(all) => {
                 let len = all.length() as u64;
@@ -429,6 +432,19 @@ fn checked_size(size: f64) -> Result<u64, JsValue> {
     }
 }
 
+/// `blockSize`: absent for the default; a positive integer, raised to at
+/// least 64 KiB (and at most 256 MiB).
+fn checked_block(block_size: Option<f64>) -> Result<usize, JsValue> {
+    match block_size {
+        None => Ok(DEFAULT_BLOCK),
+        Some(b) if b > 0.0 && b.fract() == 0.0 => Ok(b.min(MAX_BLOCK as f64) as usize),
+        Some(_) => Err(usage_error(&Error::new(
+            ErrorCode::Usage,
+            "blockSize must be a positive integer",
+        ))),
+    }
+}
+
 /// An archive read once for its structure, its layers left to be summarised
 /// elsewhere (in parallel workers, each with `scanLayer`) and handed back
 /// with `addLayer`; `finish()` then gives the analysis. Made by
@@ -436,6 +452,7 @@ fn checked_size(size: f64) -> Result<u64, JsValue> {
 #[wasm_bindgen]
 pub struct Pending {
     contents: ArchiveContents,
+    finished: bool,
 }
 
 #[wasm_bindgen]
@@ -476,15 +493,25 @@ impl Pending {
         Ok(())
     }
 
-    /// Assemble the images. Throws `E_USAGE` while layers are still deferred.
-    pub fn finish(self) -> Result<Analysis, JsValue> {
+    /// Assemble the images, once. Throws `E_USAGE` while layers are still
+    /// deferred (add them and call again) or when already finished. Free
+    /// the `Pending` afterwards.
+    pub fn finish(&mut self) -> Result<Analysis, JsValue> {
         if let Some(d) = self.contents.deferred_layers.first() {
             return Err(usage_error(&Error::new(
                 ErrorCode::Usage,
                 format!("layer {:?} was never added", d.name),
             )));
         }
-        let report = crate::analysis::analyze(&self.contents).map_err(|e| js_error(&e))?;
+        if self.finished {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                "finish() was already called",
+            )));
+        }
+        self.finished = true;
+        let contents = core::mem::take(&mut self.contents);
+        let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
         Ok(Analysis { report })
     }
 }
@@ -498,7 +525,7 @@ pub fn plan_callback(
     block_size: Option<f64>,
 ) -> Result<Pending, JsValue> {
     let size = checked_size(size)?;
-    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    let block = checked_block(block_size)?;
     let source = Source::Callback(read, CurrentMember::default());
     let mut input = BlockInput::new(source, Some(size), block);
     let options = ReadOptions {
@@ -510,7 +537,10 @@ pub fn plan_callback(
         return Err(failure);
     }
     let contents = outcome.map_err(|e| js_error(&e))?;
-    Ok(Pending { contents })
+    Ok(Pending {
+        contents,
+        finished: false,
+    })
 }
 
 /// Summarise one deferred layer: the member `name` of `size` bytes at
@@ -525,7 +555,7 @@ pub fn scan_layer(
     block_size: Option<f64>,
 ) -> Result<Vec<u8>, JsValue> {
     let (offset, size) = (checked_size(offset)?, checked_size(size)?);
-    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    let block = checked_block(block_size)?;
     let member = CurrentMember::new(RefCell::new(String::from(name)));
     let source = Source::Callback(read, member);
     // The callback need not know the source's length: the member's end bounds the reads.
@@ -553,16 +583,8 @@ pub fn analyze_callback(
     block_size: Option<f64>,
     verify: bool,
 ) -> Result<Analysis, JsValue> {
-    let size = match size {
-        Some(s) if !(s >= 0.0 && s.fract() == 0.0) => {
-            return Err(usage_error(&Error::new(
-                ErrorCode::Usage,
-                "size must be a non-negative integer",
-            )))
-        }
-        s => s.map(|s| s as u64),
-    };
-    let block = block_size.map_or(DEFAULT_BLOCK, |b| b as usize);
+    let size = size.map(checked_size).transpose()?;
+    let block = checked_block(block_size)?;
     let source = Source::Callback(read, CurrentMember::default());
     run(BlockInput::new(source, size, block), verify)
 }

@@ -141,11 +141,10 @@ self.onmessage = async ({ data }) => {
             report(Math.min(done, source.size), layer);
           });
           for (const { name, summary } of scanned) pending.addLayer(name, summary);
-        } catch (err) {
+          analysis = pending.finish();
+        } finally {
           pending.free();
-          throw err;
         }
-        analysis = pending.finish();
       }
     } else {
       analysis = wasm.analyzeBytes(source, verify);

@@ -55,11 +55,10 @@ async function runFd(fd, options) {
       });
       for (const { name, summary } of scanned) pending.addLayer(name, summary);
     }
-  } catch (err) {
+    return pending.finish();
+  } finally {
     pending.free();
-    throw err;
   }
-  return pending.finish();
 }
 
 async function runPath(path, options) {

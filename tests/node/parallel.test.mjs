@@ -36,6 +36,7 @@ async function parallelReport(file, options = {}) {
     }
     for (const { name, summary } of scanned) pending.addLayer(name, summary);
     const analysis = pending.finish();
+    pending.free();
     try {
       return { json: analysis.json(), layers: layers.length };
     } finally {
@@ -95,6 +96,7 @@ test('a summary that is not one is refused with E_USAGE', () => {
     const [name] = pending.deferredLayers()[0];
     assert.throws(() => pending.addLayer(name, new Uint8Array([1, 2, 3])), { code: 'E_USAGE' });
     assert.throws(() => pending.finish(), { code: 'E_USAGE' });
+    pending.free();
   } finally {
     fs.closeSync(fd);
   }

@@ -1,0 +1,671 @@
+//! The JavaScript bindings (src/wasm.rs), called from Rust the way the
+//! package's JS wrappers call them, under Node. Run by scripts/test.sh:
+//!
+//! CARGO_TARGET_DIR=target-wasm \
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//! cargo test --target wasm32-unknown-unknown --test wasm
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use rootless_check::analysis::error::ErrorCode;
+use rootless_check::wasm::{self, Analysis};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// The bundled sample: gzipped as a whole, so nothing can be deferred.
+const SAMPLE: &[u8] = include_bytes!("../samples/pseudo-rootless.tar.gz");
+/// An uncompressed docker-archive of 2.2 MB with two layers (and findings in
+/// both): the parallel-layer API defers them, and 64 KiB blocks take many reads.
+const LAYERED: &[u8] =
+    include_bytes!("../../shared/fixtures/built/s6-overlay-v3.docker-archive.tar");
+/// The smallest block the bindings accept: more reads, so more to get wrong.
+const SMALL_BLOCK: f64 = 65536.0;
+
+// ---- helpers ---------------------------------------------------------------
+
+fn analyze(data: &[u8]) -> Analysis {
+    wasm::analyze_bytes(&Uint8Array::from(data), false).expect("analyzeBytes failed")
+}
+
+fn parse(json: &str) -> Value {
+    serde_json::from_str(json).expect("not JSON")
+}
+
+/// The `findings` (or `suppressed`) rule names of the first image.
+fn rules(report: &Value, list: &str) -> Vec<String> {
+    report["images"][0][list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no images[0].{list}"))
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `code` of a JS `Error` (which it must be).
+#[track_caller]
+fn code(err: &JsValue) -> String {
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "not an Error: {err:?}"
+    );
+    let code = Reflect::get(err, &JsValue::from_str("code")).unwrap();
+    code.as_string()
+        .unwrap_or_else(|| panic!("no string code on {err:?}"))
+}
+
+/// The error of a call that must fail.
+#[track_caller]
+fn error<T>(result: Result<T, JsValue>) -> JsValue {
+    match result {
+        Ok(_) => panic!("the call succeeded, an error was expected"),
+        Err(err) => err,
+    }
+}
+
+/// The `code` of the error of a call that must fail.
+#[track_caller]
+fn error_code<T>(result: Result<T, JsValue>) -> String {
+    code(&error(result))
+}
+
+/// The message of a JS `Error`.
+fn message(err: &JsValue) -> String {
+    err.unchecked_ref::<js_sys::Error>().message().into()
+}
+
+/// One call of a read callback.
+#[derive(Debug)]
+struct Call {
+    offset: u64,
+    length: u64,
+    /// The `layer` argument: a member name, or None for undefined.
+    layer: Option<String>,
+}
+
+/// How a test callback answers, given the bytes asked for (`chunk`, cut at
+/// the end of the data) and the `into` view of wasm memory.
+type Answer = dyn Fn(&'static [u8], &Uint8Array) -> Result<JsValue, JsValue>;
+
+/// The Rust side of a read callback.
+type ReadFn = dyn FnMut(f64, f64, JsValue, Uint8Array) -> Result<JsValue, JsValue>;
+
+/// The documented convention "fill `into`, return the count".
+fn fill(chunk: &[u8], into: &Uint8Array) -> Result<JsValue, JsValue> {
+    into.subarray(0, chunk.len() as u32).copy_from(chunk);
+    Ok(JsValue::from(chunk.len() as u32))
+}
+
+/// The other documented convention: "return a Uint8Array" (`into` untouched).
+fn give(chunk: &[u8], _into: &Uint8Array) -> Result<JsValue, JsValue> {
+    Ok(Uint8Array::from(chunk).into())
+}
+
+/// A JS function `read(offset, length, layer, into)` over `data`, made from a
+/// Rust closure, that records its calls.
+struct Reader {
+    closure: Closure<ReadFn>,
+    calls: Rc<RefCell<Vec<Call>>>,
+}
+
+impl Reader {
+    fn new(
+        data: &'static [u8],
+        answer: impl Fn(&'static [u8], &Uint8Array) -> Result<JsValue, JsValue> + 'static,
+    ) -> Reader {
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let log = calls.clone();
+        let closure: Closure<ReadFn> = Closure::new(
+            move |offset: f64, length: f64, layer: JsValue, into: Uint8Array| {
+                let start = (offset as usize).min(data.len());
+                let end = (start + length as usize).min(data.len());
+                // Answer before recording: recording allocates, and a grown
+                // wasm memory would detach `into`.
+                let result = answer(&data[start..end], &into);
+                log.borrow_mut().push(Call {
+                    offset: offset as u64,
+                    length: length as u64,
+                    layer: layer.as_string(),
+                });
+                result
+            },
+        );
+        Reader { closure, calls }
+    }
+
+    fn function(&self) -> &Function {
+        self.closure.as_ref().unchecked_ref()
+    }
+
+    /// Bytes asked for, all calls together.
+    fn asked(&self) -> u64 {
+        self.calls.borrow().iter().map(|c| c.length).sum()
+    }
+}
+
+/// The JSON report of `data` read through `answer`.
+fn callback_json(
+    data: &'static [u8],
+    answer: fn(&[u8], &Uint8Array) -> Result<JsValue, JsValue>,
+    size: Option<f64>,
+) -> String {
+    let reader = Reader::new(data, answer);
+    let analysis = wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), false)
+        .expect("analyzeCallback failed");
+    // Nothing is being read yet at offset 0.
+    assert_eq!(reader.calls.borrow()[0].layer, None);
+    analysis.json()
+}
+
+// ---- analyzeBytes and the Analysis methods ----------------------------------
+
+#[wasm_bindgen_test]
+fn analyze_bytes_renders_the_sample_in_every_format() {
+    let analysis = analyze(SAMPLE);
+
+    let report = parse(&analysis.json());
+    assert_eq!(report["schemaVersion"], 1);
+    assert_eq!(report["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["partial"], false);
+    assert_eq!(report["images"].as_array().unwrap().len(), 1);
+    assert_eq!(report["images"][0]["verdict"], "pseudo-rootless");
+    assert!(rules(&report, "findings").contains(&"setuid-root".to_string()));
+
+    let text = analysis.text(false);
+    assert!(text.contains("VERDICT: PSEUDO-ROOTLESS"), "{text}");
+    assert!(text.contains("/usr/bin/su"), "{text}");
+    assert!(!text.contains('\x1b'), "colour without asking: {text}");
+    assert!(
+        analysis.text(true).contains("\x1b["),
+        "no colour when asked"
+    );
+
+    let sarif = parse(&analysis.sarif());
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("no runs[0].results");
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "setuid-root"),
+        "{sarif}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn exit_status_and_lines_match_the_native_cli() {
+    // `rootless-check samples/pseudo-rootless.tar.gz` exits 1 (a HIGH
+    // finding, --fail-on high by default) and prints nothing on stderr.
+    let analysis = analyze(SAMPLE);
+    for (fail_on, status) in [("high", 1), ("info", 1), ("critical", 0), ("none", 0)] {
+        assert_eq!(analysis.exit_status(fail_on).unwrap(), status, "{fail_on}");
+        assert!(
+            analysis.exit_lines(fail_on).unwrap().is_empty(),
+            "{fail_on}"
+        );
+    }
+    assert_eq!(error_code(analysis.exit_status("severe")), "E_USAGE");
+    assert_eq!(error_code(analysis.exit_lines("severe")), "E_USAGE");
+
+    // Cut inside the last member: a partial report, which the CLI (`head -c
+    // 2214500 s6-overlay-v3.docker-archive.tar | rootless-check -`) ends with
+    // these lines and status 2, whatever --fail-on says.
+    let partial = analyze(&LAYERED[..2_214_500]);
+    assert_eq!(parse(&partial.json())["partial"], true);
+    let lines = [
+        r#"E_TRUNCATED: the archive ends inside a member (entry "repositories", offset 2214500)"#,
+        "the report is partial: part of the archive could not be read",
+    ];
+    for fail_on in ["high", "none"] {
+        assert_eq!(partial.exit_status(fail_on).unwrap(), 2);
+        assert_eq!(partial.exit_lines(fail_on).unwrap(), lines);
+    }
+}
+
+#[wasm_bindgen_test]
+fn verify_checks_digests_like_the_native_cli() {
+    let verified = wasm::analyze_bytes(&Uint8Array::from(LAYERED), true).unwrap();
+    let report = parse(&verified.json());
+    assert_eq!(
+        report["images"][0]["verification"]["verified"], 3,
+        "{report}"
+    );
+    assert_eq!(verified.exit_status("none").unwrap(), 0);
+    // Without verify there is no verification at all.
+    assert_eq!(
+        parse(&analyze(LAYERED).json())["images"][0]["verification"],
+        Value::Null
+    );
+
+    // One bit flipped in the end-of-archive blocks of the first layer: only
+    // its digest shows it. `rootless-check --verify` exits 2 with this line.
+    let mut tampered = LAYERED.to_vec();
+    tampered[2_134_527] ^= 1;
+    let altered = wasm::analyze_bytes(&Uint8Array::from(&tampered[..]), true).unwrap();
+    let line = "E_DIGEST_MISMATCH: layer 0 (uncompressed) has \
+        sha256:6fa63badbce2ccce3979ea8433b4937a1cace36ec85fbd659b5a4190ce514907 but \
+        sha256:8933754061068561caaab4a253959492ed15bc12f23b112af5c3db17f87bc9df was expected: \
+        the archive was altered after it was written \
+        (entry \"8933754061068561caaab4a253959492ed15bc12f23b112af5c3db17f87bc9df.tar\")";
+    assert_eq!(altered.exit_status("none").unwrap(), 2);
+    assert_eq!(altered.exit_lines("none").unwrap(), [line]);
+    assert_eq!(analyze(&tampered).exit_status("high").unwrap(), 1);
+
+    // Through the callback, verify gives the same report.
+    let reader = Reader::new(LAYERED, fill);
+    let size = Some(LAYERED.len() as f64);
+    let analysis =
+        wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), true).unwrap();
+    assert_eq!(analysis.json(), verified.json());
+}
+
+#[wasm_bindgen_test]
+fn apply_ignores_moves_findings_to_suppressed() {
+    let mut analysis = analyze(SAMPLE);
+    let before = analysis.json();
+
+    // A bad spec is refused before anything is applied.
+    for (specs, file) in [
+        (vec!["no-such-rule".to_string()], None),
+        (vec!["setuid-root:".to_string()], None),
+        (vec![], Some("# fine\nno-such-rule\n".to_string())),
+    ] {
+        let err = error(analysis.apply_ignores(specs, file));
+        assert_eq!(code(&err), "E_USAGE");
+        assert!(message(&err).contains("no-such-rule") || message(&err).contains("empty"));
+    }
+    assert_eq!(analysis.json(), before);
+
+    analysis
+        .apply_ignores(
+            vec!["setuid-root".to_string()],
+            Some("# the image needs a shell\nshell-present:/bin/*\n".to_string()),
+        )
+        .unwrap();
+    let report = parse(&analysis.json());
+    let (findings, suppressed) = (rules(&report, "findings"), rules(&report, "suppressed"));
+    assert_eq!(suppressed, ["setuid-root", "shell-present"]);
+    assert!(
+        !findings.iter().any(|r| suppressed.contains(r)),
+        "{findings:?}"
+    );
+    // As `rootless-check --ignore setuid-root`: nothing HIGH is left, exit 0.
+    assert_eq!(analysis.exit_status("high").unwrap(), 0);
+}
+
+// ---- analyzeCallback ----------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn both_callback_conventions_give_the_report_of_analyze_bytes() {
+    for data in [SAMPLE, LAYERED] {
+        let expected = analyze(data).json();
+        let size = data.len() as f64;
+        for answer in [fill, give] {
+            assert_eq!(callback_json(data, answer, Some(size)), expected);
+            // Without a size (a pipe): read through, same report.
+            assert_eq!(callback_json(data, answer, None), expected);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_callback_is_told_the_layer_and_skips_with_a_known_size() {
+    let size = LAYERED.len() as u64;
+    let reader = Reader::new(LAYERED, fill);
+    wasm::analyze_callback(
+        reader.function(),
+        Some(size as f64),
+        Some(SMALL_BLOCK),
+        false,
+    )
+    .unwrap();
+    let calls = reader.calls.borrow();
+    assert!(calls.len() > 1, "{calls:?}");
+    for c in calls.iter() {
+        assert!(
+            c.length > 0 && c.length <= SMALL_BLOCK as u64 && c.offset + c.length <= size,
+            "{c:?}"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.layer.as_deref().is_some_and(|l| l.ends_with(".tar"))),
+        "no read named a layer: {calls:?}"
+    );
+
+    // Through a pipe (no size) nothing can be skipped: every byte is asked
+    // for, which costs more reads than skipping file contents by offset.
+    let pipe = Reader::new(LAYERED, fill);
+    wasm::analyze_callback(pipe.function(), None, Some(SMALL_BLOCK), false).unwrap();
+    assert!(
+        pipe.asked() >= size,
+        "{} of {size} bytes read",
+        pipe.asked()
+    );
+    assert!(
+        reader.asked() < pipe.asked(),
+        "nothing skipped with a known size"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_callback_answering_something_else_fails_the_call() {
+    let answers: [(&str, Box<Answer>); 4] = [
+        (
+            "a string",
+            Box::new(|_: &[u8], _: &Uint8Array| Ok("bytes".into())),
+        ),
+        (
+            "more than length",
+            Box::new(|_: &[u8], into: &Uint8Array| Ok((into.length() + 1).into())),
+        ),
+        (
+            "a negative count",
+            Box::new(|_: &[u8], _: &Uint8Array| Ok((-1).into())),
+        ),
+        (
+            "a fraction",
+            Box::new(|_: &[u8], _: &Uint8Array| Ok(0.5.into())),
+        ),
+    ];
+    for (what, answer) in answers {
+        let reader = Reader::new(SAMPLE, answer);
+        let result =
+            wasm::analyze_callback(reader.function(), Some(SAMPLE.len() as f64), None, false);
+        let err = result.err().unwrap_or_else(|| panic!("{what}: accepted"));
+        assert_eq!(code(&err), "E_USAGE", "{what}: {err:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_exception_in_the_callback_comes_back_as_thrown() {
+    let thrown: JsValue = Object::new().into();
+    let size = Some(LAYERED.len() as f64);
+
+    // On the first read, and after a read succeeded (the reader would
+    // otherwise make a partial report of it).
+    for good_reads in [0, 1] {
+        let (value, count) = (thrown.clone(), Cell::new(0));
+        let reader = Reader::new(LAYERED, move |chunk: &[u8], into: &Uint8Array| {
+            count.set(count.get() + 1);
+            if count.get() > good_reads {
+                return Err(value.clone());
+            }
+            fill(chunk, into)
+        });
+        let err = error(wasm::analyze_callback(
+            reader.function(),
+            size,
+            Some(SMALL_BLOCK),
+            false,
+        ));
+        assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
+        // And no read after it.
+        assert_eq!(reader.calls.borrow().len(), good_reads + 1);
+    }
+
+    // scanLayer and planCallback too.
+    let value = thrown.clone();
+    let reader = Reader::new(LAYERED, move |_: &[u8], _: &Uint8Array| Err(value.clone()));
+    let err = error(wasm::scan_layer(
+        reader.function(),
+        "layer.tar",
+        512.0,
+        1024.0,
+        None,
+    ));
+    assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
+    let err = error(wasm::plan_callback(
+        reader.function(),
+        LAYERED.len() as f64,
+        None,
+    ));
+    assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
+}
+
+// ---- the parallel-layer API: planCallback, scanLayer, addLayer, finish ----------
+
+/// `[name, offset, size]` of each deferred layer.
+fn deferred(pending: &wasm::Pending) -> Vec<(String, f64, f64)> {
+    pending
+        .deferred_layers()
+        .iter()
+        .map(|item| {
+            let item: Array = item.dyn_into().expect("not an array");
+            assert_eq!(item.length(), 3);
+            let name = item.get(0).as_string().expect("name");
+            (
+                name,
+                item.get(1).as_f64().expect("offset"),
+                item.get(2).as_f64().expect("size"),
+            )
+        })
+        .collect()
+}
+
+fn plan(data: &'static [u8]) -> (wasm::Pending, Reader) {
+    let reader = Reader::new(data, fill);
+    let pending = wasm::plan_callback(reader.function(), data.len() as f64, Some(SMALL_BLOCK))
+        .expect("planCallback failed");
+    (pending, reader)
+}
+
+/// `scanLayer` through a fresh reader, which must stay within the member
+/// and be told its name on every read.
+fn scan(data: &'static [u8], (name, offset, size): &(String, f64, f64)) -> Vec<u8> {
+    let reader = Reader::new(data, give);
+    let summary = wasm::scan_layer(reader.function(), name, *offset, *size, Some(SMALL_BLOCK))
+        .expect("scanLayer failed");
+    for c in reader.calls.borrow().iter() {
+        assert_eq!(c.layer.as_deref(), Some(name.as_str()));
+        assert!(
+            c.offset >= *offset as u64 && c.offset + c.length <= (*offset + *size) as u64,
+            "{c:?}"
+        );
+    }
+    summary
+}
+
+#[wasm_bindgen_test]
+fn parallel_layers_give_the_report_of_one_pass() {
+    let (mut pending, reader) = plan(LAYERED);
+    let layers = deferred(&pending);
+    assert_eq!(layers.len(), 2, "{layers:?}");
+    // The plan reads the structure, not the layers' contents.
+    assert!(
+        reader.asked() < LAYERED.len() as u64 / 2,
+        "the plan read {} bytes",
+        reader.asked()
+    );
+    // Handed back in any order: the archive's order is kept.
+    for layer in layers.iter().rev() {
+        pending.add_layer(&layer.0, &scan(LAYERED, layer)).unwrap();
+    }
+    let analysis = pending.finish().unwrap();
+    assert_eq!(analysis.json(), analyze(LAYERED).json());
+
+    // A compressed archive defers nothing: finish() right away.
+    let (mut pending, _) = plan(SAMPLE);
+    assert!(deferred(&pending).is_empty());
+    assert_eq!(pending.finish().unwrap().json(), analyze(SAMPLE).json());
+}
+
+#[wasm_bindgen_test]
+fn the_parallel_layer_api_refuses_misuse() {
+    let (mut pending, _) = plan(LAYERED);
+    let layers = deferred(&pending);
+    let summary = scan(LAYERED, &layers[0]);
+    assert_eq!(
+        error_code(pending.add_layer("no/such/layer.tar", &summary)),
+        "E_USAGE"
+    );
+    assert_eq!(
+        error_code(pending.add_layer(&layers[0].0, &[1, 2, 3])),
+        "E_USAGE"
+    );
+    pending.add_layer(&layers[0].0, &summary).unwrap();
+    // The second layer is never added: finish() says which, and can be
+    // called again once it is; but only once.
+    let err = error(pending.finish());
+    assert_eq!(code(&err), "E_USAGE");
+    assert!(message(&err).contains(&layers[1].0), "{}", message(&err));
+    pending
+        .add_layer(&layers[1].0, &scan(LAYERED, &layers[1]))
+        .unwrap();
+    assert_eq!(pending.finish().unwrap().json(), analyze(LAYERED).json());
+    assert_eq!(error_code(pending.finish()), "E_USAGE");
+
+    let reader = Reader::new(LAYERED, fill);
+    for bad in [-1.0, 0.5, f64::NAN] {
+        assert_eq!(
+            error_code(wasm::plan_callback(reader.function(), bad, None)),
+            "E_USAGE"
+        );
+        assert_eq!(
+            error_code(wasm::scan_layer(reader.function(), "x", bad, 1.0, None)),
+            "E_USAGE"
+        );
+        assert_eq!(
+            error_code(wasm::analyze_callback(
+                reader.function(),
+                Some(bad),
+                None,
+                false
+            )),
+            "E_USAGE"
+        );
+    }
+}
+
+// ---- the command line, checks, version, error codes ----------------------------
+
+/// `parseArgs(argv)` as a JSON value (`ignoreFile: undefined` becomes absent).
+fn parse_args(argv: &[&str]) -> Result<Value, JsValue> {
+    let argv = argv.iter().map(|s| s.to_string()).collect();
+    let object = wasm::parse_args(argv)?;
+    let json = js_sys::JSON::stringify(&object).unwrap();
+    Ok(parse(&String::from(json)))
+}
+
+#[wasm_bindgen_test]
+fn usage_and_parse_args_follow_the_native_command_line() {
+    assert_eq!(wasm::usage(), rootless_check::cli::USAGE);
+    assert!(wasm::usage().contains("Usage: rootless-check [OPTIONS] FILE|-"));
+
+    assert_eq!(
+        parse_args(&["--help"]).unwrap(),
+        json!({ "command": "help" })
+    );
+    assert_eq!(
+        parse_args(&["x.tar", "-V"]).unwrap(),
+        json!({ "command": "version" })
+    );
+    let defaults = json!({
+        "command": "analyze", "format": "text", "file": "x.tar", "failOn": "high",
+        "ignores": [], "verify": false, "noColor": false,
+    });
+    assert_eq!(parse_args(&["x.tar"]).unwrap(), defaults);
+    let all = [
+        "--format=json",
+        "--fail-on",
+        "none",
+        "--ignore",
+        "setuid-root:/usr/**",
+        "--ignore-file",
+        "ignores.txt",
+        "--verify",
+        "--no-color",
+        "-",
+    ];
+    let expected = json!({
+        "command": "analyze", "format": "json", "file": "-", "failOn": "none",
+        "ignores": ["setuid-root:/usr/**"], "ignoreFile": "ignores.txt",
+        "verify": true, "noColor": true,
+    });
+    assert_eq!(parse_args(&all).unwrap(), expected);
+
+    // The messages the native CLI shows above the usage text.
+    for (argv, text) in [
+        (&["--color", "x.tar"][..], r#"unknown option "--color""#),
+        (&[][..], "no archive given"),
+        (&["a.tar", "b.tar"][..], "give one archive"),
+        (
+            &["--fail-on", "severe", "x.tar"][..],
+            r#"unknown severity "severe""#,
+        ),
+        (&["--ignore", "no-such-rule", "x.tar"][..], "no-such-rule"),
+        (&["x.tar", "--format"][..], "--format needs a value"),
+    ] {
+        let err = error(parse_args(argv));
+        assert_eq!(code(&err), "E_USAGE", "{argv:?}");
+        assert!(message(&err).contains(text), "{argv:?}: {}", message(&err));
+    }
+}
+
+#[wasm_bindgen_test]
+fn check_ignores_and_fail_on_accept_good_values_and_refuse_bad_ones() {
+    let specs = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    wasm::check_ignores(specs(&["setuid-root", "shell-present:/bin/**"]), None).unwrap();
+    wasm::check_ignores(
+        vec![],
+        Some("# comment\n\nsetuid-root:/usr/bin/su\n".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        error_code(wasm::check_ignores(specs(&["no-such-rule"]), None)),
+        "E_USAGE"
+    );
+    assert_eq!(
+        error_code(wasm::check_ignores(specs(&["setuid-root:"]), None)),
+        "E_USAGE"
+    );
+    let err = error(wasm::check_ignores(
+        vec![],
+        Some("setuid-root\nbogus\n".into()),
+    ));
+    assert_eq!(code(&err), "E_USAGE");
+    assert!(message(&err).contains("line 2"), "{}", message(&err));
+
+    for good in ["critical", "high", "medium", "low", "info", "none"] {
+        wasm::check_fail_on(good).unwrap_or_else(|e| panic!("{good}: {e:?}"));
+    }
+    for bad in ["", "severe", "nothing"] {
+        assert_eq!(error_code(wasm::check_fail_on(bad)), "E_USAGE", "{bad:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn version_and_error_codes() {
+    assert_eq!(wasm::version(), env!("CARGO_PKG_VERSION"));
+    let codes: Vec<String> = wasm::error_codes()
+        .iter()
+        .map(|c| c.as_string().unwrap())
+        .collect();
+    let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes, all);
+    assert!(codes.iter().any(|c| c == "E_NOT_ARCHIVE") && codes.iter().any(|c| c == "E_USAGE"));
+}
+
+#[wasm_bindgen_test]
+fn junk_is_not_an_archive_from_bytes_or_callback() {
+    const ZIP: &[u8] = b"PK\x03\x04 this is a zip file, not a tar archive";
+    let reader = Reader::new(ZIP, fill);
+    for result in [
+        wasm::analyze_bytes(&Uint8Array::from(ZIP), false),
+        wasm::analyze_callback(reader.function(), Some(ZIP.len() as f64), None, false),
+    ] {
+        let err = error(result);
+        assert_eq!(code(&err), "E_NOT_ARCHIVE");
+        // The CLI prints `E_NOT_ARCHIVE: <message>`: the code is not repeated.
+        let message = message(&err);
+        assert!(
+            message.starts_with("the input is not an image archive"),
+            "{message}"
+        );
+        assert!(message.contains("zip"), "{message}");
+    }
+}
