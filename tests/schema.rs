@@ -394,7 +394,8 @@ fn assert_rejected_at(errors: &[String], pointer: &str) {
 #[test]
 fn validator_rejects_wrong_documents() {
     assert_eq!(errors_after(|_| {}), Vec::<String>::new());
-    let ok_error = json!({"code": "E_TRUNCATED", "message": "cut short"});
+    let ok_error =
+        json!({"code": "E_TRUNCATED", "message": "cut short", "entry": null, "offset": 7});
     assert_eq!(
         errors_after(|d| d["errors"] = json!([ok_error])),
         Vec::<String>::new()
@@ -427,7 +428,7 @@ fn validator_rejects_wrong_documents() {
         errors_after(|d| d["images"][0]["user"]["problems"] = json!([{"kind": "userNotInPasswd"}]));
     assert_rejected_at(&e, "/images/0/user/problems/0");
     let e = errors_after(|d| {
-        d["errors"] = json!([{"code": "E_TRUNCATED", "message": "x", "entry": null}])
+        d["errors"] = json!([{"code": "E_TRUNCATED", "message": "x", "entry": 5, "offset": null}])
     });
     assert_rejected_at(&e, "/errors/0/entry");
     let e = errors_after(|d| d["errors"] = json!([{"code": "E_NOPE", "message": "x"}]));

@@ -124,10 +124,9 @@ pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     /// The archive member (or blob) the error is about, if any. Untrusted text.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` in the JSON when unknown, like every optional field of the report.
     pub entry: Option<String>,
     /// Byte offset in the (decompressed) stream where the problem was seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
