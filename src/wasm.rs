@@ -34,6 +34,8 @@ use crate::render;
 /// millisecond in a browser worker (FileReaderSync): read big blocks.
 const DEFAULT_BLOCK: usize = 8 << 20;
 const MIN_BLOCK: usize = 64 << 10;
+/// The first fetch, and the first after a long skip.
+const FIRST_FETCH: usize = 64 << 10;
 const MAX_BLOCK: usize = 256 << 20;
 
 /// The archive member being read, shared between the reader (which sets
@@ -120,6 +122,9 @@ struct BlockInput<'a> {
     block_start: u64,
     block_len: usize,
     position: u64,
+    /// Bytes asked by the next fetch: small after a long skip, doubling
+    /// while reading goes on near where the last block ended.
+    fetch_len: usize,
     /// The first JS exception: rethrown instead of the report, since the
     /// reader would otherwise turn it into a partial report.
     failure: Option<JsValue>,
@@ -134,6 +139,7 @@ impl<'a> BlockInput<'a> {
             block_start: 0,
             block_len: 0,
             position: 0,
+            fetch_len: FIRST_FETCH,
             failure: None,
         }
     }
@@ -153,7 +159,16 @@ impl<'a> BlockInput<'a> {
         if self.position >= self.block_start && self.position < end {
             return Ok((end - self.position) as usize);
         }
-        let mut want = self.block.len();
+        // After skipping far (past a big file, to the next layer member) the
+        // next bytes needed are often few: a header, the start of a member.
+        // Reading a whole block there would read what the skip saved.
+        let gap = self.position.checked_sub(end).unwrap_or(u64::MAX);
+        self.fetch_len = if self.size.is_some() && gap > self.block.len() as u64 {
+            FIRST_FETCH
+        } else {
+            (self.fetch_len * 2).min(self.block.len())
+        };
+        let mut want = self.fetch_len.min(self.block.len());
         if let Some(size) = self.size {
             want = want.min(size.saturating_sub(self.position) as usize);
             if want == 0 {
