@@ -35,7 +35,6 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-
 #[derive(Serialize)]
 struct Text<S> {
     text: S,

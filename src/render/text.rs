@@ -294,10 +294,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         out,
         "rootless-check {} · {} ({}) · {} image{}{}",
         report.tool.version,
-        serde_json::to_value(report.input.format)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        report.input.format.as_str(),
         report.input.compression.as_str(),
         images,
         if images == 1 { "" } else { "s" },
