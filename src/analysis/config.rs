@@ -5,6 +5,8 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::error::{Error, ErrorCode, Result};
@@ -13,11 +15,174 @@ use super::error::{Error, ErrorCode, Result};
 pub const MAX_JSON_BYTES: usize = 16 << 20;
 
 /// A field that writers spell either as a string or as a list of strings.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+///
+/// Deserialised by hand rather than with `#[serde(untagged)]`, whose
+/// buffering of the value (serde's private `Content`) cost several KiB of
+/// wasm. It behaves the same: the whole value is read (and checked as JSON)
+/// first, and a value of another shape gets untagged's error message, with
+/// the position serde_json gives it (where the value ends).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StringOrList {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        // The error is made here, outside the parser's calls, as untagged
+        // makes it: serde_json then places it where the value ends.
+        match deserializer.deserialize_any(Shape::List)? {
+            Shaped::List(Some(v)) => Ok(v),
+            _ => Err(de::Error::custom(
+                "data did not match any variant of untagged enum StringOrList",
+            )),
+        }
+    }
+}
+
+/// What [`Shape`] found: `None` for a value that does not fit.
+enum Shaped {
+    One(Option<String>),
+    List(Option<StringOrList>),
+}
+
+/// Reads any JSON value, keeping it when it has the wanted shape: a string
+/// (`One`, an element of a list) or a string or a list of strings (`List`).
+#[derive(Clone, Copy)]
+enum Shape {
+    One,
+    List,
+}
+
+impl Shape {
+    fn misfit(self) -> Shaped {
+        match self {
+            Shape::One => Shaped::One(None),
+            Shape::List => Shaped::List(None),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Shape {
+    type Value = Shaped;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> core::result::Result<Shaped, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Shape {
+    type Value = Shaped;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> core::result::Result<Shaped, E> {
+        Ok(self.misfit())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> core::result::Result<Shaped, E> {
+        Ok(self.misfit())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> core::result::Result<Shaped, E> {
+        Ok(self.misfit())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> core::result::Result<Shaped, E> {
+        Ok(self.misfit())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> core::result::Result<Shaped, E> {
+        Ok(self.misfit())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> core::result::Result<Shaped, E> {
+        Ok(match self {
+            Shape::One => Shaped::One(Some(String::from(v))),
+            Shape::List => Shaped::List(Some(StringOrList::One(String::from(v)))),
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Shaped, A::Error> {
+        // Every element is read, even after one that does not fit.
+        let mut list = Some(Vec::new());
+        while let Some(element) = seq.next_element_seed(Shape::One)? {
+            match (element, &mut list) {
+                (Shaped::One(Some(s)), Some(list)) => list.push(s),
+                _ => list = None,
+            }
+        }
+        Ok(match self {
+            Shape::One => Shaped::One(None),
+            Shape::List => Shaped::List(list.map(StringOrList::Many)),
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<Shaped, A::Error> {
+        while map.next_entry::<AnyValue, AnyValue>()?.is_some() {}
+        Ok(self.misfit())
+    }
+}
+
+/// Any JSON value, read and checked as `serde_json::Value` would be (nesting
+/// depth, numbers, strings) but not kept: for fields where only the keys
+/// matter. `Value` itself cost several KiB of wasm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnyValue;
+
+impl<'de> Deserialize<'de> for AnyValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor)
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> Visitor<'de> for AnyVisitor {
+    type Value = AnyValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> core::result::Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<AnyValue, A::Error> {
+        while seq.next_element::<AnyValue>()?.is_some() {}
+        Ok(AnyValue)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<AnyValue, A::Error> {
+        while map.next_entry::<AnyValue, AnyValue>()?.is_some() {}
+        Ok(AnyValue)
+    }
 }
 
 impl StringOrList {
@@ -132,11 +297,11 @@ pub struct RunConfig {
     #[serde(rename = "Env", default)]
     pub env: Option<Vec<String>>,
     #[serde(rename = "ExposedPorts", default)]
-    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    pub exposed_ports: Option<BTreeMap<String, AnyValue>>,
     #[serde(rename = "WorkingDir", default)]
     pub working_dir: Option<String>,
     #[serde(rename = "Labels", default)]
-    pub labels: Option<BTreeMap<String, serde_json::Value>>,
+    pub labels: Option<BTreeMap<String, AnyValue>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -267,6 +432,115 @@ mod tests {
             digest_of_blob_path("blobs/sha256/abc").as_deref(),
             Some("sha256:abc")
         );
+    }
+
+    /// What `StringOrList` and `AnyValue` replaced: `#[serde(untagged)]` and
+    /// `serde_json::Value`. Same results, same errors (message and position).
+    mod before {
+        use super::*;
+
+        #[derive(Debug, Deserialize)]
+        #[serde(untagged)]
+        pub enum StringOrList {
+            One(String),
+            Many(Vec<String>),
+        }
+
+        #[derive(Debug, Deserialize)]
+        pub struct Run {
+            #[serde(rename = "Cmd", default)]
+            pub cmd: Option<StringOrList>,
+            #[serde(rename = "ExposedPorts", default)]
+            pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+            #[serde(rename = "User", default)]
+            pub user: Option<String>,
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Run {
+        #[serde(rename = "Cmd", default)]
+        cmd: Option<StringOrList>,
+        #[serde(rename = "ExposedPorts", default)]
+        exposed_ports: Option<BTreeMap<String, AnyValue>>,
+        #[serde(rename = "User", default)]
+        user: Option<String>,
+    }
+
+    fn outcome_before(json: &str) -> core::result::Result<String, String> {
+        serde_json::from_str::<before::Run>(json)
+            .map(|r| {
+                let cmd = r.cmd.map(|c| match c {
+                    before::StringOrList::One(s) => StringOrList::One(s),
+                    before::StringOrList::Many(v) => StringOrList::Many(v),
+                });
+                let ports = r.exposed_ports.map(|p| p.into_keys().collect::<Vec<_>>());
+                alloc::format!("{:?} {:?} {:?}", cmd, ports, r.user)
+            })
+            .map_err(|e| alloc::format!("{}", e))
+    }
+
+    fn outcome_now(json: &str) -> core::result::Result<String, String> {
+        serde_json::from_str::<Run>(json)
+            .map(|r| {
+                let ports = r.exposed_ports.map(|p| p.into_keys().collect::<Vec<_>>());
+                alloc::format!("{:?} {:?} {:?}", r.cmd, ports, r.user)
+            })
+            .map_err(|e| alloc::format!("{}", e))
+    }
+
+    #[test]
+    fn hand_written_deserializers_match_untagged_and_value() {
+        let deep = alloc::format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let deep_map = alloc::format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
+        let mut values = alloc::vec![
+            "\"a\"",
+            "[\"a\",\"b\"]",
+            "[]",
+            "null",
+            "1",
+            "-1",
+            "1.5",
+            "1e400",
+            "-1e400",
+            "18446744073709551616",
+            "true",
+            "{}",
+            "{\"80/tcp\":{}}",
+            "{\"a\":[1,{\"b\":null}]}",
+            "[1]",
+            "[\"a\",1]",
+            "[\"a\",null]",
+            "[[\"a\"]]",
+            "[\"a\",[1,2,{\"x\":[]}]]",
+            "[\"a\", 1e400]",
+            "{\"k\": 1e999}",
+            "\"\\ud800\"",
+            "\"a\\u0000b\"",
+            "\"tab\there\"",
+            "\"unterminated",
+            "[1,]",
+            "{\"a\":}",
+            "[\"a\" \"b\"]",
+            "{\"a\":1,\"a\":2}",
+            "{1:2}",
+            "[\"\u{e9}\"]",
+        ];
+        values.push(&deep);
+        values.push(&deep_map);
+        for v in values {
+            for field in ["Cmd", "ExposedPorts"] {
+                for json in [
+                    alloc::format!("{{\"{}\":{}}}", field, v),
+                    alloc::format!("{{\"{}\": {} ,\"User\":\"u\"}}", field, v),
+                    alloc::format!("{{\n  \"{}\": {}\n}}\n", field, v),
+                    alloc::format!("{{\"User\":\"u\",\n\"{}\":\n {}  ,\n\"x\":1 }}", field, v),
+                    alloc::format!("{{\"{}\":{}", field, v),
+                ] {
+                    assert_eq!(outcome_now(&json), outcome_before(&json), "{}", json);
+                }
+            }
+        }
     }
 
     #[test]

@@ -61,6 +61,17 @@ pub enum ArchiveFormat {
     Filesystem,
 }
 
+impl ArchiveFormat {
+    /// The JSON name (as serialised), for the text report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveFormat::DockerArchive => "docker-archive",
+            ArchiveFormat::OciArchive => "oci-archive",
+            ArchiveFormat::Filesystem => "filesystem",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InputInfo {
@@ -187,4 +198,20 @@ pub struct LayerInfo {
 /// `"4755"`-style octal mode.
 pub fn mode_string(mode: u32) -> String {
     alloc::format!("{:04o}", mode & 0o7777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_format_names_are_the_json_ones() {
+        for f in [
+            ArchiveFormat::DockerArchive,
+            ArchiveFormat::OciArchive,
+            ArchiveFormat::Filesystem,
+        ] {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+    }
 }

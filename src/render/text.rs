@@ -114,7 +114,9 @@ impl Painter {
     }
 
     fn verdict(&self, v: Verdict) -> String {
-        let label = alloc::format!("VERDICT: {}", v.as_str().to_uppercase());
+        // The names are ASCII: to_ascii_uppercase gives the same text without
+        // core's Unicode case table (12 KiB of wasm).
+        let label = alloc::format!("VERDICT: {}", v.as_str().to_ascii_uppercase());
         let code = match v {
             Verdict::Root => "1;31",
             Verdict::PseudoRootless => "1;33",
@@ -125,7 +127,7 @@ impl Painter {
     }
 
     fn severity(&self, s: Severity) -> String {
-        let label = alloc::format!("{:<8}", s.as_str().to_uppercase());
+        let label = alloc::format!("{:<8}", s.as_str().to_ascii_uppercase());
         let code = match s {
             Severity::Critical | Severity::High => "31",
             Severity::Medium => "33",
@@ -294,10 +296,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         out,
         "rootless-check {} · {} ({}) · {} image{}{}",
         report.tool.version,
-        serde_json::to_value(report.input.format)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        report.input.format.as_str(),
         report.input.compression.as_str(),
         images,
         if images == 1 { "" } else { "s" },
