@@ -46,6 +46,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launch, missing as chromiumMissing } from '../tests/node/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -88,22 +89,13 @@ const opts = { runs: 3, warmup: 1, pssRun: true, www: path.join(root, 'www'), na
 }
 
 // ------------------------------------------------------------ prerequisites
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let playwright = null;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  // reported below
-}
-const missing = !fs.existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath}`
-  : !playwright
-    ? 'playwright-core is not installed: npm ci'
-    : !fs.existsSync(path.join(opts.www, 'index.html'))
-      ? `no page at ${opts.www}/index.html`
-      : !fs.existsSync(path.join(opts.www, 'generated', 'pkg', 'worker.js'))
-        ? `${opts.www}/generated is not built: npm run build`
-        : null;
+const missing =
+  chromiumMissing ||
+  (!fs.existsSync(path.join(opts.www, 'index.html'))
+    ? `no page at ${opts.www}/index.html`
+    : !fs.existsSync(path.join(opts.www, 'generated', 'pkg', 'worker.js'))
+      ? `${opts.www}/generated is not built: npm run build`
+      : null);
 if (missing) {
   console.log(`not_measured=${missing}`);
   process.exit(3);
@@ -264,13 +256,11 @@ function instrument() {
 
 let exitCode = 0;
 try {
-  context = await playwright.chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
+  context = await launch(profile, {
     viewport: { width: 1000, height: 1100 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
+    // A headless page must not be slowed down as if it were in the background.
+    args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows'],
   });
   await context.addInitScript(instrument);
   const page = context.pages()[0] || (await context.newPage());

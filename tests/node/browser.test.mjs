@@ -10,18 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixtureFiles, nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
 
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let playwright = null;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  // reported as a skip below
-}
-const missing = !fs.existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`
-  : !playwright
-    ? 'playwright-core is not installed (npm ci)'
-    : null;
+import { launch, missing } from './chromium.mjs';
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
@@ -79,12 +68,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${server.address().port}`;
     profile = tempDir('chromium');
-    context = await playwright.chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    context = await launch(profile);
     page = await context.newPage();
     await page.goto(`${base}/`);
     await page.waitForFunction(() => window.ready === true);

@@ -15,18 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { fixturesDir, pkgDir, requirePkg, root, tempDir } from './helpers.mjs';
 import { dockerSave } from './tar.mjs';
 
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-let playwright = null;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  // reported as a skip below
-}
-const missing = !fs.existsSync(chromiumPath)
-  ? `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`
-  : !playwright
-    ? 'playwright-core is not installed (npm ci)'
-    : null;
+import { launch, missing } from './chromium.mjs';
 
 const www = path.join(root, 'www');
 const sampleFile = path.join(root, 'samples', 'pseudo-rootless.tar.gz');
@@ -104,15 +93,7 @@ describe('the www/ page in headless Chromium', { skip: missing || false }, () =>
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${server.address().port}`;
     profile = tempDir('www');
-    context = await playwright.chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1000, height: 1100 },
-      colorScheme: 'light',
-      acceptDownloads: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    context = await launch(profile, { viewport: { width: 1000, height: 1100 }, colorScheme: 'light', acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     // Every request of the context: pages and their workers.
     context.on('request', (r) => requests.push({ url: r.url(), method: r.method() }));
