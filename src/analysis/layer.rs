@@ -379,6 +379,11 @@ impl LayerSummary {
         self.records.iter().map(move |r| self.entry(r))
     }
 
+    /// The entry at `index` in path order (as [`LayerSummary::entries`] gives them).
+    pub fn entry_at(&self, index: usize) -> Entry<'_> {
+        self.entry(&self.records[index])
+    }
+
     pub fn get(&self, path: &str) -> Option<Entry<'_>> {
         self.find_index(path).map(|i| self.entry(&self.records[i]))
     }

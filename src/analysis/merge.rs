@@ -7,6 +7,7 @@
 //! a non-directory hiding the lower subtree at its path. Deletions in a layer
 //! apply to lower layers only, never to the layer's own entries.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -22,9 +23,21 @@ pub struct MergedEntry<'a> {
 }
 
 pub struct MergedView<'a> {
-    /// One entry per path, sorted by path.
-    entries: Vec<MergedEntry<'a>>,
+    /// One slot per surviving path, sorted by path.
+    slots: Vec<Slot<'a>>,
     layers: Vec<&'a LayerSummary>,
+    /// Hard links resolved to a file of a lower layer, by (layer, index):
+    /// the entry with the target's mode, owner and capabilities.
+    linked: BTreeMap<(u32, u32), Entry<'a>>,
+}
+
+/// Where a surviving entry is kept: its layer and its index there. Small,
+/// since there is one per path of the image (the entry is read on demand).
+#[derive(Clone, Copy, Debug)]
+struct Slot<'a> {
+    path: &'a str,
+    layer: u32,
+    index: u32,
 }
 
 /// Orders `a + "/"` against `b + "/"`: the order in which the paths below
@@ -59,12 +72,12 @@ fn below_start_cmp(dir: &str, k: &str) -> Ordering {
     }
 }
 
-/// What survives of the lower layers under `layer`: its opaque directories
-/// hide what is below them, its whiteouts delete a path and what is below
-/// it, its non-directories hide what is below their path. One pass over the
-/// sorted entries, with the deleted subtrees (which nest or are apart, never
+/// Drop from `lower` what `layer` hides: its opaque directories hide what
+/// is below them, its whiteouts delete a path and what is below it, its
+/// non-directories hide what is below their path. One pass over the sorted
+/// slots, with the deleted subtrees (which nest or are apart, never
 /// overlap) as a stack.
-fn survivors<'a>(lower: Vec<MergedEntry<'a>>, layer: &LayerSummary) -> Vec<MergedEntry<'a>> {
+fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
     let mut hidden_below: Vec<&str> = layer
         .opaque_dirs
         .iter()
@@ -77,14 +90,16 @@ fn survivors<'a>(lower: Vec<MergedEntry<'a>>, layer: &LayerSummary) -> Vec<Merge
                 .map(|e| e.path),
         )
         .collect();
+    if hidden_below.is_empty() {
+        return;
+    }
     hidden_below.sort_unstable_by(|a, b| slash_cmp(a, b));
     let mut deleted: Vec<&str> = layer.whiteouts.iter().map(String::as_str).collect();
     deleted.sort_unstable();
-    let mut kept = Vec::with_capacity(lower.len());
     let mut next = 0;
     let mut open: Vec<&str> = Vec::new();
-    for m in lower {
-        let k = m.entry.path;
+    lower.retain(|slot| {
+        let k = slot.path;
         while next < hidden_below.len()
             && below_start_cmp(hidden_below[next], k) != Ordering::Greater
         {
@@ -97,33 +112,34 @@ fn survivors<'a>(lower: Vec<MergedEntry<'a>>, layer: &LayerSummary) -> Vec<Merge
             }
             open.pop();
         }
-        if open.is_empty() && deleted.binary_search(&k).is_err() {
-            kept.push(m);
-        }
-    }
-    kept
+        open.is_empty() && deleted.binary_search(&k).is_err()
+    });
 }
 
 impl<'a> MergedView<'a> {
     /// Apply `layers` bottom (index 0) to top.
     pub fn merge(layers: &[&'a LayerSummary]) -> MergedView<'a> {
-        let mut entries: Vec<MergedEntry<'a>> = Vec::new();
+        let mut view = MergedView {
+            slots: Vec::new(),
+            layers: layers.to_vec(),
+            linked: BTreeMap::new(),
+        };
         for (index, layer) in layers.iter().enumerate() {
-            let lower = survivors(core::mem::take(&mut entries), layer);
+            let mut lower = core::mem::take(&mut view.slots);
+            remove_hidden(&mut lower, layer);
             // Both sorted by path; at the same path the upper entry replaces the lower.
-            let mut upper = layer.entries().map(|entry| MergedEntry {
-                entry,
-                layer: index,
+            let mut upper = layer.entries().enumerate().map(|(i, e)| Slot {
+                path: e.path,
+                layer: index as u32,
+                index: i as u32,
             });
             let mut merged = Vec::with_capacity(lower.len() + layer.len());
             let mut lower = lower.into_iter().peekable();
             let mut next_upper = upper.next();
             while let Some(u) = next_upper {
                 match lower.peek() {
-                    Some(l) if l.entry.path < u.entry.path => {
-                        merged.push(lower.next().unwrap_or(u))
-                    }
-                    Some(l) if l.entry.path == u.entry.path => {
+                    Some(l) if l.path < u.path => merged.push(lower.next().unwrap_or(u)),
+                    Some(l) if l.path == u.path => {
                         lower.next();
                     }
                     _ => {
@@ -133,70 +149,80 @@ impl<'a> MergedView<'a> {
                 }
             }
             merged.extend(lower);
-            entries = merged;
+            view.slots = merged;
             // Hard links to files of lower layers: the target as merged so far.
-            for link in layer
-                .entries()
-                .filter(|e| e.kind == EntryKind::HardLink && !e.link_resolved)
-            {
-                let find = |p: &str| entries.binary_search_by(|m| m.entry.path.cmp(p)).ok();
-                if let (Some(t), Some(me)) = (find(link.link), find(link.path)) {
-                    let te = entries[t].entry;
-                    if te.kind == EntryKind::File || te.link_resolved {
-                        let e = &mut entries[me].entry;
-                        e.mode = te.mode;
-                        e.uid = te.uid;
-                        e.gid = te.gid;
-                        e.caps = te.caps;
-                        e.link_resolved = true;
-                    }
+            for (i, link) in layer.entries().enumerate() {
+                if link.kind != EntryKind::HardLink || link.link_resolved {
+                    continue;
+                }
+                let (Some(target), Some(me)) = (view.get(link.link), view.get(link.path)) else {
+                    continue;
+                };
+                let t = target.entry;
+                if (me.layer, me.entry.path) == (index, link.path)
+                    && (t.kind == EntryKind::File || t.link_resolved)
+                {
+                    let mut e = link;
+                    e.mode = t.mode;
+                    e.uid = t.uid;
+                    e.gid = t.gid;
+                    e.caps = t.caps;
+                    e.link_resolved = true;
+                    view.linked.insert((index as u32, i as u32), e);
                 }
             }
         }
-        MergedView {
-            entries,
-            layers: layers.to_vec(),
+        view
+    }
+
+    fn entry_of(&self, slot: &Slot<'a>) -> MergedEntry<'a> {
+        let entry = match self.linked.get(&(slot.layer, slot.index)) {
+            Some(e) => *e,
+            None => self.layers[slot.layer as usize].entry_at(slot.index as usize),
+        };
+        MergedEntry {
+            entry,
+            layer: slot.layer as usize,
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<&MergedEntry<'a>> {
-        self.entries
-            .binary_search_by(|m| m.entry.path.cmp(path))
+    pub fn get(&self, path: &str) -> Option<MergedEntry<'a>> {
+        self.slots
+            .binary_search_by(|s| s.path.cmp(path))
             .ok()
-            .map(|i| &self.entries[i])
+            .map(|i| self.entry_of(&self.slots[i]))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.is_empty()
     }
 
     /// Surviving entries in path order.
-    pub fn iter(&self) -> impl Iterator<Item = &MergedEntry<'a>> + '_ {
-        self.entries.iter()
+    pub fn iter(&self) -> impl Iterator<Item = MergedEntry<'a>> + '_ {
+        self.slots.iter().map(|s| self.entry_of(s))
     }
 
     /// Surviving entries strictly below directory `dir`, in path order.
-    pub fn entries_below<'s>(
-        &'s self,
-        dir: &str,
-    ) -> impl Iterator<Item = &'s MergedEntry<'a>> + 's {
+    pub fn entries_below<'s>(&'s self, dir: &str) -> impl Iterator<Item = MergedEntry<'a>> + 's {
         // Keys below "dir" sort from "dir/" up to "dir0" ('0' follows '/').
         let mut lo = String::from(dir);
         lo.push('/');
         let mut hi = String::from(dir);
         hi.push('0');
-        let start = self.entries.partition_point(|m| m.entry.path < lo.as_str());
-        let end = self.entries.partition_point(|m| m.entry.path < hi.as_str());
-        self.entries[start..end.max(start)].iter()
+        let start = self.slots.partition_point(|s| s.path < lo.as_str());
+        let end = self.slots.partition_point(|s| s.path < hi.as_str());
+        self.slots[start..end.max(start)]
+            .iter()
+            .map(|s| self.entry_of(s))
     }
 
     /// Follow symlinks in every component of `p`, as the kernel would from the
     /// image root. `None` when the path does not exist or a loop is met.
-    pub fn resolve(&self, p: &str) -> Option<(String, &MergedEntry<'a>)> {
+    pub fn resolve(&self, p: &str) -> Option<(String, MergedEntry<'a>)> {
         let mut pending: Vec<String> = p
             .split('/')
             .filter(|c| !c.is_empty())
