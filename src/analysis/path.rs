@@ -16,6 +16,14 @@ pub struct Normalized {
 
 pub fn normalize(raw: &[u8]) -> Normalized {
     let text = String::from_utf8_lossy(raw);
+    // Most names are normal already (`usr/bin/su`): then they are kept as
+    // they are, without splitting and joining (this runs for every entry).
+    if text.split('/').all(|c| !matches!(c, "" | "." | "..")) {
+        return Normalized {
+            path: text.into_owned(),
+            escaped: false,
+        };
+    }
     let mut parts: Vec<&str> = Vec::new();
     let mut escaped = false;
     for part in text.split('/') {
@@ -116,6 +124,10 @@ mod tests {
     #[test]
     fn normalizes() {
         assert_eq!(normalize(b"./usr//bin/./su").path, "usr/bin/su");
+        assert_eq!(normalize(b"usr/bin/su").path, "usr/bin/su");
+        assert_eq!(normalize(b"..a/b.").path, "..a/b.");
+        assert_eq!(normalize(b"").path, "");
+        assert_eq!(normalize(b"caf\xe9").path, "caf\u{fffd}");
         assert_eq!(normalize(b"/etc/passwd").path, "etc/passwd");
         assert_eq!(normalize(b"usr/bin/").path, "usr/bin");
         assert_eq!(normalize(b"./").path, "");
