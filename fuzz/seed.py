@@ -141,6 +141,8 @@ def main():
 
     for k, v in headers.items():
         write(corpus, "tar_header", k, v)
+        # Layer starts also seed the layer summary codec (read as a layer, then encoded).
+        write(corpus, "layer_codec", k, v)
 
     globs = [
         b"/usr/bin/*\0/usr/bin/passwd",

@@ -1,7 +1,7 @@
 //! Replays every input in `tests/regressions/` through the fuzz harness
 //! (`fuzz/src/lib.rs`, the code the cargo-fuzz targets run), chosen by the
 //! file name's prefix: `archive-*`, `json-*`, `passwd_user-*`, `caps-*`,
-//! `tar_header-*`, `glob-*`. An input passes when the harness does not panic
+//! `tar_header-*`, `glob-*`, `layer_codec-*`. An input passes when the harness does not panic
 //! (no panic in the library, no broken contract: for `archive-*`, an error
 //! carries one of the documented codes and both readers agree) and returns
 //! in bounded time. Crashes found by `scripts/fuzz.sh` land here, minimised.

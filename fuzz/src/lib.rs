@@ -26,13 +26,14 @@ use rootless_check::render;
 use rootless_check::Report;
 
 /// The fuzz targets, by name (the prefix of a regression file's name).
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "archive",
     "json",
     "passwd_user",
     "caps",
     "tar_header",
     "glob",
+    "layer_codec",
 ];
 
 /// Run the target `name` on `data`. `false` when there is no such target.
@@ -44,6 +45,7 @@ pub fn run_target(name: &str, data: &[u8]) -> bool {
         "caps" => caps(data),
         "tar_header" => tar_header(data),
         "glob" => glob(data),
+        "layer_codec" => layer_codec(data),
         _ => return false,
     }
     true
@@ -492,4 +494,46 @@ pub fn reference_glob(pattern: &[u8], text: &[u8]) -> bool {
         m = next;
     }
     m[n]
+}
+
+/// Layer summaries as bytes (what parallel workers hand back): arbitrary
+/// bytes either are refused or decode to a summary that every accessor can
+/// read and that encodes back to the same bytes; and the summary of any
+/// bytes read as a layer survives the round trip.
+pub fn layer_codec(data: &[u8]) {
+    use rootless_check::analysis::layer::{Compression, LayerLimits, LayerSummary};
+    use rootless_check::analysis::merge::MergedView;
+    use rootless_check::archive::input::StreamInput;
+
+    let check = |summary: &LayerSummary| {
+        for e in summary.entries() {
+            assert!(summary.get(e.path).is_some());
+            let _ = e.caps.map(|c| c.permitted_names());
+        }
+        let merged = MergedView::merge(&[summary, summary]);
+        assert_eq!(merged.iter().count(), merged.len());
+        for e in &summary.errors {
+            let _ = format!("{}", e);
+        }
+    };
+    if let Some(summary) = LayerSummary::decode(data) {
+        check(&summary);
+        assert_eq!(summary.encode(), data, "decode/encode is not the identity");
+    }
+    let input = Box::new(StreamInput::new(Cursor::new(data)));
+    let limits = LayerLimits {
+        max_entries: 10_000,
+        ..LayerLimits::default()
+    };
+    let (summary, _) = rootless_check::archive::scan_layer(
+        input,
+        Compression::sniff(data),
+        data.len() as u64,
+        limits,
+        false,
+    );
+    let bytes = summary.encode();
+    let back = LayerSummary::decode(&bytes).expect("a summary's own bytes decode");
+    assert_eq!(back.encode(), bytes);
+    check(&back);
 }

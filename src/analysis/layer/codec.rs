@@ -73,15 +73,25 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<String> {
         Some(String::from(core::str::from_utf8(self.bytes()?).ok()?))
     }
+    // An absent value is written as zero or empty, and must read so: one
+    // summary has exactly one encoding.
     fn opt_u64(&mut self) -> Option<Option<u64>> {
         let some = self.bool()?;
         let v = self.u64()?;
-        Some(some.then_some(v))
+        match (some, v) {
+            (true, v) => Some(Some(v)),
+            (false, 0) => Some(None),
+            (false, _) => None,
+        }
     }
     fn opt_string(&mut self) -> Option<Option<String>> {
         let some = self.bool()?;
         let v = self.string()?;
-        Some(some.then_some(v))
+        match (some, v.is_empty()) {
+            (true, _) => Some(Some(v)),
+            (false, true) => Some(None),
+            (false, false) => None,
+        }
     }
     /// A count of items each at least `min_size` bytes long: never more than
     /// the bytes left could hold, so a bad count cannot allocate much.
@@ -214,6 +224,14 @@ impl LayerSummary {
             });
         }
         if records.iter().any(|rec| rec.caps as usize > caps.len()) {
+            return None;
+        }
+        // One record per path, in path order: lookups and the merge rely on it.
+        let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
+        if records
+            .windows(2)
+            .any(|w| text(w[0].path) >= text(w[1].path))
+        {
             return None;
         }
         let mut lists = [Vec::new(), Vec::new()];
