@@ -42,11 +42,10 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, missing as chromiumMissing } from '../tests/node/chromium.mjs';
+import { fileIn, launch, missing as chromiumMissing, serve } from '../tests/node/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -128,23 +127,9 @@ try {
 }
 
 // ------------------------------------------------------------ the server
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png',
-};
-const www = opts.www;
-const server = http.createServer((req, res) => {
-  const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  const file = path.join(www, path.normalize(pathname === '/' ? '/index.html' : pathname));
-  if (req.method !== 'GET' || !file.startsWith(www + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    res.writeHead(404);
-    return res.end();
-  }
-  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-cache' });
-  fs.createReadStream(file).pipe(res);
+const { base, server } = await serve((pathname) => fileIn(opts.www, pathname), {
+  headers: { 'cache-control': 'no-cache' },
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const base = `http://127.0.0.1:${server.address().port}`;
 
 // ------------------------------------------------------------ memory of Chromium's processes
 const PAGE = 4096;

@@ -5,14 +5,11 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixtureFiles, nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
 
-import { launch, missing } from './chromium.mjs';
-
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
+import { fileIn, launch, missing, serve } from './chromium.mjs';
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check</title>
 <script type="module">
@@ -45,28 +42,12 @@ describe('in headless Chromium', { skip: missing || false }, () => {
 
   before(async () => {
     requirePkg();
-    server = http.createServer((req, res) => {
-      const url = new URL(req.url, 'http://x');
-      if (url.pathname === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        return res.end(PAGE);
-      }
-      let file = null;
-      if (url.pathname.startsWith('/pkg/')) {
-        const inPkg = path.join(pkgDir, path.normalize(url.pathname.slice(5)));
-        if (inPkg.startsWith(pkgDir + path.sep)) file = inPkg;
-      } else if (url.pathname.startsWith('/fixture/')) {
-        file = served.get(url.pathname.slice(9)) || null;
-      }
-      if (!file || !fs.existsSync(file)) {
-        res.writeHead(404);
-        return res.end();
-      }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
-      fs.createReadStream(file).pipe(res);
-    });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${server.address().port}`;
+    ({ base, server } = await serve((pathname) => {
+      if (pathname === '/') return { body: PAGE, type: 'text/html' };
+      if (pathname.startsWith('/pkg/')) return fileIn(pkgDir, pathname.slice(4));
+      if (pathname.startsWith('/fixture/')) return served.get(pathname.slice(9)) || null;
+      return null;
+    }));
     profile = tempDir('chromium');
     context = await launch(profile);
     page = await context.newPage();
@@ -80,7 +61,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
-  const serve = (file) => {
+  const fixtureUrl = (file) => {
     const name = path.basename(file);
     served.set(name, file);
     return `/fixture/${name}`;
@@ -90,7 +71,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     'wagoodman+dive__test-oci-zstd-image.tar']) {
     test(`${suffix}: the worker's report is the native one`, async () => {
       const file = fixtureFiles().find((f) => f.endsWith(suffix));
-      const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20 }), [serve(file)]);
+      const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20 }), [fixtureUrl(file)]);
       assert.ok(!out.error, JSON.stringify(out.error));
       const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
       assert.deepEqual(out.report, native);
@@ -105,7 +86,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     const files = fixtureFiles().filter((f) => !f.endsWith('.gz')).slice(0, 6);
     for (const file of files) {
       const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20, parallelMinBytes: 0 }),
-        [serve(file)]);
+        [fixtureUrl(file)]);
       assert.ok(!out.error, `${path.basename(file)}: ${JSON.stringify(out.error)}`);
       const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
       assert.deepEqual(out.report, native, path.basename(file));
@@ -117,7 +98,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     try {
       const junk = path.join(dir, 'junk.bin');
       fs.writeFileSync(junk, 'PK\x03\x04 not a tar');
-      const out = await page.evaluate(([url]) => window.analyzeUrl(url), [serve(junk)]);
+      const out = await page.evaluate(([url]) => window.analyzeUrl(url), [fixtureUrl(junk)]);
       assert.deepEqual([out.error.isError, out.error.code], [true, 'E_NOT_ARCHIVE']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -127,7 +108,7 @@ describe('in headless Chromium', { skip: missing || false }, () => {
   test('aborting terminates the worker and rejects with AbortError', async () => {
     const file = fixtureFiles().find((f) => f.endsWith('deb12-hardened.oci-archive.tar'));
     const out = await page.evaluate(([url]) => window.analyzeUrl(url, { blockSize: 1 << 20, abortAfterFirstBlock: true }),
-      [serve(file)]);
+      [fixtureUrl(file)]);
     assert.equal(out.error && out.error.name, 'AbortError');
   });
 });

@@ -8,22 +8,17 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { fixturesDir, pkgDir, requirePkg, root, tempDir } from './helpers.mjs';
 import { dockerSave } from './tar.mjs';
 
-import { launch, missing } from './chromium.mjs';
+import { fileIn, launch, missing, serve } from './chromium.mjs';
 
 const www = path.join(root, 'www');
 const sampleFile = path.join(root, 'samples', 'pseudo-rootless.tar.gz');
 const screenshot = path.join(root, 'docs', 'screenshot.png');
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json',
-};
 
 // One fixture of each kind, chosen from EXPECTED.json by its format: the
 // smallest, preferring one with a setuid file (more to show).
@@ -79,19 +74,10 @@ describe('the www/ page in headless Chromium', { skip: missing || false }, () =>
     }
     api = await import(pathToFileURL(path.join(pkgDir, 'node', 'index.mjs')));
     // The www/ folder and nothing else, as any static host would serve it.
-    server = http.createServer((req, res) => {
+    ({ base, server } = await serve((pathname, req) => {
       serverLog.push(`${req.method} ${req.url}`);
-      const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      const file = path.join(www, path.normalize(pathname === '/' ? '/index.html' : pathname));
-      if (req.method !== 'GET' || !file.startsWith(www + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404);
-        return res.end();
-      }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
-      fs.createReadStream(file).pipe(res);
-    });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${server.address().port}`;
+      return fileIn(www, pathname);
+    }));
     profile = tempDir('www');
     context = await launch(profile, { viewport: { width: 1000, height: 1100 }, colorScheme: 'light', acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
