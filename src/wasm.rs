@@ -408,13 +408,8 @@ fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
         verify,
         ..ReadOptions::default()
     };
-    let outcome = read_observed(&mut input, &options)
-        .and_then(|contents| crate::analysis::analyze(&contents));
-    // A JS exception (an abort, an fs error) wins over what the reader made of it.
-    if let Some(failure) = input.failure.take() {
-        return Err(failure);
-    }
-    let report = outcome.map_err(|e| js_error(&e))?;
+    let contents = read_observed(&mut input, &options)?;
+    let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
     Ok(Analysis { report })
 }
 
@@ -422,18 +417,23 @@ fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
 fn read_observed(
     input: &mut BlockInput<'_>,
     options: &ReadOptions,
-) -> crate::analysis::error::Result<ArchiveContents> {
+) -> Result<ArchiveContents, JsValue> {
     let member = match &input.source {
         Source::Callback(_, member) => Some(member.clone()),
         Source::Bytes(_) => None,
     };
-    read_archive_observed(input, options, &mut |name| {
+    let outcome = read_archive_observed(&mut *input, options, &mut |name| {
         if let Some(m) = &member {
             let mut m = m.borrow_mut();
             m.clear();
             m.push_str(name);
         }
-    })
+    });
+    // A JS exception (an abort, an fs error) wins over what the reader made of it.
+    if let Some(failure) = input.failure.take() {
+        return Err(failure);
+    }
+    outcome.map_err(|e| js_error(&e))
 }
 
 fn checked_size(size: f64) -> Result<u64, JsValue> {
@@ -547,11 +547,7 @@ pub fn plan_callback(
         defer_layers: true,
         ..ReadOptions::default()
     };
-    let outcome = read_observed(&mut input, &options);
-    if let Some(failure) = input.failure.take() {
-        return Err(failure);
-    }
-    let contents = outcome.map_err(|e| js_error(&e))?;
+    let contents = read_observed(&mut input, &options)?;
     Ok(Pending {
         contents,
         finished: false,

@@ -155,13 +155,12 @@ impl<'a> MergedView<'a> {
                 if link.kind != EntryKind::HardLink || link.link_resolved {
                     continue;
                 }
-                let (Some(target), Some(me)) = (view.get(link.link), view.get(link.path)) else {
+                // The link itself was just laid on top: only its target is looked up.
+                let Some(target) = view.get(link.link) else {
                     continue;
                 };
                 let t = target.entry;
-                if (me.layer, me.entry.path) == (index, link.path)
-                    && (t.kind == EntryKind::File || t.link_resolved)
-                {
+                if t.kind == EntryKind::File || t.link_resolved {
                     let mut e = link;
                     e.mode = t.mode;
                     e.uid = t.uid;

@@ -72,31 +72,31 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Report> {
     if path == Path::new("-") {
         return analyze_reader(std::io::stdin().lock(), options);
     }
-    let open = || {
-        File::open(path).map_err(|e| {
+    // The file opened anew for each reader (the archive, each deferred
+    // layer), so that threads never share a file position.
+    let open_at = |offset: u64| -> Result<DynInput<'static>> {
+        let file = File::open(path).map_err(|e| {
             Error::new(
                 ErrorCode::Io,
                 format!("cannot open {}: {}", path.display(), e),
             )
-        })
+        })?;
+        let mut input = SeekInput::new(file).map_err(cannot_seek)?;
+        input.skip(offset).map_err(cannot_seek)?;
+        Ok(Box::new(input))
     };
-    let input = SeekInput::new(open()?)
-        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
     let deferring = ReadOptions {
         defer_layers: true,
         ..*options
     };
-    let mut contents = read_archive(input, &deferring)?;
+    let mut contents = read_archive(open_at(0)?, &deferring)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    scan_deferred_layers(&mut contents, options.layer_limits, threads, |offset| {
-        let mut input = SeekInput::new(open()?)
-            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
-        input
-            .skip(offset)
-            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
-        Ok(Box::new(input) as DynInput<'static>)
-    });
+    scan_deferred_layers(&mut contents, options.layer_limits, threads, open_at);
     crate::analysis::analyze(&contents)
+}
+
+fn cannot_seek(e: std::io::Error) -> Error {
+    Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e))
 }
 
 /// Summarise the layers [`read_archive`] deferred, on up to `threads`
@@ -147,8 +147,7 @@ pub fn scan_deferred_layers<F>(
 
 /// Analyse a seekable source.
 pub fn analyze_seekable<R: Read + Seek>(source: R, options: &ReadOptions) -> Result<Report> {
-    let input = SeekInput::new(source)
-        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot seek the input: {}", e)))?;
+    let input = SeekInput::new(source).map_err(cannot_seek)?;
     analyze_input(input, options)
 }
 
