@@ -17,6 +17,7 @@ use rootless_check::analysis::config::{
     self, parse_config, parse_docker_manifest, parse_manifest_or_index,
 };
 use rootless_check::analysis::error::{Error, ErrorCode};
+use rootless_check::analysis::json;
 use rootless_check::analysis::passwd::{Groups, Passwd};
 use rootless_check::analysis::policy::{self, glob_match, Ignore};
 use rootless_check::analysis::tar::{self as tarfmt, PaxOverrides, TypeFlag, BLOCK};
@@ -182,6 +183,7 @@ fn check_report(report: &Report, what: &str) -> String {
 /// The three JSON document parsers, and what callers do with their results.
 pub fn json(data: &[u8]) {
     check_blob_path_of(data);
+    check_json_syntax(data);
     match parse_docker_manifest(data) {
         Ok(items) => {
             for item in &items {
@@ -232,6 +234,28 @@ pub fn json(data: &[u8]) {
             }
         }
         Err(e) => assert_eq!(e.code, ErrorCode::BadJson, "{e}"),
+    }
+}
+
+/// The hand-written reader accepts every document serde_json accepts, and
+/// more only where it decodes as Go does (invalid UTF-8 and lone surrogates
+/// read as U+FFFD) or where serde_json's own limits stop it (numbers out of
+/// f64's range, nesting of 128).
+fn check_json_syntax(data: &[u8]) {
+    let mut reader = json::Reader::new(data);
+    let ours = reader.skip().and_then(|_| reader.finish());
+    match serde_json::from_slice::<serde_json::Value>(data) {
+        Ok(_) => assert!(ours.is_ok(), "serde_json accepts, we reject: {:?}", ours),
+        Err(e) if ours.is_ok() => {
+            let e = e.to_string();
+            assert!(
+                ["invalid unicode code point", "surrogate", "number out of range", "recursion limit"]
+                    .iter()
+                    .any(|allowed| e.contains(allowed)),
+                "we accept, serde_json rejects: {e}"
+            );
+        }
+        Err(_) => {}
     }
 }
 

@@ -5,184 +5,27 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
 use super::error::{Error, ErrorCode, Result};
+use super::json::{key_is, Kind, Reader};
 
 /// Largest JSON document kept in memory.
 pub const MAX_JSON_BYTES: usize = 16 << 20;
 
+// How fields are decoded follows Go's `encoding/json`, which Docker and
+// containerd use, so that the image we analyse is the one they run:
+// - a key names a field case-insensitively (`key_is`), and when a field
+//   comes twice the last one wins (objects merge, as Go decodes into the
+//   same struct), so `{"User":"app","user":"root"}` runs as root;
+// - `null` leaves a string or bool as it was and clears a list, an object
+//   or a map;
+// - unknown fields are ignored; a value of the wrong type is an error.
+
 /// A field that writers spell either as a string or as a list of strings.
-///
-/// Deserialised by hand rather than with `#[serde(untagged)]`, whose
-/// buffering of the value (serde's private `Content`) cost several KiB of
-/// wasm. It behaves the same: the whole value is read (and checked as JSON)
-/// first, and a value of another shape gets untagged's error message, with
-/// the position serde_json gives it (where the value ends).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StringOrList {
     One(String),
     Many(Vec<String>),
-}
-
-impl<'de> Deserialize<'de> for StringOrList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
-        // The error is made here, outside the parser's calls, as untagged
-        // makes it: serde_json then places it where the value ends.
-        match deserializer.deserialize_any(Shape::List)? {
-            Shaped::List(Some(v)) => Ok(v),
-            _ => Err(de::Error::custom(
-                "data did not match any variant of untagged enum StringOrList",
-            )),
-        }
-    }
-}
-
-/// What [`Shape`] found: `None` for a value that does not fit.
-enum Shaped {
-    One(Option<String>),
-    List(Option<StringOrList>),
-}
-
-/// Reads any JSON value, keeping it when it has the wanted shape: a string
-/// (`One`, an element of a list) or a string or a list of strings (`List`).
-#[derive(Clone, Copy)]
-enum Shape {
-    One,
-    List,
-}
-
-impl Shape {
-    fn misfit(self) -> Shaped {
-        match self {
-            Shape::One => Shaped::One(None),
-            Shape::List => Shaped::List(None),
-        }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Shape {
-    type Value = Shaped;
-
-    fn deserialize<D: Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> core::result::Result<Shaped, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Shape {
-    type Value = Shaped;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> core::result::Result<Shaped, E> {
-        Ok(self.misfit())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> core::result::Result<Shaped, E> {
-        Ok(self.misfit())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> core::result::Result<Shaped, E> {
-        Ok(self.misfit())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> core::result::Result<Shaped, E> {
-        Ok(self.misfit())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> core::result::Result<Shaped, E> {
-        Ok(self.misfit())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> core::result::Result<Shaped, E> {
-        Ok(match self {
-            Shape::One => Shaped::One(Some(String::from(v))),
-            Shape::List => Shaped::List(Some(StringOrList::One(String::from(v)))),
-        })
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Shaped, A::Error> {
-        // Every element is read, even after one that does not fit.
-        let mut list = Some(Vec::new());
-        while let Some(element) = seq.next_element_seed(Shape::One)? {
-            match (element, &mut list) {
-                (Shaped::One(Some(s)), Some(list)) => list.push(s),
-                _ => list = None,
-            }
-        }
-        Ok(match self {
-            Shape::One => Shaped::One(None),
-            Shape::List => Shaped::List(list.map(StringOrList::Many)),
-        })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<Shaped, A::Error> {
-        while map.next_entry::<AnyValue, AnyValue>()?.is_some() {}
-        Ok(self.misfit())
-    }
-}
-
-/// Any JSON value, read and checked as `serde_json::Value` would be (nesting
-/// depth, numbers, strings) but not kept: for fields where only the keys
-/// matter. `Value` itself cost several KiB of wasm.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AnyValue;
-
-impl<'de> Deserialize<'de> for AnyValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
-        deserializer.deserialize_any(AnyVisitor)
-    }
-}
-
-struct AnyVisitor;
-
-impl<'de> Visitor<'de> for AnyVisitor {
-    type Value = AnyValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> core::result::Result<AnyValue, E> {
-        Ok(AnyValue)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<AnyValue, A::Error> {
-        while seq.next_element::<AnyValue>()?.is_some() {}
-        Ok(AnyValue)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<AnyValue, A::Error> {
-        while map.next_entry::<AnyValue, AnyValue>()?.is_some() {}
-        Ok(AnyValue)
-    }
 }
 
 impl StringOrList {
@@ -195,38 +38,26 @@ impl StringOrList {
 }
 
 /// One entry of Docker's `manifest.json`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct DockerManifestItem {
-    #[serde(rename = "Config")]
     pub config: Option<String>,
-    #[serde(rename = "RepoTags", default)]
     pub repo_tags: Option<Vec<String>>,
-    #[serde(rename = "Layers", default)]
     pub layers: Option<Vec<String>>,
 }
 
 /// An OCI descriptor (also Docker's manifest-list entries).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct Descriptor {
-    #[serde(default)]
-    pub media_type: Option<String>,
+    /// Empty when the document has none (then no blob matches it).
     pub digest: String,
-    #[serde(default)]
-    pub size: Option<i64>,
-    #[serde(default)]
     pub platform: Option<Platform>,
-    #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Platform {
-    #[serde(default)]
     pub architecture: Option<String>,
-    #[serde(default)]
     pub os: Option<String>,
-    #[serde(default)]
     pub variant: Option<String>,
 }
 
@@ -253,92 +84,278 @@ pub fn platform_string(os: Option<&str>, arch: Option<&str>, variant: Option<&st
 
 /// An OCI image index or Docker manifest list, or an image manifest: which
 /// one it is shows in which fields are present.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct ManifestOrIndex {
-    #[serde(default)]
-    pub media_type: Option<String>,
     /// Index: `null` in Docker ≥ 25 saves of single images.
-    #[serde(default)]
     pub manifests: Option<Vec<Descriptor>>,
     /// Manifest: the config blob.
-    #[serde(default)]
     pub config: Option<Descriptor>,
-    #[serde(default)]
     pub layers: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    pub annotations: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ImageConfig {
-    #[serde(default)]
     pub architecture: Option<String>,
-    #[serde(default)]
     pub os: Option<String>,
-    #[serde(default)]
     pub variant: Option<String>,
-    #[serde(default)]
     pub config: Option<RunConfig>,
-    #[serde(default)]
     pub history: Option<Vec<History>>,
-    #[serde(default)]
     pub rootfs: Option<RootFs>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct RunConfig {
-    #[serde(rename = "User", default)]
     pub user: Option<String>,
-    #[serde(rename = "Entrypoint", default)]
     pub entrypoint: Option<StringOrList>,
-    #[serde(rename = "Cmd", default)]
     pub cmd: Option<StringOrList>,
-    #[serde(rename = "Env", default)]
     pub env: Option<Vec<String>>,
-    #[serde(rename = "ExposedPorts", default)]
-    pub exposed_ports: Option<BTreeMap<String, AnyValue>>,
-    #[serde(rename = "WorkingDir", default)]
+    /// The keys of `ExposedPorts` (`"80/tcp"`), sorted, each once.
+    pub exposed_ports: Option<Vec<String>>,
     pub working_dir: Option<String>,
-    #[serde(rename = "Labels", default)]
-    pub labels: Option<BTreeMap<String, AnyValue>>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct History {
-    #[serde(default)]
     pub created_by: Option<String>,
-    #[serde(default)]
     pub comment: Option<String>,
-    #[serde(default)]
     pub empty_layer: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct RootFs {
-    #[serde(default)]
     pub diff_ids: Option<Vec<String>>,
 }
 
-fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::new(
-            ErrorCode::BadJson,
-            alloc::format!("{} is not valid: {}", what, e),
-        )
+type Read<T> = super::json::Result<T>;
+
+fn string_into(r: &mut Reader, slot: &mut Option<String>) -> Read<()> {
+    if !r.null()? {
+        *slot = Some(r.string()?);
+    }
+    Ok(())
+}
+
+fn bool_into(r: &mut Reader, slot: &mut Option<bool>) -> Read<()> {
+    if !r.null()? {
+        *slot = Some(r.boolean()?);
+    }
+    Ok(())
+}
+
+/// A list, each element read by `item`; `null` clears it.
+fn list_into<T>(
+    r: &mut Reader,
+    slot: &mut Option<Vec<T>>,
+    item: fn(&mut Reader) -> Read<T>,
+) -> Read<()> {
+    if r.null()? {
+        *slot = None;
+        return Ok(());
+    }
+    let mut list = Vec::new();
+    r.array(&mut |r| {
+        list.push(item(r)?);
+        Ok(())
+    })?;
+    *slot = Some(list);
+    Ok(())
+}
+
+/// An element of a list of strings: `null` is the empty string, as in Go.
+fn list_string(r: &mut Reader) -> Read<String> {
+    let mut s = None;
+    string_into(r, &mut s)?;
+    Ok(s.unwrap_or_default())
+}
+
+/// An object decoded into the struct already there (Go merges repeated
+/// fields); `null` clears it.
+fn struct_into<T: Default>(
+    r: &mut Reader,
+    slot: &mut Option<T>,
+    field: fn(&mut Reader, &str, &mut T) -> Read<()>,
+) -> Read<()> {
+    if r.null()? {
+        *slot = None;
+        return Ok(());
+    }
+    let target = slot.get_or_insert_with(T::default);
+    r.object(&mut |r, key| field(r, key, target))
+}
+
+fn new_struct<T: Default>(
+    r: &mut Reader,
+    field: fn(&mut Reader, &str, &mut T) -> Read<()>,
+) -> Read<T> {
+    let mut slot = None;
+    struct_into(r, &mut slot, field)?;
+    Ok(slot.unwrap_or_default())
+}
+
+fn string_or_list_into(r: &mut Reader, slot: &mut Option<StringOrList>) -> Read<()> {
+    *slot = match r.peek()? {
+        Kind::Null => {
+            r.null()?;
+            None
+        }
+        Kind::String => Some(StringOrList::One(r.string()?)),
+        Kind::Array => {
+            let mut list = None;
+            list_into(r, &mut list, list_string)?;
+            list.map(StringOrList::Many)
+        }
+        _ => return r.fail("a string or a list of strings"),
+    };
+    Ok(())
+}
+
+/// A map of strings; a repeated key keeps its last value. Go decodes into
+/// the map already there, so a repeated field adds to it.
+fn string_map_into(r: &mut Reader, slot: &mut Option<BTreeMap<String, String>>) -> Read<()> {
+    if r.null()? {
+        *slot = None;
+        return Ok(());
+    }
+    let map = slot.get_or_insert_with(BTreeMap::new);
+    r.object(&mut |r, key| {
+        map.insert(String::from(key), list_string(r)?);
+        Ok(())
     })
 }
 
+/// The keys of an object whose values do not matter (`ExposedPorts`).
+fn keys_into(r: &mut Reader, slot: &mut Option<Vec<String>>) -> Read<()> {
+    if r.null()? {
+        *slot = None;
+        return Ok(());
+    }
+    let keys = slot.get_or_insert_with(Vec::new);
+    r.object(&mut |r, key| {
+        keys.push(String::from(key));
+        r.skip()
+    })?;
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(())
+}
+
+fn docker_manifest_item(r: &mut Reader, key: &str, item: &mut DockerManifestItem) -> Read<()> {
+    match key {
+        _ if key_is(key, "Config") => string_into(r, &mut item.config),
+        _ if key_is(key, "RepoTags") => list_into(r, &mut item.repo_tags, list_string),
+        _ if key_is(key, "Layers") => list_into(r, &mut item.layers, list_string),
+        _ => r.skip(),
+    }
+}
+
+fn descriptor(r: &mut Reader) -> Read<Descriptor> {
+    new_struct(r, descriptor_field)
+}
+
+fn descriptor_field(r: &mut Reader, key: &str, d: &mut Descriptor) -> Read<()> {
+    match key {
+        _ if key_is(key, "digest") => {
+            let mut digest = None;
+            string_into(r, &mut digest)?;
+            if let Some(digest) = digest {
+                d.digest = digest;
+            }
+            Ok(())
+        }
+        _ if key_is(key, "platform") => struct_into(r, &mut d.platform, platform_field),
+        _ if key_is(key, "annotations") => string_map_into(r, &mut d.annotations),
+        _ => r.skip(),
+    }
+}
+
+fn platform_field(r: &mut Reader, key: &str, p: &mut Platform) -> Read<()> {
+    match key {
+        _ if key_is(key, "architecture") => string_into(r, &mut p.architecture),
+        _ if key_is(key, "os") => string_into(r, &mut p.os),
+        _ if key_is(key, "variant") => string_into(r, &mut p.variant),
+        _ => r.skip(),
+    }
+}
+
+fn manifest_or_index_field(r: &mut Reader, key: &str, m: &mut ManifestOrIndex) -> Read<()> {
+    match key {
+        _ if key_is(key, "manifests") => list_into(r, &mut m.manifests, descriptor),
+        _ if key_is(key, "config") => struct_into(r, &mut m.config, descriptor_field),
+        _ if key_is(key, "layers") => list_into(r, &mut m.layers, descriptor),
+        _ => r.skip(),
+    }
+}
+
+fn image_config_field(r: &mut Reader, key: &str, c: &mut ImageConfig) -> Read<()> {
+    match key {
+        _ if key_is(key, "architecture") => string_into(r, &mut c.architecture),
+        _ if key_is(key, "os") => string_into(r, &mut c.os),
+        _ if key_is(key, "variant") => string_into(r, &mut c.variant),
+        _ if key_is(key, "config") => struct_into(r, &mut c.config, run_config_field),
+        _ if key_is(key, "history") => {
+            list_into(r, &mut c.history, |r| new_struct(r, history_field))
+        }
+        _ if key_is(key, "rootfs") => struct_into(r, &mut c.rootfs, |r, key, f: &mut RootFs| {
+            if key_is(key, "diff_ids") {
+                list_into(r, &mut f.diff_ids, list_string)
+            } else {
+                r.skip()
+            }
+        }),
+        _ => r.skip(),
+    }
+}
+
+fn run_config_field(r: &mut Reader, key: &str, c: &mut RunConfig) -> Read<()> {
+    match key {
+        _ if key_is(key, "User") => string_into(r, &mut c.user),
+        _ if key_is(key, "Entrypoint") => string_or_list_into(r, &mut c.entrypoint),
+        _ if key_is(key, "Cmd") => string_or_list_into(r, &mut c.cmd),
+        _ if key_is(key, "Env") => list_into(r, &mut c.env, list_string),
+        _ if key_is(key, "ExposedPorts") => keys_into(r, &mut c.exposed_ports),
+        _ if key_is(key, "WorkingDir") => string_into(r, &mut c.working_dir),
+        _ => r.skip(),
+    }
+}
+
+fn history_field(r: &mut Reader, key: &str, h: &mut History) -> Read<()> {
+    match key {
+        _ if key_is(key, "created_by") => string_into(r, &mut h.created_by),
+        _ if key_is(key, "comment") => string_into(r, &mut h.comment),
+        _ if key_is(key, "empty_layer") => bool_into(r, &mut h.empty_layer),
+        _ => r.skip(),
+    }
+}
+
+/// Reads a whole document with `read`; `what` names it in the error.
+fn parse<T>(bytes: &[u8], what: &str, read: fn(&mut Reader) -> Read<T>) -> Result<T> {
+    let mut r = Reader::new(bytes);
+    read(&mut r)
+        .and_then(|value| r.finish().map(|_| value))
+        .map_err(|fail| {
+            Error::new(
+                ErrorCode::BadJson,
+                alloc::format!("{} is not valid: {}", what, fail.message(bytes)),
+            )
+        })
+}
+
 pub fn parse_docker_manifest(bytes: &[u8]) -> Result<Vec<DockerManifestItem>> {
-    parse(bytes, "manifest.json")
+    parse(bytes, "manifest.json", |r| {
+        let mut items = None;
+        list_into(r, &mut items, |r| new_struct(r, docker_manifest_item))?;
+        Ok(items.unwrap_or_default())
+    })
 }
 
 pub fn parse_manifest_or_index(bytes: &[u8]) -> Result<ManifestOrIndex> {
-    parse(bytes, "OCI index or manifest")
+    parse(bytes, "OCI index or manifest", |r| {
+        new_struct(r, manifest_or_index_field)
+    })
 }
 
 pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig> {
-    parse(bytes, "image config")
+    parse(bytes, "image config", |r| new_struct(r, image_config_field))
 }
 
 impl ImageConfig {
@@ -434,113 +451,137 @@ mod tests {
         );
     }
 
-    /// What `StringOrList` and `AnyValue` replaced: `#[serde(untagged)]` and
-    /// `serde_json::Value`. Same results, same errors (message and position).
-    mod before {
-        use super::*;
-
-        #[derive(Debug, Deserialize)]
-        #[serde(untagged)]
-        pub enum StringOrList {
-            One(String),
-            Many(Vec<String>),
-        }
-
-        #[derive(Debug, Deserialize)]
-        pub struct Run {
-            #[serde(rename = "Cmd", default)]
-            pub cmd: Option<StringOrList>,
-            #[serde(rename = "ExposedPorts", default)]
-            pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
-            #[serde(rename = "User", default)]
-            pub user: Option<String>,
-        }
-    }
-
-    #[derive(Debug, Deserialize)]
-    struct Run {
-        #[serde(rename = "Cmd", default)]
-        cmd: Option<StringOrList>,
-        #[serde(rename = "ExposedPorts", default)]
-        exposed_ports: Option<BTreeMap<String, AnyValue>>,
-        #[serde(rename = "User", default)]
-        user: Option<String>,
-    }
-
-    fn outcome_before(json: &str) -> core::result::Result<String, String> {
-        serde_json::from_str::<before::Run>(json)
-            .map(|r| {
-                let cmd = r.cmd.map(|c| match c {
-                    before::StringOrList::One(s) => StringOrList::One(s),
-                    before::StringOrList::Many(v) => StringOrList::Many(v),
-                });
-                let ports = r.exposed_ports.map(|p| p.into_keys().collect::<Vec<_>>());
-                alloc::format!("{:?} {:?} {:?}", cmd, ports, r.user)
-            })
-            .map_err(|e| alloc::format!("{}", e))
-    }
-
-    fn outcome_now(json: &str) -> core::result::Result<String, String> {
-        serde_json::from_str::<Run>(json)
-            .map(|r| {
-                let ports = r.exposed_ports.map(|p| p.into_keys().collect::<Vec<_>>());
-                alloc::format!("{:?} {:?} {:?}", r.cmd, ports, r.user)
-            })
-            .map_err(|e| alloc::format!("{}", e))
+    fn run(json: &str) -> RunConfig {
+        parse_config(json.as_bytes()).unwrap().config.unwrap()
     }
 
     #[test]
-    fn hand_written_deserializers_match_untagged_and_value() {
-        let deep = alloc::format!("{}{}", "[".repeat(200), "]".repeat(200));
-        let deep_map = alloc::format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
-        let mut values = alloc::vec![
-            "\"a\"",
-            "[\"a\",\"b\"]",
-            "[]",
-            "null",
-            "1",
-            "-1",
-            "1.5",
-            "1e400",
-            "-1e400",
-            "18446744073709551616",
-            "true",
-            "{}",
-            "{\"80/tcp\":{}}",
-            "{\"a\":[1,{\"b\":null}]}",
-            "[1]",
-            "[\"a\",1]",
-            "[\"a\",null]",
-            "[[\"a\"]]",
-            "[\"a\",[1,2,{\"x\":[]}]]",
-            "[\"a\", 1e400]",
-            "{\"k\": 1e999}",
-            "\"\\ud800\"",
-            "\"a\\u0000b\"",
-            "\"tab\there\"",
-            "\"unterminated",
-            "[1,]",
-            "{\"a\":}",
-            "[\"a\" \"b\"]",
-            "{\"a\":1,\"a\":2}",
-            "{1:2}",
-            "[\"\u{e9}\"]",
-        ];
-        values.push(&deep);
-        values.push(&deep_map);
-        for v in values {
-            for field in ["Cmd", "ExposedPorts"] {
-                for json in [
-                    alloc::format!("{{\"{}\":{}}}", field, v),
-                    alloc::format!("{{\"{}\": {} ,\"User\":\"u\"}}", field, v),
-                    alloc::format!("{{\n  \"{}\": {}\n}}\n", field, v),
-                    alloc::format!("{{\"User\":\"u\",\n\"{}\":\n {}  ,\n\"x\":1 }}", field, v),
-                    alloc::format!("{{\"{}\":{}", field, v),
-                ] {
-                    assert_eq!(outcome_now(&json), outcome_before(&json), "{}", json);
-                }
-            }
+    fn fields_are_decoded_as_docker_decodes_them() {
+        // Case-insensitive keys, the last one winning: Docker runs as root.
+        assert_eq!(
+            run(r#"{"config":{"User":"app","user":"root"}}"#)
+                .user
+                .as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            run(r#"{"config":{"USER":"root"}}"#).user.as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            run(r#"{"config":{"uſer":"root"}}"#).user.as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            run(r#"{"config":{"\u0055ser":"root"}}"#).user.as_deref(),
+            Some("root")
+        );
+        // A repeated object is decoded into the same struct.
+        let merged = run(r#"{"config":{"User":"app"},"config":{"Cmd":["sh"]}}"#);
+        assert_eq!(merged.user.as_deref(), Some("app"));
+        assert_eq!(
+            merged.cmd,
+            Some(StringOrList::Many(alloc::vec!["sh".into()]))
+        );
+        // null leaves a string as it was, clears a list or an object.
+        assert_eq!(
+            run(r#"{"config":{"User":"root","User":null}}"#)
+                .user
+                .as_deref(),
+            Some("root")
+        );
+        assert_eq!(run(r#"{"config":{"Env":["A=1"],"Env":null}}"#).env, None);
+        assert!(parse_config(br#"{"config":{"User":"app"},"config":null}"#)
+            .unwrap()
+            .config
+            .is_none());
+        // Unknown fields are skipped, whatever they hold.
+        assert_eq!(
+            run(r#"{"config":{"X":[{"y":[1.5e3,null]}],"User":"u"}}"#)
+                .user
+                .as_deref(),
+            Some("u")
+        );
+        // Maps keep each key once; repeated maps merge.
+        assert_eq!(
+            run(r#"{"config":{"ExposedPorts":{"80/tcp":{},"22/tcp":{}},"exposedports":{"80/tcp":{},"443/tcp":null}}}"#)
+                .exposed_ports
+                .unwrap(),
+            ["22/tcp", "443/tcp", "80/tcp"]
+        );
+    }
+
+    #[test]
+    fn entrypoint_and_cmd_are_a_string_or_a_list() {
+        assert_eq!(
+            run(r#"{"config":{"Entrypoint":"/init"}}"#)
+                .entrypoint
+                .unwrap()
+                .to_vec(),
+            ["/init"]
+        );
+        assert_eq!(
+            run(r#"{"config":{"Cmd":["a",null,"b"]}}"#)
+                .cmd
+                .unwrap()
+                .to_vec(),
+            ["a", "", "b"]
+        );
+        assert_eq!(run(r#"{"config":{"Cmd":null}}"#).cmd, None);
+        for bad in [
+            r#"{"config":{"Cmd":1}}"#,
+            r#"{"config":{"Cmd":[1]}}"#,
+            r#"{"config":{"Cmd":{}}}"#,
+        ] {
+            let e = parse_config(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadJson, "{}", bad);
         }
+    }
+
+    #[test]
+    fn wrong_types_and_bad_syntax_say_where() {
+        let e = parse_config(br#"{"config":{"User":5}}"#).unwrap_err();
+        assert_eq!(
+            e.message,
+            "image config is not valid: expected a string at line 1 column 19"
+        );
+        let e = parse_docker_manifest(b"[{\"Config\":\"a.json\",\n \"Layers\": [\"x\",]}]")
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "manifest.json is not valid: expected a value at line 2 column 17"
+        );
+        let e = parse_manifest_or_index(b"{} {}").unwrap_err();
+        assert_eq!(e.message, "OCI index or manifest is not valid: expected the end of the document at line 1 column 4");
+        assert_eq!(
+            parse_manifest_or_index(b"[]").unwrap_err().code,
+            ErrorCode::BadJson
+        );
+        assert_eq!(
+            parse_docker_manifest(b"{}").unwrap_err().code,
+            ErrorCode::BadJson
+        );
+        let e = parse_config(br#"{"history":[{"empty_layer":"yes"}]}"#).unwrap_err();
+        assert_eq!(
+            e.message,
+            "image config is not valid: expected true or false at line 1 column 28"
+        );
+    }
+
+    #[test]
+    fn descriptors_read_digest_platform_and_annotations() {
+        let i = parse_manifest_or_index(
+            br#"{"manifests":[{"digest":"sha256:ab","platform":{"os":"linux","architecture":"arm64","variant":"v8"},
+                "annotations":{"a":"1","a":"2"}},{"mediaType":"x","size":12}]}"#,
+        )
+        .unwrap();
+        let m = i.manifests.unwrap();
+        assert_eq!(m[0].digest, "sha256:ab");
+        assert_eq!(m[0].platform.as_ref().unwrap().display(), "linux/arm64/v8");
+        assert_eq!(m[0].annotations.as_ref().unwrap()["a"], "2");
+        // No digest: empty, which names no blob.
+        assert_eq!(m[1].digest, "");
+        assert_eq!(blob_path(&m[1].digest), None);
     }
 
     #[test]

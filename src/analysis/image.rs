@@ -157,10 +157,7 @@ pub fn analyze_plan(
         entrypoint: r.entrypoint.map(|e| e.to_vec()),
         cmd: r.cmd.map(|c| c.to_vec()),
         env: r.env.unwrap_or_default(),
-        exposed_ports: r
-            .exposed_ports
-            .map(|p| p.into_keys().collect())
-            .unwrap_or_default(),
+        exposed_ports: r.exposed_ports.unwrap_or_default(),
         working_dir: r.working_dir.filter(|w| !w.is_empty()),
     });
     let mut report = facts(

@@ -7,6 +7,7 @@ pub mod config;
 pub mod contents;
 pub mod error;
 pub mod image;
+pub mod json;
 pub mod layer;
 pub mod merge;
 pub mod passwd;
