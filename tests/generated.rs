@@ -716,3 +716,29 @@ fn verify_checks_diff_ids_of_compressed_layers() {
     let v = r.images[0].verification.as_ref().unwrap();
     assert_eq!(v.mismatches[0].what, "layer 0 (uncompressed)");
 }
+
+// ---- the config decoded as Docker decodes it ----
+
+#[test]
+fn a_repeated_or_miscased_user_is_read_as_docker_reads_it() {
+    use rootless_check::analysis::verdict::Verdict;
+    let layers = [layer(&base())];
+    for (config, user) in [
+        // Go's encoding/json: keys match case-insensitively, the last wins.
+        (r#"{"config":{"User":"app","user":"root"}}"#, Some("root")),
+        (r#"{"config":{"user":"root","User":"1000"}}"#, Some("1000")),
+        (r#"{"config":{"USER":"0:0"}}"#, Some("0:0")),
+        // A repeated object merges; null leaves the string as it was.
+        (
+            r#"{"config":{"User":"root"},"config":{"User":null}}"#,
+            Some("root"),
+        ),
+    ] {
+        let r = analyze(&docker_save_with(config.as_bytes(), &layers, &["t:1"]));
+        let image = &r.images[0];
+        assert_eq!(image.user.configured.as_deref(), user, "{}", config);
+        if user != Some("1000") {
+            assert_eq!(image.verdict, Verdict::Root, "{}", config);
+        }
+    }
+}

@@ -249,9 +249,14 @@ fn check_json_syntax(data: &[u8]) {
         Err(e) if ours.is_ok() => {
             let e = e.to_string();
             assert!(
-                ["invalid unicode code point", "surrogate", "number out of range", "recursion limit"]
-                    .iter()
-                    .any(|allowed| e.contains(allowed)),
+                [
+                    "invalid unicode code point",
+                    "surrogate",
+                    "number out of range",
+                    "recursion limit"
+                ]
+                .iter()
+                .any(|allowed| e.contains(allowed)),
                 "we accept, serde_json rejects: {e}"
             );
         }
