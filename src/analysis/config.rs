@@ -231,12 +231,12 @@ fn keys_into(r: &mut Reader, slot: &mut Option<Vec<String>>) -> Read<()> {
     }
     let keys = slot.get_or_insert_with(Vec::new);
     r.object(&mut |r, key| {
-        keys.push(String::from(key));
+        // Kept sorted as they come (a handful): no sort to link.
+        if let Err(at) = keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            keys.insert(at, String::from(key));
+        }
         r.skip()
-    })?;
-    keys.sort_unstable();
-    keys.dedup();
-    Ok(())
+    })
 }
 
 fn docker_manifest_item(r: &mut Reader, key: &str, item: &mut DockerManifestItem) -> Read<()> {

@@ -299,8 +299,9 @@ impl LayerBuilder {
         {
             let arena = &s.arena;
             let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
+            // `seq` is unique: an unstable sort gives the one order.
             s.records
-                .sort_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
+                .sort_unstable_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
             let mut kept: Vec<Record> = Vec::with_capacity(s.records.len());
             for r in s.records.drain(..) {
                 match kept.last_mut() {

@@ -55,6 +55,12 @@ fn slash_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// [`slash_cmp`] for both sorts below: one comparator type, so the wasm
+/// carries one copy of the sort.
+fn slash_order(a: &&str, b: &&str) -> Ordering {
+    slash_cmp(a, b)
+}
+
 /// Orders `dir + "/"` (where the paths below `dir` start) against path `k`.
 fn below_start_cmp(dir: &str, k: &str) -> Ordering {
     if dir.is_empty() {
@@ -93,9 +99,9 @@ fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
     if hidden_below.is_empty() {
         return;
     }
-    hidden_below.sort_unstable_by(|a, b| slash_cmp(a, b));
+    hidden_below.sort_unstable_by(slash_order);
     let mut deleted: Vec<&str> = layer.whiteouts.iter().map(String::as_str).collect();
-    deleted.sort_unstable();
+    deleted.sort_unstable_by(slash_order);
     let mut next = 0;
     let mut open: Vec<&str> = Vec::new();
     lower.retain(|slot| {
@@ -112,7 +118,7 @@ fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
             }
             open.pop();
         }
-        open.is_empty() && deleted.binary_search(&k).is_err()
+        open.is_empty() && deleted.binary_search_by(|d| slash_cmp(d, k)).is_err()
     });
 }
 
