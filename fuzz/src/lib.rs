@@ -252,6 +252,7 @@ fn check_json_syntax(data: &[u8]) {
                 [
                     "invalid unicode code point",
                     "surrogate",
+                    "end of hex escape",
                     "number out of range",
                     "recursion limit"
                 ]

@@ -3,7 +3,7 @@
 //! archive itself seen as a filesystem (for flattened exports). Members are
 //! keyed by their normalised path in the archive.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -13,14 +13,14 @@ use super::path;
 
 #[derive(Debug, Default)]
 pub struct ArchiveContents {
-    /// Members that parsed as JSON-looking blobs (manifest.json, index.json, configs, manifests).
-    pub json: BTreeMap<String, Vec<u8>>,
-    /// Members that are layers (tar, or gzip/zstd around tar).
-    pub layers: BTreeMap<String, LayerSummary>,
+    /// The regular members, by path. A member that comes again replaces the
+    /// earlier one, as when the archive is extracted. (One map rather than
+    /// one per kind: each map type costs the wasm several KiB.)
+    members: BTreeMap<String, Stored>,
+    /// How many of `members` are layers, summarised or deferred.
+    layer_count: usize,
     /// Symlinks and hard links between members: path → target path.
     pub links: BTreeMap<String, String>,
-    /// Regular members that were neither JSON nor layers (or too large to keep).
-    pub other_members: BTreeSet<String>,
     /// The archive's own entries as one layer (used when it has no image metadata).
     pub as_filesystem: LayerSummary,
     /// Compression around the whole archive.
@@ -49,6 +49,25 @@ pub struct DeferredLayer {
     pub size: u64,
 }
 
+/// What is kept of a regular member.
+#[derive(Debug)]
+pub enum Stored {
+    /// A JSON-looking blob (manifest.json, index.json, configs, manifests).
+    Json(Vec<u8>),
+    /// A layer (tar, or gzip/zstd around tar), summarised.
+    Layer(LayerSummary),
+    /// A layer whose summary is still to come (see `deferred_layers`).
+    Deferred,
+    /// Neither JSON nor a layer (or too large to keep).
+    Other,
+}
+
+impl Stored {
+    fn is_layer(&self) -> bool {
+        matches!(self, Stored::Layer(_) | Stored::Deferred)
+    }
+}
+
 /// What a member path leads to.
 pub enum Member<'a> {
     Layer(&'a LayerSummary),
@@ -68,7 +87,30 @@ impl ArchiveContents {
             }
         }
         self.deferred_layers.retain(|d| d.name != name);
-        self.layers.insert(String::from(name), summary);
+        self.store(name, Stored::Layer(summary));
+    }
+
+    /// Keep what a member is, replacing an earlier member of the same name.
+    pub fn store(&mut self, name: &str, what: Stored) {
+        self.layer_count += usize::from(what.is_layer());
+        if let Some(earlier) = self.members.insert(String::from(name), what) {
+            self.layer_count -= usize::from(earlier.is_layer());
+        }
+    }
+
+    /// Layer members, summarised or deferred.
+    pub fn layer_count(&self) -> usize {
+        self.layer_count
+    }
+
+    /// The summarised layers, by member path.
+    pub fn layers(&self) -> impl Iterator<Item = (&str, &LayerSummary)> {
+        self.members
+            .iter()
+            .filter_map(|(name, stored)| match stored {
+                Stored::Layer(l) => Some((name.as_str(), l)),
+                _ => None,
+            })
     }
 
     /// Follow member links (bounded, so a cycle ends).
@@ -84,15 +126,11 @@ impl ArchiveContents {
     }
 
     pub fn member(&self, p: &str) -> Member<'_> {
-        let real = self.resolve_path(p);
-        if let Some(l) = self.layers.get(&real) {
-            Member::Layer(l)
-        } else if let Some(j) = self.json.get(&real) {
-            Member::Json(j)
-        } else if self.other_members.contains(&real) {
-            Member::Other
-        } else {
-            Member::Missing
+        match self.members.get(&self.resolve_path(p)) {
+            Some(Stored::Layer(l)) => Member::Layer(l),
+            Some(Stored::Json(j)) => Member::Json(j),
+            Some(Stored::Other) => Member::Other,
+            Some(Stored::Deferred) | None => Member::Missing,
         }
     }
 
@@ -128,12 +166,38 @@ impl ArchiveContents {
 
     /// Whether any member looks like part of an image archive.
     pub fn has_image_structure(&self) -> bool {
-        self.json.contains_key("oci-layout")
-            || self.other_members.contains("oci-layout")
-            || self
-                .json
-                .keys()
-                .chain(self.layers.keys())
-                .any(|k| k.starts_with("blobs/") || k.ends_with("/layer.tar"))
+        self.members.iter().any(|(k, stored)| match stored {
+            Stored::Json(_) | Stored::Layer(_) => {
+                k == "oci-layout" || k.starts_with("blobs/") || k.ends_with("/layer.tar")
+            }
+            Stored::Other => k == "oci-layout",
+            Stored::Deferred => false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_that_comes_again_replaces_the_earlier_one() {
+        let mut c = ArchiveContents::default();
+        c.store("a", Stored::Json(b"{}".to_vec()));
+        assert!(matches!(c.member("a"), Member::Json(_)));
+        c.store("a", Stored::Layer(LayerSummary::default()));
+        assert!(matches!(c.member("a"), Member::Layer(_)));
+        assert_eq!(c.layer_count(), 1);
+        c.store("a", Stored::Other);
+        assert!(matches!(c.member("a"), Member::Other));
+        assert_eq!(c.layer_count(), 0);
+        // A deferred layer counts, but is missing until its summary comes.
+        c.store("b", Stored::Deferred);
+        assert!(matches!(c.member("b"), Member::Missing));
+        assert_eq!(c.layer_count(), 1);
+        c.insert_layer("b", LayerSummary::default());
+        assert!(matches!(c.member("b"), Member::Layer(_)));
+        assert_eq!(c.layer_count(), 1);
+        assert_eq!(c.layers().map(|(name, _)| name).collect::<Vec<_>>(), ["b"]);
     }
 }

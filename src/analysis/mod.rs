@@ -44,7 +44,8 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
             .any(|e| e.code == ErrorCode::Truncated);
     let lost_manifest = !has_metadata
         && (contents.has_image_structure()
-            || (cut_short && (!contents.layers.is_empty() || contents.has_image_member_names())));
+            || (cut_short
+                && (contents.layers().next().is_some() || contents.has_image_member_names())));
     if lost_manifest && contents.end_marker_missing {
         errors.push(Error::new(
             ErrorCode::Truncated,
@@ -106,9 +107,8 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
         ));
     }
     let escaping: u64 = contents
-        .layers
-        .values()
-        .map(|l| l.escaping_paths)
+        .layers()
+        .map(|(_, l)| l.escaping_paths)
         .sum::<u64>()
         + if format == ArchiveFormat::Filesystem {
             contents.as_filesystem.escaping_paths

@@ -21,7 +21,7 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 use crate::analysis::config::MAX_JSON_BYTES;
-use crate::analysis::contents::{ArchiveContents, DeferredLayer};
+use crate::analysis::contents::{ArchiveContents, DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary};
 use crate::analysis::path;
@@ -400,10 +400,9 @@ fn read_member(
     contents: &mut ArchiveContents,
     json_total: &mut usize,
 ) -> Result<()> {
-    contents.layers.remove(name);
-    contents.json.remove(name);
+    // A member that comes again replaces the earlier one (`store`).
     contents.deferred_layers.retain(|d| d.name != name);
-    let layer_room = contents.layers.len() + contents.deferred_layers.len() < options.max_layers;
+    let layer_room = contents.layer_count() < options.max_layers;
     let offset = walker.position();
     // Only a member that lies whole within the source: a cut one is read
     // here, where truncation is reported as such.
@@ -433,12 +432,11 @@ fn read_member(
     match kind {
         MemberKind::Json(bytes) => {
             *json_total += bytes.len();
-            contents.json.insert(name.to_string(), bytes);
+            contents.store(name, Stored::Json(bytes));
         }
-        MemberKind::Other => {
-            contents.other_members.insert(name.to_string());
-        }
+        MemberKind::Other => contents.store(name, Stored::Other),
         MemberKind::Deferred => {
+            contents.store(name, Stored::Deferred);
             contents.deferred_layers.push(DeferredLayer {
                 name: name.to_string(),
                 offset,
@@ -449,7 +447,7 @@ fn read_member(
             contents
                 .errors
                 .push(Error::new(ErrorCode::LimitExceeded, what).with_entry(name));
-            contents.other_members.insert(name.to_string());
+            contents.store(name, Stored::Other);
         }
         MemberKind::Layer(mut summary, diff_digest) => {
             if truncated {
