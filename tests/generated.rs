@@ -742,3 +742,34 @@ fn a_repeated_or_miscased_user_is_read_as_docker_reads_it() {
         }
     }
 }
+
+#[test]
+fn corrupt_zstd_says_what_kind_of_damage() {
+    let archive = docker_save(Some("app"), &[layer(&base())], &["t:1"]);
+    let good = zstd(&archive);
+    let mut messages = std::collections::BTreeSet::new();
+    for at in (8..good.len()).step_by(good.len() / 40) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x5a;
+        let outcome = analyze_seekable(Cursor::new(bad), &ReadOptions::default());
+        let errors = match outcome {
+            Ok(report) => report.errors,
+            Err(e) => vec![e],
+        };
+        for e in errors.iter().filter(|e| e.code == ErrorCode::CorruptZstd) {
+            messages.insert(e.message.clone());
+        }
+    }
+    assert!(!messages.is_empty());
+    let kinds = [
+        "bad frame header",
+        "bad block header",
+        "bad block",
+        "bad checksum field",
+        "bad data",
+    ];
+    for m in &messages {
+        let kind = m.split_once("corrupt zstd stream: ").map(|(_, kind)| kind);
+        assert!(kind.is_some_and(|kind| kinds.contains(&kind)), "{m}");
+    }
+}
