@@ -56,10 +56,11 @@ if (config['wasm-opt'].enabled && !fs.existsSync(wasmOpt)) {
   fail('node_modules/.bin/wasm-opt is missing: run npm ci (binaryen@132.0.0)');
 }
 
-// 1. One cargo build (default features: the archive reader is in the wasm).
+// 1. One cargo build, with the features wasm-pack.toml gives.
 const cargo = config.cargo;
 const targetDir = path.resolve(root, cargo.target_dir);
 const cargoArgs = ['build', '--lib', '--target', cargo.target, '--profile', cargo.profile];
+if (cargo.default_features === false) cargoArgs.push('--no-default-features');
 if (cargo.features.length > 0) cargoArgs.push('--features', cargo.features.join(','));
 for (const [key, value] of Object.entries(cargo['profile-overrides'] ?? {})) {
   cargoArgs.push('--config', `profile.${cargo.profile}.${key}=${JSON.stringify(value)}`);

@@ -3,9 +3,10 @@
 //! the public JS API themselves.
 //!
 //! The report crosses as the JSON text of `render::json` (parsed in JS): the
-//! same bytes as the native CLI's `--format json`, and serde_json is linked
-//! anyway, so it costs nothing in size (serde-wasm-bindgen would also turn
-//! `None` into `undefined` where the JSON contract says `null`).
+//! same bytes as the native CLI's `--format json`, written by the small
+//! `render::json_writer` (the wasm is built without the `serde` feature:
+//! serde_json's serialiser is not in it). Not serde-wasm-bindgen: it would
+//! also turn `None` into `undefined` where the JSON contract says `null`.
 
 #[allow(unused_imports)]
 use std::prelude::rust_2021::*;

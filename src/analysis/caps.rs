@@ -3,7 +3,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 /// Names by bit number, as in linux/capability.h (CAP_LAST_CAP = 40 today).
 pub const CAP_NAMES: [&str; 41] = [
@@ -57,8 +56,9 @@ const REVISION_2: u32 = 0x0200_0000;
 const REVISION_3: u32 = 0x0300_0000;
 
 /// Decoded file capabilities.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct FileCaps {
     pub permitted: u64,
     pub inheritable: u64,

@@ -118,8 +118,9 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An error with its code and where it happened.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
@@ -130,6 +131,7 @@ pub struct Error {
     pub offset: Option<u64>,
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for ErrorCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

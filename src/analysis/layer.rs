@@ -6,7 +6,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::caps::FileCaps;
 use super::error::{Error, ErrorCode, Result};
@@ -15,8 +14,9 @@ use super::path::{self, Whiteout};
 mod codec;
 
 /// What kind of file an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub enum EntryKind {
     File,
     Dir,
@@ -28,8 +28,9 @@ pub enum EntryKind {
 }
 
 /// How a blob was compressed, detected from its first bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub enum Compression {
     None,
     Gzip,

@@ -3,7 +3,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::error::Error;
 use super::layer::Compression;
@@ -15,8 +14,9 @@ use super::verify::Verification;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Report {
     pub schema_version: u32,
     pub tool: ToolInfo,
@@ -30,8 +30,9 @@ pub struct Report {
     pub partial: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct ToolInfo {
     pub name: &'static str,
     pub version: &'static str,
@@ -47,8 +48,9 @@ impl Default for ToolInfo {
 }
 
 /// What kind of archive was read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum ArchiveFormat {
     /// `docker save` (any version) or another writer of `manifest.json`
     /// (containers/image, go-containerregistry, kaniko).
@@ -72,8 +74,9 @@ impl ArchiveFormat {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct InputInfo {
     pub format: ArchiveFormat,
     /// Compression around the whole archive.
@@ -87,8 +90,9 @@ pub struct InputInfo {
     pub bytes_read: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct ImageReport {
     /// `root`, `pseudo-rootless`, `rootless` or `unknown` (see `verdict.rs`).
     pub verdict: Verdict,
@@ -121,8 +125,9 @@ pub struct ImageReport {
     pub verification: Option<Verification>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct RunFacts {
     pub entrypoint: Option<Vec<String>>,
     pub cmd: Option<Vec<String>>,
@@ -132,8 +137,9 @@ pub struct RunFacts {
 }
 
 /// A setuid or setgid regular file of the merged filesystem.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct SetuidFile {
     /// Absolute path in the image. Untrusted text.
     pub path: String,
@@ -152,8 +158,9 @@ pub struct SetuidFile {
 }
 
 /// A file with file capabilities (`security.capability`) in the merged filesystem.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct CapabilityFile {
     pub path: String,
     /// Permitted capabilities.
@@ -171,8 +178,9 @@ pub struct CapabilityFile {
     pub created_by: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct LayerInfo {
     pub index: usize,
     /// The digest the manifest gives for the blob, when known.
@@ -200,10 +208,11 @@ pub fn mode_string(mode: u32) -> String {
     alloc::format!("{:04o}", mode & 0o7777)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
 
+    /// `as_str` is what the JSON writer writes; serde's renames must agree.
     #[test]
     fn archive_format_names_are_the_json_ones() {
         for f in [

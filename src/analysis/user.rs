@@ -6,13 +6,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::passwd::{Groups, Passwd};
 
 /// Problems a runtime or the kubelet would have with the USER.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase", tag = "kind"))]
 pub enum UserProblem {
     /// The user name is not in the image's /etc/passwd: Docker refuses to start.
     UserNotInPasswd { name: String },
@@ -25,8 +25,9 @@ pub enum UserProblem {
 }
 
 /// What the image's USER resolves to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct UserFacts {
     /// `config.User` as written: `null` without a config, `""` when empty or absent.
     pub configured: Option<String>,

@@ -5,14 +5,14 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::assemble::ImagePlan;
 use super::config::{self, ImageConfig};
 use super::contents::ArchiveContents;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Verification {
     /// Digests compared and found equal.
     pub verified: usize,
@@ -21,8 +21,9 @@ pub struct Verification {
     pub mismatches: Vec<DigestMismatch>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct DigestMismatch {
     /// What the digest is of: `manifest`, `config`, `layer N`, `layer N (uncompressed)`.
     pub what: String,

@@ -2,5 +2,6 @@
 
 pub mod catalogue;
 pub mod json;
+pub mod json_writer;
 pub mod sarif;
 pub mod text;

@@ -7,7 +7,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::caps;
 use super::layer::EntryKind;
@@ -37,8 +36,9 @@ pub mod user_root;
 pub mod user_unresolvable;
 
 /// How bad a finding is. Ordered: `Info < Low < … < Critical`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     Info,
     Low,
@@ -91,8 +91,9 @@ pub struct Rule {
 }
 
 /// One thing a rule found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
@@ -220,8 +221,9 @@ impl Context<'_> {
 }
 
 /// s6-overlay, as detected from the merged filesystem and the config.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct S6Facts {
     pub detected: bool,
     /// 2 or 3.

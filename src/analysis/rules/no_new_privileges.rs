@@ -6,7 +6,6 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
 
 use super::entrypoint_privilege_drop::used_tools;
 use super::{Context, Finding, Rule, Severity};
@@ -27,8 +26,9 @@ pub static RULE: Rule = Rule {
 };
 
 /// The prediction, reported with every image.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct NoNewPrivileges {
     /// The container is expected to start and run as designed.
     pub compatible: bool,
