@@ -150,11 +150,11 @@ console.log(`\nbuilt ${path.relative(root, outDir)}/ in ${((Date.now() - started
 let over = false;
 for (const s of sizes) {
   console.log(`  ${s.target.padEnd(8)} .wasm ${kib(s.raw)} from wasm-bindgen, ${kib(s.optimised)} after wasm-opt, ` +
-    `${kib(s.gzipped)} gzipped`);
-  if (s.gzipped > pkg.max_gzip_kib * 1024) over = true;
+    `${kib(s.gzipped)} gzipped (${s.gzipped} bytes)`);
+  if (s.gzipped > pkg.max_gzip_bytes) over = true;
 }
 if (over) {
-  const message = `the .wasm is over the budget of ${pkg.max_gzip_kib} KiB gzipped (wasm-pack.toml)`;
+  const message = `the .wasm is over the budget of ${pkg.max_gzip_bytes} bytes gzipped (wasm-pack.toml)`;
   if (pkg.enforce_budget) fail(message);
   console.warn(`build-pkg: warning: ${message}`);
 }
