@@ -36,5 +36,5 @@ step "npm package: build (wasm-pack.toml), then the native CLI the parity tests 
 npm run build
 cargo build --release --quiet
 
-step "npm package tests (packed tarball in CJS/ESM projects, Node CLI = native CLI, browser worker)"
+step "npm package tests (packed tarball in CJS/ESM projects, Node CLI = native CLI, browser worker, webpack bundles)"
 npm test

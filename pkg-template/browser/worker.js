@@ -6,7 +6,6 @@
 // archive are then summarised in parallel by layer workers (this same
 // script, started with a `layer` message), each reading its own slices of
 // the File, and handed back to this worker's wasm to assemble the report.
-import * as wasm from './rootless_check.js';
 
 // Each FileReaderSync call costs about a millisecond: big blocks. (32 MiB
 // blocks read faster alone, but made the analysis of a 626 MB docker save
@@ -14,7 +13,18 @@ import * as wasm from './rootless_check.js';
 const DEFAULT_BLOCK = 8 << 20;
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
-const ready = typeof wasm.default === 'function' ? wasm.default() : Promise.resolve();
+// The glue is imported dynamically, so that onmessage is set as soon as the
+// script runs. Imported statically, the `bundler` glue (which imports the
+// .wasm) makes this whole module wait for the wasm in a bundler (webpack's
+// async modules), and the message the page posts meanwhile finds no handler
+// and is lost: the analysis never starts. Reading `default` off the dynamic
+// import's namespace is also what webpack accepts for the bundler glue,
+// which has no default export (a static `wasm.default` fails its build).
+let wasm;
+const ready = import('./rootless_check.js').then(async (glue) => {
+  if (typeof glue.default === 'function') await glue.default();
+  wasm = glue;
+});
 
 function errorData(err) {
   if (err && typeof err.code === 'string' && err.code.startsWith('E_')) {

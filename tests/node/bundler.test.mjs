@@ -1,0 +1,265 @@
+// The packed package used as a web app would: installed into a fresh
+// project, imported by a small app that analyses the File chosen in an
+// <input type=file>, bundled by webpack 5 (the repository's devDependency,
+// through its Node API) and loaded in headless Chromium from webpack's output
+// folder alone. Once per branch of the package's exports: `browser` (what
+// webpack picks for target web) and `default` (wasm-bindgen's bundler glue,
+// with asyncWebAssembly). The verdicts and findings the page shows are the
+// native CLI's; the page requests nothing outside the output folder and logs
+// no error. Skipped, saying so, when Chromium, playwright-core or webpack is
+// missing (npm ci; apt: chromium).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fixtureFiles, installedProject, nativeCli, packPkg, root, runCli, tempDir } from './helpers.mjs';
+
+import { fileIn, launch, missing as noChromium, serve } from './chromium.mjs';
+
+const require = createRequire(path.join(root, 'package.json'));
+let webpack = null;
+try {
+  webpack = require('webpack');
+} catch {
+  // reported as the skip reason below
+}
+const missing = noChromium || (webpack ? null : 'webpack is not installed (npm ci)');
+
+// The user's app. `?parallelMinBytes=0` (the test's knob) starts the layer
+// workers on small archives too, as a big archive would.
+const APP = `import { analyze } from 'rootless-check';
+
+const input = document.querySelector('#image');
+const list = document.querySelector('#images');
+const parallelMinBytes = new URLSearchParams(location.search).get('parallelMinBytes');
+
+input.addEventListener('change', async () => {
+  document.body.dataset.state = 'busy';
+  list.replaceChildren();
+  try {
+    const options = parallelMinBytes === null ? {} : { parallelMinBytes: Number(parallelMinBytes) };
+    const report = await analyze(input.files[0], options);
+    for (const image of report.images) {
+      const item = document.createElement('li');
+      item.className = 'image';
+      const verdict = document.createElement('strong');
+      verdict.className = 'verdict';
+      verdict.textContent = image.verdict;
+      const findings = document.createElement('ul');
+      for (const f of image.findings) {
+        const finding = document.createElement('li');
+        finding.className = 'finding';
+        finding.dataset.rule = f.rule;
+        finding.textContent = f.path || f.title;
+        findings.append(finding);
+      }
+      item.append(verdict, findings);
+      list.append(item);
+    }
+    document.body.dataset.state = 'done';
+  } catch (e) {
+    document.querySelector('#error').textContent = \`\${e.code}: \${e.message}\`;
+    document.body.dataset.state = 'error';
+  }
+});
+`;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check via webpack</title>
+<link rel="icon" href="data:,">
+<input type="file" id="image"><ul id="images"></ul><p id="error"></p>
+<script src="main.js"></script>
+`;
+
+// docker save, gzip around a docker save, a rootless image, two images in one archive.
+const SAMPLE = [
+  'built/bb-filecap.docker-archive.tar',
+  'built/bb-alpinelike.docker-archive.tar.gz',
+  'public/goodwithtech+dockle__scratch.tar',
+  'public/google+go-containerregistry__test_link.tar',
+];
+
+const BUILDS = {
+  // webpack's own conditions for target web include `browser`: pkg/web.
+  browser: { entryFile: 'web/index.js', config: {} },
+  // Without `browser`, the exports' `default` branch: pkg/bundler, whose
+  // glue imports the .wasm as a module.
+  default: {
+    entryFile: 'bundler/index.js',
+    config: {
+      resolve: { conditionNames: ['webpack', 'production', 'import', 'module'] },
+      experiments: { asyncWebAssembly: true },
+    },
+  },
+};
+
+function bundle(config) {
+  return new Promise((resolve, reject) => {
+    webpack(config, (err, stats) => (err ? reject(err) : resolve(stats)));
+  });
+}
+
+/** What the page shows, from the native CLI's report. */
+function nativeView(file) {
+  const r = runCli(nativeCli, ['--format', 'json', '--fail-on', 'none', file]);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).images.map((image) => ({
+    verdict: image.verdict,
+    findings: image.findings.map((f) => ({ rule: f.rule, text: f.path || f.title })),
+  }));
+}
+
+describe('bundled by webpack, in headless Chromium', { skip: missing || false }, () => {
+  let tarball;
+  let project;
+  let context;
+  let profile;
+  const native = new Map();
+
+  before(async () => {
+    tarball = packPkg();
+    project = installedProject(tarball, 'module');
+    fs.mkdirSync(path.join(project, 'src'));
+    fs.writeFileSync(path.join(project, 'src', 'index.js'), APP);
+    profile = tempDir('chromium');
+    context = await launch(profile);
+    const all = fixtureFiles();
+    for (const s of SAMPLE) {
+      const file = all.find((f) => f.endsWith(s));
+      assert.ok(file, `${s} is listed in EXPECTED.json`);
+      native.set(s, { file, view: nativeView(file) });
+    }
+  });
+
+  after(async () => {
+    if (context) await context.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    if (project) fs.rmSync(project, { recursive: true, force: true });
+    if (tarball) fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
+  });
+
+  for (const [condition, { entryFile, config }] of Object.entries(BUILDS)) {
+    describe(`the \`${condition}\` branch of the exports`, () => {
+      let dist;
+      let server;
+      let base;
+
+      before(async () => {
+        dist = path.join(project, `dist-${condition}`);
+        const stats = await bundle({
+          context: project,
+          mode: 'production',
+          target: 'web',
+          entry: './src/index.js',
+          output: { path: dist, clean: true },
+          performance: { hints: false },
+          ...config,
+        });
+        const info = stats.toJson({ all: false, errors: true, warnings: true });
+        assert.deepEqual(info.errors.map((e) => e.message), [], 'webpack errors');
+        assert.deepEqual(info.warnings.map((e) => e.message), [], 'webpack warnings');
+        // The branch this build took: the files webpack read.
+        const files = [...stats.compilation.fileDependencies];
+        const installed = path.join(project, 'node_modules', 'rootless-check');
+        assert.ok(files.includes(path.join(installed, entryFile)), `webpack did not read ${entryFile}`);
+        const other = entryFile.startsWith('web/') ? 'bundler/' : 'web/';
+        assert.ok(!files.some((f) => f.startsWith(path.join(installed, other))), `webpack read files of ${other}`);
+        fs.writeFileSync(path.join(dist, 'index.html'), PAGE);
+        ({ base, server } = await serve((pathname) => fileIn(dist, pathname)));
+      });
+
+      after(() => {
+        if (server) server.close();
+      });
+
+      // Loads the page, chooses `file` and returns what the page shows, with
+      // the requests, console errors and workers seen meanwhile.
+      async function choose(file, query = '') {
+        const page = await context.newPage();
+        const requests = [];
+        const failures = [];
+        const errors = new Set();
+        const workers = [];
+        const onRequest = (request) => requests.push(request.url());
+        const onResponse = (response) => {
+          if (response.status() !== 200) failures.push(`${response.status()} ${response.url()}`);
+        };
+        const onFailed = (request) => failures.push(`${request.failure()?.errorText} ${request.url()}`);
+        context.on('request', onRequest);
+        context.on('response', onResponse);
+        context.on('requestfailed', onFailed);
+        const onConsole = (message) => {
+          if (message.type() === 'error') errors.add(message.text());
+        };
+        page.on('console', onConsole);
+        page.on('pageerror', (e) => errors.add(`uncaught: ${e.message}`));
+        page.on('worker', (worker) => {
+          workers.push(worker.url());
+          worker.on('console', onConsole);
+        });
+        try {
+          await page.goto(`${base}/${query}`);
+          await page.setInputFiles('#image', file);
+          await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null,
+            { timeout: 60_000 }).catch(() => {
+            throw new Error(`no result in 60 s; workers: ${JSON.stringify(workers)}, ` +
+              `console errors: ${JSON.stringify([...errors])}, failed requests: ${JSON.stringify(failures)}`);
+          });
+          const shown = await page.evaluate(() => ({
+            state: document.body.dataset.state,
+            error: document.querySelector('#error').textContent,
+            images: [...document.querySelectorAll('#images > li.image')].map((item) => ({
+              verdict: item.querySelector('.verdict').textContent,
+              findings: [...item.querySelectorAll('li.finding')].map((f) => ({ rule: f.dataset.rule, text: f.textContent })),
+            })),
+          }));
+          return { shown, requests, failures, errors: [...errors], workers };
+        } finally {
+          context.off('request', onRequest);
+          context.off('response', onResponse);
+          context.off('requestfailed', onFailed);
+          await page.close();
+        }
+      }
+
+      function checkLoads({ requests, failures, errors }) {
+        assert.deepEqual(failures, [], 'failed requests');
+        assert.deepEqual(errors, [], 'console errors');
+        for (const url of requests) {
+          const { origin, pathname } = new URL(url);
+          assert.equal(origin, base, `a request outside the served folder: ${url}`);
+          const file = fileIn(dist, decodeURIComponent(pathname));
+          assert.ok(file && fs.existsSync(file), `${url} is not a file of webpack's output`);
+        }
+        assert.ok(requests.some((u) => u.endsWith('.wasm')), `no .wasm was loaded: ${requests.join(', ')}`);
+      }
+
+      for (const sample of SAMPLE) {
+        test(`${path.basename(sample)}: the page shows the native verdicts and findings`, async () => {
+          const { file, view } = native.get(sample);
+          const out = await choose(file);
+          assert.equal(out.shown.error, '');
+          assert.equal(out.shown.state, 'done');
+          assert.deepEqual(out.shown.images, view);
+          assert.ok(out.shown.images.length >= 1);
+          checkLoads(out);
+          assert.equal(out.workers.length, 1, `one analysis worker: ${out.workers.join(', ')}`);
+        });
+      }
+
+      test('layer workers (forced on a small archive) load from the output too', async (t) => {
+        const page = await context.newPage();
+        const cpus = await page.evaluate(() => navigator.hardwareConcurrency);
+        await page.close();
+        if (cpus < 2) return t.skip(`Chromium reports ${cpus} CPU: no layer workers`);
+        const { file, view } = native.get('built/bb-filecap.docker-archive.tar');
+        const out = await choose(file, '?parallelMinBytes=0');
+        assert.equal(out.shown.error, '');
+        assert.deepEqual(out.shown.images, view);
+        checkLoads(out);
+        assert.ok(out.workers.length >= 3, `the analysis worker and layer workers: ${out.workers.join(', ')}`);
+      });
+    });
+  }
+});
