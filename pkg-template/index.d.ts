@@ -23,11 +23,12 @@ export interface Progress {
 }
 
 export interface AnalyzeOptions {
-  /** Called after each block read (at most a few per 8 MiB). */
+  /** Called after each block read (at most a few per block). */
   onProgress?: (progress: Progress) => void;
   /** Rejects with `signal.reason` when aborted. */
   signal?: AbortSignal;
-  /** Bytes read per call (default 8 MiB, at least 64 KiB). */
+  /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
+   * least 64 KiB). */
   blockSize?: number;
   /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They
    * move to `suppressed`. An unknown rule rejects with `E_USAGE`. */

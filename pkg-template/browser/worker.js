@@ -7,10 +7,12 @@
 // script, started with a `layer` message), each reading its own slices of
 // the File, and handed back to this worker's wasm to assemble the report.
 
-// Each FileReaderSync call costs about a millisecond: big blocks. (32 MiB
-// blocks read faster alone, but made the analysis of a 626 MB docker save
-// slower, 1.8 s against 1.6 s: measured with bench/browser.mjs.)
-const DEFAULT_BLOCK = 8 << 20;
+// Each FileReaderSync call costs about a millisecond: big blocks. Measured
+// with bench/browser.mjs (2 CPUs, 4 layer workers, medians of 3, two
+// rounds): 16 MiB against 8 MiB, 2.34 and 2.37 s against 2.69 and 2.77 s on
+// a 1.25 GB docker save, 2.29 and 2.42 s against 2.46 and 2.43 s on a 398 MB
+// OCI archive of gzip layers. (With 2 workers, 32 MiB had been slower than 8.)
+const DEFAULT_BLOCK = 16 << 20;
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
 // The glue is imported dynamically, so that onmessage is set as soon as the
@@ -62,9 +64,10 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
   const total = layers.reduce((sum, l) => sum + l.size, 0);
   // Twice as many workers as CPUs: a worker waiting in FileReaderSync (the
   // browser process does the reading) leaves its CPU to another. Measured
-  // with bench/browser.mjs on 2 CPUs, 4 workers against 2: 2.18 s against
-  // 2.57 s on a 398 MB OCI archive of gzip layers, 2.43 s against 2.80 s on
-  // a 1.25 GB docker save. Each worker costs its own wasm memory (~40 MB).
+  // with bench/browser.mjs on 2 CPUs (16 MiB blocks, medians of 3, two
+  // rounds), 4 workers against 2: 2.35 and 2.01 s against 2.41 and 2.16 s on
+  // the OCI archive of gzip layers, 2.41 and 2.36 s against 2.56 and 2.57 s
+  // on the docker save. Each worker costs its own wasm memory (~40 MB).
   const count = Math.min(2 * (navigator.hardwareConcurrency || 1), layers.length, 8);
   if (count < 2 || total < minParallelBytes) {
     return Promise.resolve(
