@@ -267,51 +267,43 @@ impl<'a> Reader<'a> {
     /// Reads an object, calling `field` with each key; `field` must read
     /// (or [`skip`](Self::skip)) the value.
     pub fn object(&mut self, field: &mut dyn FnMut(&mut Self, &str) -> Result<()>) -> Result<()> {
-        if self.next_byte() != Some(b'{') {
-            return self.fail("an object");
-        }
-        self.enter()?;
-        if self.next_byte() == Some(b'}') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            let key = self.string()?;
-            if self.next_byte() != Some(b':') {
-                return self.fail("`:`");
+        self.sequence(b'{', b'}', "an object", "`,` or `}`", &mut |r| {
+            let key = r.string()?;
+            if r.next_byte() != Some(b':') {
+                return r.fail("`:`");
             }
-            self.pos += 1;
-            field(self, &key)?;
-            match self.next_byte() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => break,
-                _ => return self.fail("`,` or `}`"),
-            }
-        }
-        self.pos += 1;
-        self.depth -= 1;
-        Ok(())
+            r.pos += 1;
+            field(r, &key)
+        })
     }
 
     /// Reads an array, calling `item` for each element; `item` must read
     /// (or [`skip`](Self::skip)) it.
     pub fn array(&mut self, item: &mut dyn FnMut(&mut Self) -> Result<()>) -> Result<()> {
-        if self.next_byte() != Some(b'[') {
-            return self.fail("an array");
+        self.sequence(b'[', b']', "an array", "`,` or `]`", item)
+    }
+
+    /// `open`, elements read by `element` and separated by commas, `close`.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        expected: &'static str,
+        expected_after_element: &'static str,
+        element: &mut dyn FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if self.next_byte() != Some(open) {
+            return self.fail(expected);
         }
         self.enter()?;
-        if self.next_byte() == Some(b']') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            item(self)?;
-            match self.next_byte() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => break,
-                _ => return self.fail("`,` or `]`"),
+        if self.next_byte() != Some(close) {
+            loop {
+                element(self)?;
+                match self.next_byte() {
+                    Some(b',') => self.pos += 1,
+                    Some(b) if b == close => break,
+                    _ => return self.fail(expected_after_element),
+                }
             }
         }
         self.pos += 1;
