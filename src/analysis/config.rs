@@ -142,14 +142,23 @@ fn bool_into(r: &mut Reader, slot: &mut Option<bool>) -> Read<()> {
     Ok(())
 }
 
+/// For a list, an object or a map, `null` sets the field to nothing, as in
+/// Go: true when the value was `null` (and `slot` is cleared).
+fn null_clears<T>(r: &mut Reader, slot: &mut Option<T>) -> Read<bool> {
+    let null = r.null()?;
+    if null {
+        *slot = None;
+    }
+    Ok(null)
+}
+
 /// A list, each element read by `item`; `null` clears it.
 fn list_into<T>(
     r: &mut Reader,
     slot: &mut Option<Vec<T>>,
     item: fn(&mut Reader) -> Read<T>,
 ) -> Read<()> {
-    if r.null()? {
-        *slot = None;
+    if null_clears(r, slot)? {
         return Ok(());
     }
     let mut list = Vec::new();
@@ -163,9 +172,10 @@ fn list_into<T>(
 
 /// An element of a list of strings: `null` is the empty string, as in Go.
 fn list_string(r: &mut Reader) -> Read<String> {
-    let mut s = None;
-    string_into(r, &mut s)?;
-    Ok(s.unwrap_or_default())
+    if r.null()? {
+        return Ok(String::new());
+    }
+    r.string()
 }
 
 /// An object decoded into the struct already there (Go merges repeated
@@ -175,8 +185,7 @@ fn struct_into<T: Default>(
     slot: &mut Option<T>,
     field: fn(&mut Reader, &str, &mut T) -> Read<()>,
 ) -> Read<()> {
-    if r.null()? {
-        *slot = None;
+    if null_clears(r, slot)? {
         return Ok(());
     }
     let target = slot.get_or_insert_with(T::default);
@@ -193,11 +202,10 @@ fn new_struct<T: Default>(
 }
 
 fn string_or_list_into(r: &mut Reader, slot: &mut Option<StringOrList>) -> Read<()> {
+    if null_clears(r, slot)? {
+        return Ok(());
+    }
     *slot = match r.peek()? {
-        Kind::Null => {
-            r.null()?;
-            None
-        }
         Kind::String => Some(StringOrList::One(r.string()?)),
         Kind::Array => {
             let mut list = None;
@@ -212,8 +220,7 @@ fn string_or_list_into(r: &mut Reader, slot: &mut Option<StringOrList>) -> Read<
 /// A map of strings; a repeated key keeps its last value. Go decodes into
 /// the map already there, so a repeated field adds to it.
 fn string_map_into(r: &mut Reader, slot: &mut Option<BTreeMap<String, String>>) -> Read<()> {
-    if r.null()? {
-        *slot = None;
+    if null_clears(r, slot)? {
         return Ok(());
     }
     let map = slot.get_or_insert_with(BTreeMap::new);
@@ -225,8 +232,7 @@ fn string_map_into(r: &mut Reader, slot: &mut Option<BTreeMap<String, String>>) 
 
 /// The keys of an object whose values do not matter (`ExposedPorts`).
 fn keys_into(r: &mut Reader, slot: &mut Option<Vec<String>>) -> Read<()> {
-    if r.null()? {
-        *slot = None;
+    if null_clears(r, slot)? {
         return Ok(());
     }
     let keys = slot.get_or_insert_with(Vec::new);
@@ -254,11 +260,10 @@ fn descriptor(r: &mut Reader) -> Read<Descriptor> {
 
 fn descriptor_field(r: &mut Reader, key: &str, d: &mut Descriptor) -> Read<()> {
     match key {
+        // Not an Option: null leaves it as it was, like any string.
         _ if key_is(key, "digest") => {
-            let mut digest = None;
-            string_into(r, &mut digest)?;
-            if let Some(digest) = digest {
-                d.digest = digest;
+            if !r.null()? {
+                d.digest = r.string()?;
             }
             Ok(())
         }
