@@ -28,7 +28,8 @@ export interface AnalyzeOptions {
   /** Rejects with `signal.reason` when aborted. */
   signal?: AbortSignal;
   /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
-   * least 64 KiB). */
+   * least 64 KiB). Browsers read uncompressed layers through streams, in
+   * windows of at most 4 MiB and at most this. */
   blockSize?: number;
   /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They
    * move to `suppressed`. An unknown rule rejects with `E_USAGE`. */

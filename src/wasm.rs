@@ -23,12 +23,14 @@ use wasm_bindgen::JsCast;
 
 use crate::analysis::contents::ArchiveContents;
 use crate::analysis::error::{Error, ErrorCode};
-use crate::analysis::layer::LayerSummary;
+use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::rules::Severity;
 use crate::archive::input::{DynInput, Input};
-use crate::archive::{read_archive_observed, scan_deferred_layer, ReadOptions};
+use crate::archive::{
+    read_archive_observed, scan_deferred_layer, walk_deferred_layer_from, ReadOptions,
+};
 use crate::render;
 
 /// Block size when the caller gives none. Each JS read costs about a
@@ -57,9 +59,10 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    /// Fill `out` from `offset`, returning the count (0 = end). A JS
-    /// exception is passed back as it is.
-    fn fetch(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, JsValue> {
+    /// Fill `out` from `offset`, returning the count (0 = end), or `None`
+    /// when the callback returned -1: it has no bytes there yet (only a
+    /// [`LayerScan`] accepts that). A JS exception is passed back as it is.
+    fn fetch(&mut self, offset: u64, out: &mut [u8]) -> Result<Option<usize>, JsValue> {
         let bytes = match self {
             Source::Callback(read, member) => {
                 let layer = match member.borrow().as_str() {
@@ -85,12 +88,15 @@ impl Source<'_> {
                 // A wrong answer is a bug in the caller's callback: E_USAGE.
                 let misuse = |message: &str| usage_error(&Error::new(ErrorCode::Usage, message));
                 if let Some(n) = got.as_f64() {
+                    if n == -1.0 {
+                        return Ok(None);
+                    }
                     if !(n >= 0.0 && n <= out.len() as f64 && n.fract() == 0.0) {
                         return Err(misuse(
                             "the read callback returned a count outside 0..=length",
                         ));
                     }
-                    return Ok(n as usize);
+                    return Ok(Some(n as usize));
                 }
                 let bytes = got.dyn_into::<Uint8Array>().map_err(|_| {
                     misuse("the read callback must return a byte count or a Uint8Array")
@@ -109,7 +115,7 @@ impl Source<'_> {
         };
         let n = (bytes.length() as usize).min(out.len());
         bytes.subarray(0, n as u32).copy_to(&mut out[..n]);
-        Ok(n)
+        Ok(Some(n))
     }
 }
 
@@ -129,19 +135,32 @@ struct BlockInput<'a> {
     /// The first JS exception: rethrown instead of the report, since the
     /// reader would otherwise turn it into a partial report.
     failure: Option<JsValue>,
+    /// The callback said it has no bytes yet (see [`LayerScan`]): every
+    /// read fails from then on, and the walk starts again later.
+    suspended: bool,
 }
 
 impl<'a> BlockInput<'a> {
     fn new(source: Source<'a>, size: Option<u64>, block_size: usize) -> Self {
+        Self::with_block(
+            source,
+            size,
+            vec![0u8; block_size.clamp(MIN_BLOCK, MAX_BLOCK)],
+        )
+    }
+
+    /// Cache blocks in `block` (a buffer kept from an earlier input).
+    fn with_block(source: Source<'a>, size: Option<u64>, block: Vec<u8>) -> Self {
         BlockInput {
             source,
             size,
-            block: vec![0u8; block_size.clamp(MIN_BLOCK, MAX_BLOCK)],
+            block,
             block_start: 0,
             block_len: 0,
             position: 0,
             fetch_len: FIRST_FETCH,
             failure: None,
+            suspended: false,
         }
     }
 
@@ -153,7 +172,7 @@ impl<'a> BlockInput<'a> {
 
     /// Bytes cached from `position` on, fetching a block if there are none; 0 at the end.
     fn available(&mut self) -> io::Result<usize> {
-        if self.failure.is_some() {
+        if self.failure.is_some() || self.suspended {
             return Err(io::Error::other("the read callback failed"));
         }
         let end = self.block_start + self.block_len as u64;
@@ -177,16 +196,43 @@ impl<'a> BlockInput<'a> {
             }
         }
         match self.source.fetch(self.position, &mut self.block[..want]) {
-            Ok(n) => {
+            Ok(Some(n)) => {
                 self.block_start = self.position;
                 self.block_len = n;
                 Ok(n)
+            }
+            Ok(None) => {
+                self.suspended = true;
+                Err(io::Error::other("the read callback failed"))
             }
             Err(e) => {
                 self.failure = Some(e);
                 Err(io::Error::other("the read callback failed"))
             }
         }
+    }
+}
+
+/// A -1 ("no bytes yet") from a read callback where reads cannot wait:
+/// anywhere but in an uncompressed layer's `LayerScan`.
+fn cannot_wait() -> JsValue {
+    usage_error(&Error::new(
+        ErrorCode::Usage,
+        "the read callback returned -1 (no bytes yet) where reads cannot wait",
+    ))
+}
+
+impl BlockInput<'_> {
+    /// A JS exception (an abort, an fs error) wins over what the reader made
+    /// of it; so does a -1 from a callback that may not return it.
+    fn rethrow(&mut self) -> Result<(), JsValue> {
+        if let Some(failure) = self.failure.take() {
+            return Err(failure);
+        }
+        if self.suspended {
+            return Err(cannot_wait());
+        }
+        Ok(())
     }
 }
 
@@ -398,12 +444,6 @@ pub fn check_ignores(specs: Vec<String>, ignore_file: Option<String>) -> Result<
         .map_err(|e| usage_error(&e))
 }
 
-/// Check a `--fail-on` value. Throws an `E_USAGE` error.
-#[wasm_bindgen(js_name = checkFailOn)]
-pub fn check_fail_on(text: &str) -> Result<(), JsValue> {
-    parse_fail_on(text).map(|_| ())
-}
-
 fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
     let options = ReadOptions {
         verify,
@@ -430,10 +470,7 @@ fn read_observed(
             m.push_str(name);
         }
     });
-    // A JS exception (an abort, an fs error) wins over what the reader made of it.
-    if let Some(failure) = input.failure.take() {
-        return Err(failure);
-    }
+    input.rethrow()?;
     outcome.map_err(|e| js_error(&e))
 }
 
@@ -462,7 +499,7 @@ fn checked_block(block_size: Option<f64>) -> Result<usize, JsValue> {
 }
 
 /// An archive read once for its structure, its layers left to be summarised
-/// elsewhere (in parallel workers, each with `scanLayer`) and handed back
+/// elsewhere (in parallel workers, each with a `LayerScan`) and handed back
 /// with `addLayer`; `finish()` then gives the analysis. Made by
 /// `planCallback`; free it (or finish it).
 #[wasm_bindgen]
@@ -490,7 +527,7 @@ impl Pending {
             .collect()
     }
 
-    /// Hand back a layer's summary (the bytes `scanLayer` returned).
+    /// Hand back a layer's summary (the bytes `LayerScan.finish` returned).
     #[wasm_bindgen(js_name = addLayer)]
     pub fn add_layer(&mut self, name: &str, summary: &[u8]) -> Result<(), JsValue> {
         if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
@@ -502,7 +539,7 @@ impl Pending {
         let summary = LayerSummary::decode(summary).ok_or_else(|| {
             usage_error(&Error::new(
                 ErrorCode::Usage,
-                "not a layer summary from scanLayer",
+                "not a layer summary from LayerScan",
             ))
         })?;
         self.contents.insert_layer(name, summary);
@@ -533,7 +570,7 @@ impl Pending {
 }
 
 /// Read a seekable source of `size` bytes for its structure, leaving its
-/// layers (when the archive is uncompressed) to `scanLayer`: see [`Pending`].
+/// layers (when the archive is uncompressed) to `LayerScan`: see [`Pending`].
 #[wasm_bindgen(js_name = planCallback)]
 pub fn plan_callback(
     read: &Function,
@@ -555,33 +592,131 @@ pub fn plan_callback(
     })
 }
 
-/// Summarise one deferred layer: the member `name` of `size` bytes at
-/// `offset`, read through `read` (as for `analyzeCallback`). Returns the
-/// summary's bytes for `Pending.addLayer`.
-#[wasm_bindgen(js_name = scanLayer)]
-pub fn scan_layer(
-    read: &Function,
-    name: &str,
-    offset: f64,
-    size: f64,
-    block_size: Option<f64>,
-) -> Result<Vec<u8>, JsValue> {
-    let (offset, size) = (checked_size(offset)?, checked_size(size)?);
-    let block = checked_block(block_size)?;
-    let member = CurrentMember::new(RefCell::new(String::from(name)));
-    let source = Source::Callback(read, member);
-    // The callback need not know the source's length: the member's end bounds the reads.
-    let end = offset.saturating_add(size);
-    let mut input = BlockInput::new(source, Some(end), block).starting_at(offset);
-    let summary = scan_deferred_layer(
-        Box::new(&mut input) as DynInput<'_>,
-        size,
-        ReadOptions::default().layer_limits,
-    );
-    if let Some(failure) = input.failure.take() {
-        return Err(failure);
+/// Summarises one deferred layer: the member `name` of `size` bytes at
+/// `offset`, read through `read(offset, length, layer, into)` (as for
+/// `analyzeCallback`). `resume(read)` walks the layer and returns the
+/// summary's bytes (for `Pending.addLayer`) when it is done.
+///
+/// An uncompressed layer can also be walked in steps, for a reader that
+/// cannot block (a browser worker reading a File through streams, several
+/// times faster than FileReaderSync): when `read` returns -1 (no bytes
+/// there yet), `resume` returns the offset from which it needs bytes next
+/// (the start of the entry it was in); call it again once they are there.
+/// A compressed layer (see `sniffCompression`) is walked in one go: its
+/// decompressor cannot wait, and a -1 is an error (`E_USAGE`).
+#[wasm_bindgen]
+pub struct LayerScan {
+    name: String,
+    /// The member's offset in the source and its size.
+    offset: u64,
+    size: u64,
+    /// Where the next step starts, from the member's start.
+    from: u64,
+    /// Known after a step has read the layer's first bytes.
+    compression: Option<Compression>,
+    /// `None` once the summary was given, or a read threw.
+    builder: Option<LayerBuilder>,
+    /// The read cache, kept from one step to the next.
+    block: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl LayerScan {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        name: &str,
+        offset: f64,
+        size: f64,
+        block_size: Option<f64>,
+    ) -> Result<LayerScan, JsValue> {
+        let (offset, size) = (checked_size(offset)?, checked_size(size)?);
+        let block = checked_block(block_size)?.clamp(MIN_BLOCK, MAX_BLOCK);
+        let mut builder = LayerBuilder::new(ReadOptions::default().layer_limits);
+        builder.set_compression(Compression::None, size);
+        Ok(LayerScan {
+            name: String::from(name),
+            offset,
+            size,
+            from: 0,
+            compression: None,
+            builder: Some(builder),
+            block: vec![0u8; block],
+        })
     }
-    Ok(summary.encode())
+
+    /// Walk on; see [`LayerScan`]. Returns the offset in the source from
+    /// which bytes are needed, or the summary's bytes (a Uint8Array).
+    pub fn resume(&mut self, read: &Function) -> Result<JsValue, JsValue> {
+        let Some(builder) = self.builder.as_mut() else {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                "this layer scan is over",
+            )));
+        };
+        let member = CurrentMember::new(RefCell::new(self.name.clone()));
+        let end = self.offset.saturating_add(self.size);
+        let mut input = BlockInput::with_block(
+            Source::Callback(read, member),
+            Some(end),
+            core::mem::take(&mut self.block),
+        )
+        .starting_at(self.offset + self.from);
+        if self.compression.is_none() {
+            // The first step: what the layer is, from its first bytes (which
+            // stay in the cache for the walk).
+            let mut head = [0u8; 8];
+            let got = input.read_full(&mut head).unwrap_or(0);
+            input.position = self.offset;
+            if !input.suspended {
+                self.compression = Some(Compression::sniff(&head[..got]));
+            }
+        }
+        // A compressed layer's summary: it is walked in one go.
+        let mut scanned = None;
+        match self.compression {
+            None => {} // no bytes yet
+            Some(Compression::None) => {
+                let (outcome, entry_start) = walk_deferred_layer_from(
+                    Box::new(&mut input) as DynInput<'_>,
+                    self.size,
+                    self.from,
+                    builder,
+                );
+                self.from = entry_start;
+                if let (Err(e), false) = (outcome, input.suspended) {
+                    builder.fail(e);
+                }
+            }
+            Some(_) => {
+                let limits = ReadOptions::default().layer_limits;
+                let input = Box::new(&mut input) as DynInput<'_>;
+                scanned = Some(scan_deferred_layer(input, self.size, limits));
+            }
+        }
+        self.block = core::mem::take(&mut input.block);
+        if let Some(failure) = input.failure.take() {
+            self.builder = None;
+            return Err(failure);
+        }
+        if input.suspended {
+            if self.compression.is_some_and(|c| c != Compression::None) {
+                self.builder = None;
+                return Err(cannot_wait());
+            }
+            return Ok(JsValue::from_f64((self.offset + self.from) as f64));
+        }
+        let builder = self.builder.take().expect("checked above");
+        let summary = scanned.unwrap_or_else(|| builder.finish());
+        Ok(Uint8Array::from(&summary.encode()[..]).into())
+    }
+}
+
+/// How a stream (an archive, a layer) is compressed, from its first bytes:
+/// `"none"`, `"gzip"` or `"zstd"`. Only `"none"` layers can go through
+/// [`LayerScan`].
+#[wasm_bindgen(js_name = sniffCompression)]
+pub fn sniff_compression(head: &[u8]) -> String {
+    String::from(Compression::sniff(head).as_str())
 }
 
 /// Analyse through `read(offset, length) -> Uint8Array`. `size` is the

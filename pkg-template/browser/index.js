@@ -1,7 +1,7 @@
 // Browser entry point (also the bundler one): the archive is analysed in a
 // Web Worker (worker.js, beside this file), which reads a File/Blob in big
-// blocks with FileReaderSync, so the page never holds the whole archive and
-// the main thread stays free. Aborting terminates the worker.
+// blocks (FileReaderSync, streams), so the page never holds the whole archive
+// and the main thread stays free. Aborting terminates the worker.
 
 const VERSION = '%VERSION%';
 

@@ -4,8 +4,9 @@
 //
 // A File is read for its structure first; the layers of a big uncompressed
 // archive are then summarised in parallel by layer workers (this same
-// script, started with a `layer` message), each reading its own slices of
-// the File, and handed back to this worker's wasm to assemble the report.
+// script, started with a `load` message, then sent `layer` ones), each
+// reading its own parts of the File, and handed back to this worker's wasm
+// to assemble the report.
 
 // Each FileReaderSync call costs about a millisecond: big blocks. Measured
 // with bench/browser.mjs (2 CPUs, 4 layer workers, medians of 3, two
@@ -23,10 +24,27 @@ const PARALLEL_MIN_BYTES = 32 << 20;
 // import's namespace is also what webpack accepts for the bundler glue,
 // which has no default export (a static `wasm.default` fails its build).
 let wasm;
-const ready = import('./rootless_check.js').then(async (glue) => {
-  if (typeof glue.default === 'function') await glue.default();
-  wasm = glue;
-});
+// The compiled module (web target): compiled once, by the analysis worker,
+// and handed to its layer workers, which then only instantiate it. Each
+// compiling it again took hundreds of milliseconds on 2 busy CPUs, while
+// the layers waited.
+let wasmModule;
+let loading;
+function load(module) {
+  loading ??= import('./rootless_check.js').then(async (glue) => {
+    if (typeof glue.default === 'function') {
+      if (module === undefined) {
+        const response = await fetch(new URL('./rootless_check_bg.wasm', import.meta.url));
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText} fetching the .wasm`);
+        module = await WebAssembly.compile(await response.arrayBuffer());
+      }
+      await glue.default({ module_or_path: module });
+      wasmModule = module;
+    }
+    wasm = glue;
+  });
+  return loading;
+}
 
 function errorData(err) {
   if (err && typeof err.code === 'string' && err.code.startsWith('E_')) {
@@ -57,25 +75,132 @@ function blobReader(blob, onRead) {
   };
 }
 
+// Streams read a File several times faster than FileReaderSync (about
+// 1 GB/s against 400-560 MB/s in four workers on 2 CPUs, bench/browser-read.mjs),
+// but only asynchronously. An uncompressed layer is therefore summarised in
+// steps (wasm.LayerScan): the stream fills a window of the layer, the wasm
+// walks it until it needs bytes beyond, and says from where to go on.
+// Bytes gathered before each step (at most blockSize):
+const STREAM_WINDOW = 4 << 20;
+
+// Summarise the uncompressed layer {name, offset, size} of `blob` through
+// streams; resolves with the summary's bytes. `onRead(count, layer)`
+// follows the reading.
+async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead) {
+  const end = offset + size;
+  const window = Math.max(64 << 10, Math.min(blockSize, STREAM_WINDOW));
+  // A gap (a big file's content skipped) up to this long is read through;
+  // after a longer one a new stream starts where the walk goes on (each
+  // start costs about a millisecond, as a FileReaderSync call).
+  const readThrough = window / 4;
+  let buffer = new ArrayBuffer(window);
+  // The window: bytes [start, start + length) of the blob, at buffer[0..length).
+  let start = offset;
+  let length = 0;
+  let reader = null;
+  let streamAt = offset; // the blob offset of the stream's next byte
+  let ended = false;
+  const open = (at) => {
+    if (reader) reader.cancel().catch(() => {});
+    reader = blob.slice(at, end).stream().getReader({ mode: 'byob' });
+    streamAt = at;
+    ended = at >= end;
+  };
+  // Read from the stream into buffer[from..to); resolves with the count.
+  const pull = async (from, to) => {
+    const { done, value } = await reader.read(new Uint8Array(buffer, from, to - from));
+    if (done) {
+      ended = true;
+      if (value) buffer = value.buffer;
+      return 0;
+    }
+    buffer = value.buffer; // the read moved the buffer into a new ArrayBuffer
+    streamAt += value.length;
+    onRead(value.length, name);
+    return value.length;
+  };
+  // Make the window start at `at`, keeping what it holds from there on, and
+  // fill it.
+  const fill = async (at) => {
+    const kept = at >= start && at < start + length ? start + length - at : 0;
+    const bytes = new Uint8Array(buffer);
+    if (kept > 0) bytes.copyWithin(0, at - start, start + length);
+    start = at;
+    length = kept;
+    // An entry bigger than half the window (long extension headers, a
+    // captured file): a bigger window, so that the walk gets past it.
+    if (kept > buffer.byteLength / 2) {
+      const bigger = new Uint8Array(buffer.byteLength * 2);
+      bigger.set(bytes.subarray(0, kept));
+      buffer = bigger.buffer;
+    }
+    // The stream goes on from the window's end (kept bytes came from it),
+    // or the walk skipped past it: read the gap through, or start anew.
+    const next = start + length;
+    if (reader === null || next < streamAt || next - streamAt > readThrough) {
+      open(next);
+    } else {
+      while (streamAt < next && !ended) await pull(0, Math.min(buffer.byteLength, next - streamAt));
+    }
+    while (length < buffer.byteLength && !ended) length += await pull(length, buffer.byteLength);
+  };
+  const read = (at, want, layer, into) => {
+    const rel = at - start;
+    if (rel < 0) throw Object.assign(new Error('a layer step read before its window'), { code: 'E_INTERNAL' });
+    if (rel < length) {
+      const n = Math.min(want, length - rel);
+      into.set(new Uint8Array(buffer, rel, n));
+      return n;
+    }
+    return at >= end || ended ? 0 : -1;
+  };
+  const scan = new wasm.LayerScan(name, offset, size, window);
+  try {
+    let step = scan.resume(read);
+    for (; typeof step === 'number'; step = scan.resume(read)) await fill(step);
+    return step;
+  } finally {
+    scan.free();
+    if (reader) reader.cancel().catch(() => {});
+  }
+}
+
+// Summarise one layer of `blob`: through streams when it is uncompressed,
+// else with FileReaderSync in `blockSize` blocks (the decompressor pulls its
+// input; it cannot wait for a stream).
+async function scanLayer(blob, layer, blockSize, onRead) {
+  const head = new Uint8Array(await blob.slice(layer.offset, layer.offset + 8).arrayBuffer());
+  if (wasm.sniffCompression(head) === 'none') return scanLayerStreamed(blob, layer, blockSize, onRead);
+  const scan = new wasm.LayerScan(layer.name, layer.offset, layer.size, blockSize);
+  try {
+    return scan.resume(blobReader(blob, (end, n, name) => onRead(n, name)));
+  } finally {
+    scan.free();
+  }
+}
+
+// Twice as many layer workers as CPUs: a worker waiting for its reads (the
+// browser process does the reading) leaves its CPU to another. Measured with
+// bench/browser.mjs on 2 CPUs (16 MiB blocks, medians of 3, two rounds), 4
+// workers against 2: 2.35 and 2.01 s against 2.41 and 2.16 s on the OCI
+// archive of gzip layers, 2.41 and 2.36 s against 2.56 and 2.57 s on the
+// docker save. Each worker costs its own wasm memory (~40 MB).
+function layerWorkerCount() {
+  return Math.min(2 * (navigator.hardwareConcurrency || 1), 8);
+}
+
 // Summarise `layers` ({name, offset, size}) of `blob`: in layer workers when
 // they are big and there are CPUs to spare, else here. Resolves with
 // [{name, summary}].
 function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
   const total = layers.reduce((sum, l) => sum + l.size, 0);
-  // Twice as many workers as CPUs: a worker waiting in FileReaderSync (the
-  // browser process does the reading) leaves its CPU to another. Measured
-  // with bench/browser.mjs on 2 CPUs (16 MiB blocks, medians of 3, two
-  // rounds), 4 workers against 2: 2.35 and 2.01 s against 2.41 and 2.16 s on
-  // the OCI archive of gzip layers, 2.41 and 2.36 s against 2.56 and 2.57 s
-  // on the docker save. Each worker costs its own wasm memory (~40 MB).
-  const count = Math.min(2 * (navigator.hardwareConcurrency || 1), layers.length, 8);
+  const count = Math.min(layerWorkerCount(), layers.length);
   if (count < 2 || total < minParallelBytes) {
-    return Promise.resolve(
-      layers.map(({ name, offset, size }) => {
-        const read = blobReader(blob, (end, n, layer) => onBytes(n, layer));
-        return { name, summary: wasm.scanLayer(read, name, offset, size, blockSize) };
-      }),
-    );
+    return (async () => {
+      const results = [];
+      for (const layer of layers) results.push({ name: layer.name, summary: await scanLayer(blob, layer, blockSize, onBytes) });
+      return results;
+    })();
   }
   const queue = [...layers].sort((a, b) => b.size - a.size);
   const results = [];
@@ -96,6 +221,8 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL(import.meta.url), { type: 'module' });
       workers.push(worker);
+      // The compiled module, when there is one (see load()).
+      worker.postMessage({ type: 'load', module: wasmModule });
       worker.onmessage = ({ data: msg }) => {
         if (msg.type === 'layer-progress') {
           onBytes(msg.bytes, layerName(msg.layer));
@@ -119,9 +246,9 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
 // A layer worker: summarise one layer of the Blob it is sent.
 async function scanOneLayer({ blob, name, offset, size, blockSize }) {
   try {
-    await ready;
-    const read = blobReader(blob, (end, bytes, layer) => self.postMessage({ type: 'layer-progress', bytes, layer }));
-    const summary = wasm.scanLayer(read, name, offset, size, blockSize);
+    await load();
+    const summary = await scanLayer(blob, { name, offset, size }, blockSize, (bytes, layer) =>
+      self.postMessage({ type: 'layer-progress', bytes, layer }));
     self.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
   } catch (err) {
     self.postMessage({ type: 'error', error: errorData(err) });
@@ -129,6 +256,11 @@ async function scanOneLayer({ blob, name, offset, size, blockSize }) {
 }
 
 self.onmessage = async ({ data }) => {
+  if (data.type === 'load') {
+    // A layer worker: its first message. A failure shows at the first layer.
+    load(data.module).catch(() => {});
+    return;
+  }
   if (data.type === 'layer') {
     await scanOneLayer(data);
     return;
@@ -137,7 +269,7 @@ self.onmessage = async ({ data }) => {
   // Tests lower the threshold to run the layer workers on small archives.
   const { parallelMinBytes = PARALLEL_MIN_BYTES } = data;
   try {
-    await ready;
+    await load();
   } catch (err) {
     self.postMessage({ type: 'error', error: { code: 'E_INTERNAL', message: `cannot load the wasm: ${err && err.message}` } });
     return;

@@ -55,4 +55,18 @@ function layerName(layer) {
   return typeof layer === 'string' ? layer : undefined;
 }
 
-module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName };
+// Summarise the deferred layer {name, offset, size} in one go: reads here
+// never wait (never return -1), so the wasm's LayerScan needs one step.
+// Returns the summary's bytes for Pending.addLayer.
+function scanLayer(wasm, read, { name, offset, size }, blockSize) {
+  const scan = new wasm.LayerScan(name, offset, size, blockSize);
+  try {
+    const summary = scan.resume(read);
+    if (!(summary instanceof Uint8Array)) throw codedError('E_INTERNAL', 'a layer scan stopped half-way');
+    return summary;
+  } finally {
+    scan.free();
+  }
+}
+
+module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName, scanLayer };

@@ -9,7 +9,7 @@
 const os = require('node:os');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const { codedError, abortReason, checkAborted, readInto, layerName } = require('./common.cjs');
+const { codedError, abortReason, checkAborted, readInto, layerName, scanLayer } = require('./common.cjs');
 
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
@@ -19,7 +19,7 @@ function cpuCount() {
 }
 
 /**
- * Resolves with `[{ name, summary }]` (summary: the bytes of wasm.scanLayer)
+ * Resolves with `[{ name, summary }]` (summary: the bytes of a wasm.LayerScan)
  * for every `{ name, offset, size }` of `layers`.
  */
 async function scanLayers(
@@ -36,14 +36,14 @@ async function scanLayers(
   };
   const count = Math.min(threads, layers.length);
   if (count < 2 || layerBytes < minParallelBytes) {
-    return layers.map(({ name, offset, size }) => {
+    return layers.map((job) => {
       const read = (at, length, layer, into) => {
         checkAborted(signal);
         const n = readInto(fd, into, length, at);
         progress(layer, n);
         return n;
       };
-      return { name, summary: wasm.scanLayer(read, name, offset, size, blockSize) };
+      return { name: job.name, summary: scanLayer(wasm, read, job, blockSize) };
     });
   }
   checkAborted(signal);

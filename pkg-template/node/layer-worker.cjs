@@ -4,7 +4,7 @@
 
 const { parentPort, workerData } = require('node:worker_threads');
 const wasm = require('./rootless_check.js');
-const { normalizeError, readInto } = require('./common.cjs');
+const { normalizeError, readInto, scanLayer } = require('./common.cjs');
 
 const { fd } = workerData;
 
@@ -15,7 +15,7 @@ parentPort.on('message', ({ name, offset, size, blockSize }) => {
       parentPort.postMessage({ type: 'progress', layer, bytes: n });
       return n;
     };
-    const summary = wasm.scanLayer(read, name, offset, size, blockSize);
+    const summary = scanLayer(wasm, read, { name, offset, size }, blockSize);
     parentPort.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
   } catch (err) {
     const e = normalizeError(err);

@@ -202,9 +202,23 @@ impl LayerBuilder {
         })
     }
 
-    /// Add one entry. Returns how many bytes of its content the analysis wants
-    /// (for the files in [`CAPTURED_FILES`]), or `None` to skip the content.
-    pub fn add(&mut self, raw: RawEntry<'_>) -> Result<Option<usize>> {
+    /// How many bytes of this entry's content the analysis wants (for the
+    /// files in [`CAPTURED_FILES`]), or `None` to skip the content. Asked
+    /// before [`LayerBuilder::add`], so that a walk can read the content
+    /// first and stop inside an entry without having added half of it.
+    pub fn wants_content(&self, raw: &RawEntry<'_>) -> Option<usize> {
+        if raw.kind != EntryKind::File {
+            return None;
+        }
+        let p = path::normalize(raw.path).path;
+        CAPTURED_FILES
+            .iter()
+            .find(|(name, _)| *name == p)
+            .map(|&(_, limit)| limit)
+    }
+
+    /// Add one entry.
+    pub fn add(&mut self, raw: RawEntry<'_>) -> Result<()> {
         self.summary.entry_count += 1;
         let normalized = path::normalize(raw.path);
         if normalized.escaped {
@@ -212,18 +226,18 @@ impl LayerBuilder {
         }
         let p = normalized.path;
         if p.is_empty() {
-            return Ok(None); // the root directory itself
+            return Ok(()); // the root directory itself
         }
         match path::whiteout(&p) {
             Some(Whiteout::Delete(target)) => {
                 self.summary.whiteouts.push(target);
-                return Ok(None);
+                return Ok(());
             }
             Some(Whiteout::Opaque(dir)) => {
                 self.summary.opaque_dirs.push(dir);
-                return Ok(None);
+                return Ok(());
             }
-            Some(Whiteout::Meta) => return Ok(None),
+            Some(Whiteout::Meta) => return Ok(()),
             None => {}
         }
         if self.summary.records.len() >= self.limits.max_entries {
@@ -265,15 +279,10 @@ impl LayerBuilder {
             seq: self.seq,
         });
         self.seq = self.seq.wrapping_add(1);
-        if raw.kind == EntryKind::File {
-            if let Some(&(_, limit)) = CAPTURED_FILES.iter().find(|(name, _)| *name == p) {
-                return Ok(Some(limit));
-            }
-        }
-        Ok(None)
+        Ok(())
     }
 
-    /// Content of the entry just added, as far as `add` asked for it.
+    /// Content of the entry just added, as far as `wants_content` asked for it.
     pub fn capture(&mut self, path: &[u8], bytes: Vec<u8>, truncated: bool) {
         let path = path::normalize(path).path;
         self.summary.captured.retain(|c| c.path != path);
@@ -459,19 +468,14 @@ mod tests {
 
     #[test]
     fn asks_for_passwd_only() {
-        let mut b = LayerBuilder::new(LayerLimits::default());
-        assert_eq!(
-            b.add(raw("etc/passwd", EntryKind::File, 0o644)).unwrap(),
-            Some(1 << 20)
-        );
-        assert_eq!(
-            b.add(raw("etc/shadow", EntryKind::File, 0o600)).unwrap(),
-            None
-        );
-        assert_eq!(
-            b.add(raw("etc/group", EntryKind::Symlink, 0o777)).unwrap(),
-            None
-        );
+        let b = LayerBuilder::new(LayerLimits::default());
+        let wants = |path: &str, kind| b.wants_content(&raw(path, kind, 0o644));
+        assert_eq!(wants("etc/passwd", EntryKind::File), Some(1 << 20));
+        assert_eq!(wants("./etc//passwd", EntryKind::File), Some(1 << 20));
+        assert_eq!(wants("etc/group", EntryKind::File), Some(1 << 20));
+        assert_eq!(wants("etc/shadow", EntryKind::File), None);
+        assert_eq!(wants("usr/etc/passwd", EntryKind::File), None);
+        assert_eq!(wants("etc/group", EntryKind::Symlink), None);
     }
 
     #[test]

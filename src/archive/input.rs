@@ -278,6 +278,13 @@ impl<'a, I: Input + ?Sized> Window<'a, I> {
             start: 0,
         }
     }
+
+    /// A member whose first `start` bytes lie before `inner`'s position:
+    /// positions still count from the member's start.
+    pub fn resumed_at(mut self, start: u64) -> Self {
+        self.start = start;
+        self
+    }
 }
 
 impl<I: Input + ?Sized> Input for Window<'_, I> {

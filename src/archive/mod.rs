@@ -323,8 +323,10 @@ fn walk_archive(
         // The archive as a filesystem, in case it has no image metadata.
         let mut wanted = None;
         if !filesystem_failed {
-            match filesystem.add(entry.raw(kind)) {
-                Ok(w) => wanted = w,
+            let raw = entry.raw(kind);
+            let wants = filesystem.wants_content(&raw);
+            match filesystem.add(raw) {
+                Ok(()) => wanted = wants,
                 Err(e) => {
                     // Only matters if this turns out to be a flattened filesystem.
                     filesystem.fail(e);
@@ -589,6 +591,25 @@ pub fn scan_deferred_layer(
     scan_layer(replay, compression, size, limits, false).0
 }
 
+/// Walk an uncompressed deferred layer of `size` bytes on from `from`, an
+/// entry boundary (0 at first), into `builder`; `input` is at the member's
+/// byte `from`. Returns the walk's outcome and where the entry it was
+/// reading starts: a walk stopped by its input starts again there, with the
+/// same builder (see `LayerScan` in the wasm bindings).
+pub fn walk_deferred_layer_from(
+    mut input: DynInput<'_>,
+    size: u64,
+    from: u64,
+    builder: &mut LayerBuilder,
+) -> (Result<()>, u64) {
+    let mut remaining = size.saturating_sub(from);
+    let mut truncated = false;
+    let member = Window::new(&mut input, &mut remaining, &mut truncated).resumed_at(from);
+    let mut walker = TarWalker::new(Box::new(member) as DynInput<'_>, ErrorCode::Io);
+    let outcome = walk_layer_with(&mut walker, builder);
+    (outcome, walker.entry_start())
+}
+
 fn walk_decoded(
     decoded: DynInput<'_>,
     code: ErrorCode,
@@ -619,8 +640,15 @@ fn walk_layer_with(walker: &mut TarWalker<DynInput<'_>>, builder: &mut LayerBuil
         let Some(kind) = entry_kind(entry.type_flag) else {
             continue;
         };
-        if let Some(limit) = builder.add(entry.raw(kind))? {
-            let (bytes, truncated) = walker.read_content(limit)?;
+        let raw = entry.raw(kind);
+        // The content first: a walk that stops inside this entry (a resumable
+        // scan waiting for bytes) leaves the builder as it was.
+        let content = match builder.wants_content(&raw) {
+            Some(limit) => Some(walker.read_content(limit)?),
+            None => None,
+        };
+        builder.add(raw)?;
+        if let Some((bytes, truncated)) = content {
             builder.capture(&entry.path, bytes, truncated);
         }
     }

@@ -64,6 +64,8 @@ pub struct TarWalker<I: Input> {
     saw_end_marker: bool,
     /// Code for errors the input itself reports (a decompressor's).
     input_error: ErrorCode,
+    /// Where the entry being read (its first extension header) starts.
+    entry_start: u64,
 }
 
 fn padding_for(size: u64) -> u64 {
@@ -73,6 +75,7 @@ fn padding_for(size: u64) -> u64 {
 impl<I: Input> TarWalker<I> {
     /// `input_error` names errors raised by the input (e.g. `CorruptGzip` for a gzip stream).
     pub fn new(input: I, input_error: ErrorCode) -> Self {
+        let input_start = input.position();
         TarWalker {
             input,
             remaining: 0,
@@ -81,11 +84,18 @@ impl<I: Input> TarWalker<I> {
             finished: false,
             saw_end_marker: false,
             input_error,
+            entry_start: input_start,
         }
     }
 
     pub fn position(&self) -> u64 {
         self.input.position()
+    }
+
+    /// Where the entry being read starts: a walk that stopped inside it
+    /// starts again there.
+    pub fn entry_start(&self) -> u64 {
+        self.entry_start
     }
 
     pub fn into_inner(self) -> I {
@@ -174,6 +184,7 @@ impl<I: Input> TarWalker<I> {
         self.remaining = 0;
         self.padding = 0;
         self.skip_exact(leftover, "an entry's content")?;
+        self.entry_start = self.input.position();
 
         let mut long_name: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;

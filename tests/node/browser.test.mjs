@@ -1,5 +1,5 @@
 // The browser entry (pkg/web) in headless Chromium: a Blob is analysed in
-// the package's Web Worker through FileReaderSync, and gives the native
+// the package's Web Worker through FileReaderSync and streams, and gives the native
 // report. Skipped, saying so, when Chromium (apt: chromium) or playwright-core
 // (npm ci) is missing; CHROMIUM overrides the browser's path.
 
@@ -91,6 +91,40 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
       assert.deepEqual(out.report, native, path.basename(file));
     }
+  });
+
+  // Uncompressed layers are read through streams, a window at a time (at
+  // most blockSize, and never under 64 KiB): with the smallest window, the
+  // walk stops and goes on many times per layer, skips big files by starting
+  // new streams, and meets the end of the file inside a layer when cut.
+  test('layers read through streams in small windows give the native report, whole and cut', async (t) => {
+    const dir = tempDir('cut');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const files = fixtureFiles().filter((f) => !f.endsWith('.gz'));
+    let cuts = 0;
+    for (const file of files) {
+      const bytes = fs.readFileSync(file);
+      const cut = path.join(dir, path.basename(file));
+      fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.8)));
+      for (const input of [file, cut]) {
+        // The native report, or its error line ("rootless-check: CODE: message").
+        const native = runCli(nativeCli, ['--format', 'json', input]);
+        if (input !== file) cuts += native.stdout ? 1 : 0;
+        for (const parallelMinBytes of [undefined, 0]) {
+          const out = await page.evaluate(([url, p]) => window.analyzeUrl(url, { blockSize: 65536, parallelMinBytes: p }),
+            [fixtureUrl(input), parallelMinBytes]);
+          const what = `${path.basename(input)}, parallelMinBytes ${parallelMinBytes}`;
+          if (native.stdout) {
+            assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
+            assert.deepEqual(out.report, JSON.parse(native.stdout), what);
+          } else {
+            assert.ok(out.error, `${what}: no error`);
+            assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
+          }
+        }
+      }
+    }
+    assert.ok(cuts > 0, 'no cut archive gave a (partial) report');
   });
 
   test('errors cross from the worker as Error objects with the code', async () => {
