@@ -27,7 +27,7 @@ use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::rules::Severity;
-use crate::archive::input::{DynInput, Input};
+use crate::archive::input::{read_full, DynInput, Input};
 use crate::archive::{
     read_archive_observed, scan_deferred_layer, walk_deferred_layer_from, ReadOptions,
 };
@@ -665,7 +665,7 @@ impl LayerScan {
             // The first step: what the layer is, from its first bytes (which
             // stay in the cache for the walk).
             let mut head = [0u8; 8];
-            let got = input.read_full(&mut head).unwrap_or(0);
+            let got = read_full(&mut input, &mut head).unwrap_or(0);
             input.position = self.offset;
             if !input.suspended {
                 self.compression = Some(Compression::sniff(&head[..got]));
@@ -751,13 +751,4 @@ pub fn analyze_bytes(bytes: &Uint8Array, verify: bool) -> Result<Analysis, JsVal
 #[wasm_bindgen]
 pub fn version() -> String {
     String::from(env!("CARGO_PKG_VERSION"))
-}
-
-/// The stable error codes, for documentation and tests.
-#[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> Array {
-    ErrorCode::ALL
-        .iter()
-        .map(|c| JsValue::from_str(c.as_str()))
-        .collect()
 }

@@ -24,20 +24,22 @@ pub trait Input {
     fn total_len(&self) -> Option<u64> {
         None
     }
+}
 
-    /// Fill `buf` completely unless the source ends; returns the bytes read.
-    fn read_full(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match self.read(&mut buf[done..]) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+/// Fill `buf` completely unless the source ends; returns the bytes read.
+/// A function over `dyn Input`, not a trait method: one copy in the wasm
+/// instead of one per input type.
+pub fn read_full(input: &mut dyn Input, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match input.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(done)
     }
+    Ok(done)
 }
 
 /// A boxed input: the archive reader uses this one type inside, so its
@@ -372,7 +374,7 @@ impl<I: Input> Peeked<I> {
     /// Read up to `n` bytes ahead.
     pub fn new(mut inner: I, n: usize) -> io::Result<Self> {
         let mut head = vec![0u8; n];
-        let got = inner.read_full(&mut head)?;
+        let got = read_full(&mut inner, &mut head)?;
         head.truncate(got);
         Ok(Peeked {
             head,
@@ -439,10 +441,10 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
         let mut s = SeekInput::new(Cursor::new(data.clone())).unwrap();
         let mut b = [0u8; 4];
-        s.read_full(&mut b).unwrap();
+        read_full(&mut s, &mut b).unwrap();
         assert_eq!(b, [0, 1, 2, 3]);
         assert_eq!(s.skip(600_000).unwrap(), 600_000);
-        s.read_full(&mut b).unwrap();
+        read_full(&mut s, &mut b).unwrap();
         assert_eq!(b[0], data[600_004]);
         assert_eq!(s.skip(10 << 20).unwrap(), (1 << 20) - 600_008);
         assert_eq!(s.read(&mut b).unwrap(), 0);
@@ -455,7 +457,7 @@ mod tests {
         let mut truncated = false;
         let mut w = Window::new(&mut s, &mut remaining, &mut truncated);
         let mut b = [0u8; 32];
-        assert_eq!(w.read_full(&mut b).unwrap(), 10);
+        assert_eq!(read_full(&mut w, &mut b).unwrap(), 10);
         assert!(truncated);
         assert_eq!(remaining, 10);
     }
@@ -466,7 +468,7 @@ mod tests {
         let mut p = Peeked::new(s, 5).unwrap();
         assert_eq!(p.head(), b"hello");
         let mut b = [0u8; 11];
-        assert_eq!(p.read_full(&mut b).unwrap(), 11);
+        assert_eq!(read_full(&mut p, &mut b).unwrap(), 11);
         assert_eq!(&b, b"hello world");
     }
 }

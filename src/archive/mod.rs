@@ -29,7 +29,7 @@ use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
 
 use hashing::Hashing;
-use input::{DynInput, Input, InputReader, Peeked, SeekInput, StreamInput, Window};
+use input::{read_full, DynInput, Input, InputReader, Peeked, SeekInput, StreamInput, Window};
 use tar_walk::TarWalker;
 
 /// Limits for one read.
@@ -488,7 +488,7 @@ fn classify_member(
     defer: bool,
 ) -> std::io::Result<MemberKind> {
     let mut head = vec![0u8; BLOCK];
-    let got = member.read_full(&mut head)?;
+    let got = read_full(member, &mut head)?;
     head.truncate(got);
     // Sizes stay u64 until they are known to be small: usize is 32 bits in wasm32.
     if looks_like_json(&head) && size <= MAX_JSON_BYTES as u64 {
@@ -500,7 +500,7 @@ fn classify_member(
         let mut bytes = head;
         let start = bytes.len();
         bytes.resize(size as usize, 0);
-        let got = member.read_full(&mut bytes[start..])?;
+        let got = read_full(member, &mut bytes[start..])?;
         bytes.truncate(start + got);
         return Ok(MemberKind::Json(bytes));
     }
@@ -572,7 +572,7 @@ pub fn scan_deferred_layer(
     let mut truncated = false;
     let mut member = Window::new(&mut input, &mut remaining, &mut truncated);
     let mut head = vec![0u8; BLOCK];
-    let head = match member.read_full(&mut head) {
+    let head = match read_full(&mut member, &mut head) {
         Ok(got) => {
             head.truncate(got);
             head

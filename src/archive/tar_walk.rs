@@ -14,7 +14,7 @@ use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::{EntryKind, RawEntry};
 use crate::analysis::tar::{self, Header, PaxOverrides, TypeFlag, BLOCK};
 
-use super::input::{Input, Window};
+use super::input::{read_full, Input, Window};
 
 /// Largest PAX or GNU long-name body accepted.
 const MAX_EXTENSION_BYTES: u64 = 1 << 20;
@@ -140,10 +140,7 @@ impl<I: Input> TarWalker<I> {
     /// Read one block; `Ok(None)` at a clean end of input (exactly between blocks).
     fn read_block(&mut self) -> Result<Option<[u8; BLOCK]>> {
         let mut block = [0u8; BLOCK];
-        let got = self
-            .input
-            .read_full(&mut block)
-            .map_err(|e| self.io_error(e))?;
+        let got = read_full(&mut self.input, &mut block).map_err(|e| self.io_error(e))?;
         match got {
             0 => Ok(None),
             BLOCK => Ok(Some(block)),
@@ -163,10 +160,7 @@ impl<I: Input> TarWalker<I> {
             .with_offset(self.input.position()));
         }
         let mut body = vec![0u8; size as usize];
-        let got = self
-            .input
-            .read_full(&mut body)
-            .map_err(|e| self.io_error(e))?;
+        let got = read_full(&mut self.input, &mut body).map_err(|e| self.io_error(e))?;
         if got < body.len() {
             self.truncated = true;
             return Err(self.truncated_error(what));
@@ -285,7 +279,7 @@ impl<I: Input> TarWalker<I> {
         let mut buf = vec![0u8; want];
         let got = {
             let mut w = self.content();
-            w.read_full(&mut buf)
+            read_full(&mut w, &mut buf)
         };
         let got = got.map_err(|e| self.io_error(e))?;
         if got < want {

@@ -86,7 +86,7 @@ test('the web glue and its .wasm load (initSync), and give the same report', asy
   const file = fixtureFiles().find((f) => f.endsWith('bb-filecap.oci-archive.tar'));
   const bytes = fs.readFileSync(file);
   assert.deepEqual(JSON.parse(web.analyzeBytes(bytes).json()), await api.analyze(file));
-  assert.deepEqual([...web.errorCodes()].slice(0, 2), ['E_NOT_ARCHIVE', 'E_TRUNCATED']);
+  assert.equal(web.version(), api.version());
 });
 
 test('the bundler glue and its .wasm load as ES modules (node --experimental-wasm-modules)', () => {
