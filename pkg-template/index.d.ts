@@ -28,7 +28,7 @@ export interface AnalyzeOptions {
   /** Rejects with `signal.reason` when aborted. */
   signal?: AbortSignal;
   /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
-   * least 64 KiB). Browsers read uncompressed layers through streams, in
+   * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in
    * windows of at most 4 MiB and at most this. */
   blockSize?: number;
   /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They

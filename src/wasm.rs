@@ -27,10 +27,9 @@ use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::rules::Severity;
+use crate::archive::gzip::GunzipSteps;
 use crate::archive::input::{read_full, DynInput, Input};
-use crate::archive::{
-    read_archive_observed, scan_deferred_layer, walk_deferred_layer_from, ReadOptions,
-};
+use crate::archive::{read_archive_observed, scan_deferred_layer, walk_layer_from, ReadOptions};
 use crate::render;
 
 /// Block size when the caller gives none. Each JS read costs about a
@@ -597,21 +596,24 @@ pub fn plan_callback(
 /// `analyzeCallback`). `resume(read)` walks the layer and returns the
 /// summary's bytes (for `Pending.addLayer`) when it is done.
 ///
-/// An uncompressed layer can also be walked in steps, for a reader that
-/// cannot block (a browser worker reading a File through streams, several
-/// times faster than FileReaderSync): when `read` returns -1 (no bytes
-/// there yet), `resume` returns the offset from which it needs bytes next
-/// (the start of the entry it was in); call it again once they are there.
-/// A compressed layer (see `sniffCompression`) is walked in one go: its
-/// decompressor cannot wait, and a -1 is an error (`E_USAGE`).
+/// An uncompressed or gzip layer can also be walked in steps, for a reader
+/// that cannot block (a browser worker reading a File through streams,
+/// several times faster than FileReaderSync): when `read` returns -1 (no
+/// bytes there yet), `resume` returns the offset from which it needs bytes
+/// next; call it again once they are there. A zstd layer (see
+/// `sniffCompression`) is walked in one go: its decompressor cannot wait,
+/// and a -1 is an error (`E_USAGE`).
 #[wasm_bindgen]
 pub struct LayerScan {
     name: String,
     /// The member's offset in the source and its size.
     offset: u64,
     size: u64,
-    /// Where the next step starts, from the member's start.
-    from: u64,
+    /// Where the next step's walk starts over (in the layer's tar, from its
+    /// start) and the bytes it skips first: see `TarWalker::resume_point`.
+    from: (u64, u64),
+    /// A gzip layer's decoder, between steps.
+    gunzip: Option<GunzipSteps>,
     /// Known after a step has read the layer's first bytes.
     compression: Option<Compression>,
     /// `None` once the summary was given, or a read threw.
@@ -637,7 +639,8 @@ impl LayerScan {
             name: String::from(name),
             offset,
             size,
-            from: 0,
+            from: (0, 0),
+            gunzip: None,
             compression: None,
             builder: Some(builder),
             block: vec![0u8; block],
@@ -660,7 +663,7 @@ impl LayerScan {
             Some(end),
             core::mem::take(&mut self.block),
         )
-        .starting_at(self.offset + self.from);
+        .starting_at(self.offset + self.from.0);
         if self.compression.is_none() {
             // The first step: what the layer is, from its first bytes (which
             // stay in the cache for the walk).
@@ -671,21 +674,29 @@ impl LayerScan {
                 self.compression = Some(Compression::sniff(&head[..got]));
             }
         }
-        // A compressed layer's summary: it is walked in one go.
+        // A zstd layer's summary: it is walked in one go.
         let mut scanned = None;
+        let mut walked = None;
         match self.compression {
             None => {} // no bytes yet
             Some(Compression::None) => {
-                let (outcome, entry_start) = walk_deferred_layer_from(
-                    Box::new(&mut input) as DynInput<'_>,
-                    self.size,
-                    self.from,
-                    builder,
-                );
-                self.from = entry_start;
-                if let (Err(e), false) = (outcome, input.suspended) {
-                    builder.fail(e);
+                let input = Box::new(&mut input) as DynInput<'_>;
+                let (outcome, from) =
+                    walk_layer_from(input, self.size, self.from, ErrorCode::Io, builder);
+                self.from = from;
+                walked = Some(outcome);
+            }
+            Some(Compression::Gzip) => {
+                if self.gunzip.is_none() {
+                    builder.set_compression(Compression::Gzip, self.size);
                 }
+                let gunzip = self.gunzip.get_or_insert_with(GunzipSteps::default);
+                input.position = self.offset + gunzip.taken();
+                let tar = Box::new(gunzip.input(&mut input, self.from.0)) as DynInput<'_>;
+                let (outcome, from) =
+                    walk_layer_from(tar, u64::MAX, self.from, ErrorCode::CorruptGzip, builder);
+                self.from = from;
+                walked = Some(outcome);
             }
             Some(_) => {
                 let limits = ReadOptions::default().layer_limits;
@@ -699,13 +710,23 @@ impl LayerScan {
             return Err(failure);
         }
         if input.suspended {
-            if self.compression.is_some_and(|c| c != Compression::None) {
+            if scanned.is_some() {
                 self.builder = None;
                 return Err(cannot_wait());
             }
-            return Ok(JsValue::from_f64((self.offset + self.from) as f64));
+            // Bytes are needed where the walk goes on in the layer, or, in a
+            // gzip layer, where its decoder stopped taking them.
+            let resume_at = self.offset
+                + match &self.gunzip {
+                    Some(g) => g.taken(),
+                    None => self.from.0 + self.from.1,
+                };
+            return Ok(JsValue::from_f64(resume_at as f64));
         }
-        let builder = self.builder.take().expect("checked above");
+        let mut builder = self.builder.take().expect("checked above");
+        if let Some(Err(e)) = walked {
+            builder.fail(e);
+        }
         let summary = scanned.unwrap_or_else(|| builder.finish());
         Ok(Uint8Array::from(&summary.encode()[..]).into())
     }

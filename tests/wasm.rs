@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use rootless_check::wasm::{self, Analysis};
+use rootless_check::ErrorCode;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,6 +23,12 @@ const SAMPLE: &[u8] = include_bytes!("../samples/pseudo-rootless.tar.gz");
 /// both): the parallel-layer API defers them, and 64 KiB blocks take many reads.
 const LAYERED: &[u8] =
     include_bytes!("../../shared/fixtures/built/s6-overlay-v3.docker-archive.tar");
+/// An OCI archive (uncompressed itself) of one gzip layer of 2.2 MB.
+const GZIP_LAYERED: &[u8] =
+    include_bytes!("../../shared/fixtures/built/bb-alpinelike.oci-archive.tar");
+/// An OCI archive of a zstd layer.
+const ZSTD_LAYERED: &[u8] =
+    include_bytes!("../../shared/fixtures/public/wagoodman+dive__test-oci-zstd-image.tar");
 /// The smallest block the bindings accept: more reads, so more to get wrong.
 const SMALL_BLOCK: f64 = 65536.0;
 
@@ -644,40 +651,112 @@ fn scan_in_steps(
 
 #[wasm_bindgen_test]
 fn layers_scanned_in_steps_give_the_summary_of_one_step() {
-    let (pending, _) = plan(LAYERED);
-    let layers = deferred(&pending);
-    for layer in &layers {
-        let whole = scan(LAYERED, layer);
-        // Windows smaller than a header, than most entries, and than a block;
-        // the steps cut extension headers and /etc/passwd's content too.
-        for width in [300, 700, 5000, 100_000] {
-            let (stepped, steps) = scan_in_steps(LAYERED, layer, width);
-            assert!(stepped == whole, "{} in steps of {width} bytes", layer.0);
-            if (width as f64) < layer.2 / 2.0 {
-                assert!(steps > 1, "{steps} steps of {width} bytes");
+    for archive in [LAYERED, GZIP_LAYERED] {
+        let (pending, _) = plan(archive);
+        let layers = deferred(&pending);
+        for layer in &layers {
+            let whole = scan(archive, layer);
+            // Windows smaller than a header, than most entries, and than a
+            // block; the steps cut extension headers and /etc/passwd's
+            // content too (in a gzip layer, what the decoder takes).
+            for width in [300, 700, 5000, 100_000] {
+                let (stepped, steps) = scan_in_steps(archive, layer, width);
+                assert!(stepped == whole, "{} in steps of {width} bytes", layer.0);
+                if (width as f64) < layer.2 / 2.0 {
+                    assert!(steps > 1, "{steps} steps of {width} bytes");
+                }
             }
         }
+        // The stepped summaries make the report of one pass.
+        let (mut pending, _) = plan(archive);
+        for layer in &layers {
+            pending
+                .add_layer(&layer.0, &scan_in_steps(archive, layer, 1000).0)
+                .unwrap();
+        }
+        assert_eq!(pending.finish().unwrap().json(), analyze(archive).json());
     }
-    // The stepped summaries make the report of one pass.
-    let (mut pending, _) = plan(LAYERED);
-    for layer in &layers {
-        pending
-            .add_layer(&layer.0, &scan_in_steps(LAYERED, layer, 1000).0)
-            .unwrap();
+}
+
+/// A gzip "layer" of `tar`, alone in a blob of its own.
+fn gzip_blob(tar: &[u8]) -> &'static [u8] {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, tar).unwrap();
+    Box::leak(gz.finish().unwrap().into_boxed_slice())
+}
+
+#[wasm_bindgen_test]
+fn a_gzip_layer_cut_or_corrupt_is_partial_in_steps_as_in_one_go() {
+    let (pending, _) = plan(GZIP_LAYERED);
+    let layer = &deferred(&pending)[0];
+    let blob = &GZIP_LAYERED[layer.1 as usize..(layer.1 + layer.2) as usize];
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(blob), &mut tar).unwrap();
+    let whole_layer = |data: &'static [u8]| (String::from("layer"), 0.0, data.len() as f64);
+    let one_go = |data: &'static [u8]| {
+        let (name, offset, size) = whole_layer(data);
+        scan_layer(
+            Reader::new(data, fill).function(),
+            &name,
+            offset,
+            size,
+            None,
+        )
+        .unwrap()
+    };
+    let partial = |summary: &[u8]| {
+        let s = rootless_check::analysis::layer::LayerSummary::decode(summary).unwrap();
+        assert!(s.is_partial(), "not partial");
+        s.errors[0].code
+    };
+    // The gzip stream cut, and a whole gzip stream of a cut tar: the same
+    // summary, partial, either way.
+    let cut_stream: &'static [u8] = &blob[..blob.len() * 2 / 3];
+    let cut_tar = gzip_blob(&tar[..tar.len() * 2 / 3]);
+    for data in [cut_stream, cut_tar] {
+        let whole = one_go(data);
+        for width in [700, 100_000] {
+            let (stepped, _) = scan_in_steps(data, &whole_layer(data), width);
+            assert!(stepped == whole, "{} bytes in steps of {width}", data.len());
+        }
+        assert_eq!(partial(&whole), ErrorCode::Truncated);
     }
-    assert_eq!(pending.finish().unwrap().json(), analyze(LAYERED).json());
+    // Corrupt: partial either way, as a bad gzip stream or the bad tar it
+    // decodes to (the one-go reader decodes ahead, so it may stop a few
+    // entries earlier).
+    let mut corrupt = blob.to_vec();
+    let middle = corrupt.len() / 2;
+    for b in &mut corrupt[middle..middle + 64] {
+        *b = !*b;
+    }
+    let corrupt: &'static [u8] = Box::leak(corrupt.into_boxed_slice());
+    let (stepped, _) = scan_in_steps(corrupt, &whole_layer(corrupt), 5000);
+    for summary in [stepped, one_go(corrupt)] {
+        let code = partial(&summary);
+        assert!(
+            matches!(code, ErrorCode::CorruptGzip | ErrorCode::CorruptTar),
+            "{code:?}"
+        );
+    }
 }
 
 #[wasm_bindgen_test]
 fn only_a_layer_scan_may_wait_for_bytes() {
-    // A compressed layer is walked in one go: its decompressor cannot wait.
-    let r = WindowReader::new(SAMPLE);
-    r.window.set((0, 1000));
-    let mut scan = wasm::LayerScan::new("blob", 0.0, SAMPLE.len() as f64, None).unwrap();
+    // A zstd layer is walked in one go: its decompressor cannot wait.
+    let (pending, _) = plan(ZSTD_LAYERED);
+    let layer = &deferred(&pending)[0];
+    assert!(ZSTD_LAYERED[layer.1 as usize..].starts_with(&[0x28, 0xb5, 0x2f, 0xfd]));
+    let whole = scan(ZSTD_LAYERED, layer);
+    let r = WindowReader::new(ZSTD_LAYERED);
+    r.window.set((layer.1 as u64, layer.1 as u64 + 1000));
+    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None).unwrap();
     assert_eq!(error_code(scan.resume(r.reader.function())), "E_USAGE");
     // And the scan is over.
-    r.window.set((0, SAMPLE.len() as u64));
+    r.window.set((0, ZSTD_LAYERED.len() as u64));
     assert_eq!(error_code(scan.resume(r.reader.function())), "E_USAGE");
+    // With every byte there, it is the one-go summary.
+    let mut zstd = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None).unwrap();
+    assert_eq!(step(&mut zstd, r.reader.function()).unwrap(), Err(whole));
 
     // Nor may the one-pass readers be told "no bytes yet".
     let r = WindowReader::new(LAYERED);

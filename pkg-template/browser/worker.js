@@ -77,14 +77,15 @@ function blobReader(blob, onRead) {
 
 // Streams read a File several times faster than FileReaderSync (about
 // 1 GB/s against 400-560 MB/s in four workers on 2 CPUs, bench/browser-read.mjs),
-// but only asynchronously. An uncompressed layer is therefore summarised in
-// steps (wasm.LayerScan): the stream fills a window of the layer, the wasm
-// walks it until it needs bytes beyond, and says from where to go on.
+// but only asynchronously. A layer is therefore summarised in steps
+// (wasm.LayerScan): the stream fills a window of the layer, the wasm walks
+// it (gunzipping a gzip layer as it goes) until it needs bytes beyond, and
+// says from where to go on.
 // Bytes gathered before each step (at most blockSize):
 const STREAM_WINDOW = 4 << 20;
 
-// Summarise the uncompressed layer {name, offset, size} of `blob` through
-// streams; resolves with the summary's bytes. `onRead(count, layer)`
+// Summarise the layer {name, offset, size} of `blob` (uncompressed or gzip)
+// through streams; resolves with the summary's bytes. `onRead(count, layer)`
 // follows the reading.
 async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead) {
   const end = offset + size;
@@ -165,12 +166,12 @@ async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead
   }
 }
 
-// Summarise one layer of `blob`: through streams when it is uncompressed,
-// else with FileReaderSync in `blockSize` blocks (the decompressor pulls its
-// input; it cannot wait for a stream).
+// Summarise one layer of `blob`: through streams when it is uncompressed or
+// gzip, else (zstd) with FileReaderSync in `blockSize` blocks (that
+// decompressor pulls its input; it cannot wait for a stream).
 async function scanLayer(blob, layer, blockSize, onRead) {
   const head = new Uint8Array(await blob.slice(layer.offset, layer.offset + 8).arrayBuffer());
-  if (wasm.sniffCompression(head) === 'none') return scanLayerStreamed(blob, layer, blockSize, onRead);
+  if (wasm.sniffCompression(head) !== 'zstd') return scanLayerStreamed(blob, layer, blockSize, onRead);
   const scan = new wasm.LayerScan(layer.name, layer.offset, layer.size, blockSize);
   try {
     return scan.resume(blobReader(blob, (end, n, name) => onRead(n, name)));

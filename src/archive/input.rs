@@ -24,6 +24,10 @@ pub trait Input {
     fn total_len(&self) -> Option<u64> {
         None
     }
+    /// The walk will not come back before the current position (a tar walk
+    /// marks where each entry starts): an input that keeps bytes for it to
+    /// read again may drop those before.
+    fn mark(&mut self) {}
 }
 
 /// Fill `buf` completely unless the source ends; returns the bytes read.
@@ -59,6 +63,9 @@ impl<I: Input + ?Sized> Input for Box<I> {
     fn total_len(&self) -> Option<u64> {
         (**self).total_len()
     }
+    fn mark(&mut self) {
+        (**self).mark()
+    }
 }
 
 impl<I: Input + ?Sized> Input for &mut I {
@@ -73,6 +80,9 @@ impl<I: Input + ?Sized> Input for &mut I {
     }
     fn total_len(&self) -> Option<u64> {
         (**self).total_len()
+    }
+    fn mark(&mut self) {
+        (**self).mark()
     }
 }
 
@@ -317,6 +327,10 @@ impl<I: Input + ?Sized> Input for Window<'_, I> {
 
     fn position(&self) -> u64 {
         self.start
+    }
+
+    fn mark(&mut self) {
+        self.inner.mark()
     }
 }
 

@@ -9,6 +9,7 @@ use std::prelude::rust_2021::*;
 #[allow(unused_imports)]
 use std::{format, vec};
 
+pub mod gzip;
 pub mod hashing;
 pub mod input;
 pub mod tar_walk;
@@ -17,8 +18,6 @@ pub mod zstd;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
-
-use flate2::read::MultiGzDecoder;
 
 use crate::analysis::config::MAX_JSON_BYTES;
 use crate::analysis::contents::{ArchiveContents, DeferredLayer, Stored};
@@ -225,7 +224,7 @@ pub fn read_archive_observed<I: Input>(
             (peeked, ErrorCode::Io)
         }
         Compression::Gzip => (
-            Box::new(StreamInput::new(MultiGzDecoder::new(InputReader(peeked)))),
+            Box::new(StreamInput::new(gzip::GzipReader::new(InputReader(peeked)))),
             ErrorCode::CorruptGzip,
         ),
         Compression::Zstd => (
@@ -543,7 +542,7 @@ pub fn scan_layer(
             None,
         ),
         Compression::Gzip => walk_decoded(
-            Box::new(StreamInput::new(MultiGzDecoder::new(InputReader(input)))),
+            Box::new(StreamInput::new(gzip::GzipReader::new(InputReader(input)))),
             ErrorCode::CorruptGzip,
             verify,
             &mut builder,
@@ -591,23 +590,27 @@ pub fn scan_deferred_layer(
     scan_layer(replay, compression, size, limits, false).0
 }
 
-/// Walk an uncompressed deferred layer of `size` bytes on from `from`, an
-/// entry boundary (0 at first), into `builder`; `input` is at the member's
-/// byte `from`. Returns the walk's outcome and where the entry it was
-/// reading starts: a walk stopped by its input starts again there, with the
-/// same builder (see `LayerScan` in the wasm bindings).
-pub fn walk_deferred_layer_from(
+/// Walk a deferred layer's tar (`size` bytes, or `u64::MAX` when not
+/// known) into `builder`, on from where an earlier walk stood before an
+/// entry (`from`, 0 at first) and the bytes it skipped from there; `input`
+/// is at the tar's byte `from`, and its errors are `code`'s. Returns the
+/// walk's outcome and where it stood before the entry it was in: a walk
+/// stopped by its input starts again there, with the same builder (see
+/// `LayerScan` in the wasm bindings).
+pub fn walk_layer_from(
     mut input: DynInput<'_>,
     size: u64,
-    from: u64,
+    (from, skip): (u64, u64),
+    code: ErrorCode,
     builder: &mut LayerBuilder,
-) -> (Result<()>, u64) {
+) -> (Result<()>, (u64, u64)) {
     let mut remaining = size.saturating_sub(from);
     let mut truncated = false;
     let member = Window::new(&mut input, &mut remaining, &mut truncated).resumed_at(from);
-    let mut walker = TarWalker::new(Box::new(member) as DynInput<'_>, ErrorCode::Io);
+    let mut walker = TarWalker::new(Box::new(member) as DynInput<'_>, code);
+    walker.skip_first(skip);
     let outcome = walk_layer_with(&mut walker, builder);
-    (outcome, walker.entry_start())
+    (outcome, walker.resume_point())
 }
 
 fn walk_decoded(

@@ -64,8 +64,9 @@ pub struct TarWalker<I: Input> {
     saw_end_marker: bool,
     /// Code for errors the input itself reports (a decompressor's).
     input_error: ErrorCode,
-    /// Where the entry being read (its first extension header) starts.
-    entry_start: u64,
+    /// Where the walk stood before the entry being read: the offset and
+    /// the bytes it skipped from there (the content of the entry before).
+    resume_point: (u64, u64),
 }
 
 fn padding_for(size: u64) -> u64 {
@@ -84,7 +85,7 @@ impl<I: Input> TarWalker<I> {
             finished: false,
             saw_end_marker: false,
             input_error,
-            entry_start: input_start,
+            resume_point: (input_start, 0),
         }
     }
 
@@ -92,10 +93,16 @@ impl<I: Input> TarWalker<I> {
         self.input.position()
     }
 
-    /// Where the entry being read starts: a walk that stopped inside it
-    /// starts again there.
-    pub fn entry_start(&self) -> u64 {
-        self.entry_start
+    /// Where the walk stood before the entry being read, and the bytes it
+    /// then skipped: a walk that stopped inside the entry (or inside the
+    /// skip) starts again there, with [`TarWalker::skip_first`].
+    pub fn resume_point(&self) -> (u64, u64) {
+        self.resume_point
+    }
+
+    /// Skip `n` bytes before the first entry (see [`TarWalker::resume_point`]).
+    pub fn skip_first(&mut self, n: u64) {
+        self.remaining = n;
     }
 
     pub fn into_inner(self) -> I {
@@ -177,8 +184,9 @@ impl<I: Input> TarWalker<I> {
         let leftover = self.remaining + self.padding;
         self.remaining = 0;
         self.padding = 0;
+        self.resume_point = (self.input.position(), leftover);
+        self.input.mark();
         self.skip_exact(leftover, "an entry's content")?;
-        self.entry_start = self.input.position();
 
         let mut long_name: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;

@@ -93,10 +93,11 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     }
   });
 
-  // Uncompressed layers are read through streams, a window at a time (at
-  // most blockSize, and never under 64 KiB): with the smallest window, the
-  // walk stops and goes on many times per layer, skips big files by starting
-  // new streams, and meets the end of the file inside a layer when cut.
+  // Uncompressed and gzip layers are read through streams, a window at a
+  // time (at most blockSize, and never under 64 KiB): with the smallest
+  // window, the walk stops and goes on many times per layer, skips big files
+  // by starting new streams (gunzips on, in a gzip layer), and meets the end
+  // of the file inside a layer when cut.
   test('layers read through streams in small windows give the native report, whole and cut', async (t) => {
     const dir = tempDir('cut');
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
