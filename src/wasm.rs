@@ -733,8 +733,8 @@ impl LayerScan {
 }
 
 /// How a stream (an archive, a layer) is compressed, from its first bytes:
-/// `"none"`, `"gzip"` or `"zstd"`. Only `"none"` layers can go through
-/// [`LayerScan`].
+/// `"none"`, `"gzip"` or `"zstd"`. A `LayerScan` walks only the first two
+/// in steps.
 #[wasm_bindgen(js_name = sniffCompression)]
 pub fn sniff_compression(head: &[u8]) -> String {
     String::from(Compression::sniff(head).as_str())
