@@ -71,7 +71,7 @@ impl Gunzip {
         if self.in_member {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "the gzip stream ends early",
+                "incomplete gzip stream",
             ));
         }
         Ok(())
