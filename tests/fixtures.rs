@@ -421,3 +421,177 @@ fn every_fixture_verifies_against_its_own_digests() {
     }
     assert!(verified > 100, "only {} digests checked", verified);
 }
+
+/// An input over `data` that only has the bytes of `window` (as the browser's
+/// stream window): outside it a read fails and says so in `waiting`, as the
+/// wasm's input does when its read callback returns -1. `end` bounds it, as
+/// a deferred layer's member does; skips only move the position.
+struct WindowInput<'a> {
+    data: &'a [u8],
+    window: (u64, u64),
+    end: u64,
+    position: u64,
+    waiting: bool,
+}
+
+impl rootless_check::archive::input::Input for WindowInput<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.position >= self.end || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.position < self.window.0 || self.position >= self.window.1 {
+            self.waiting = true;
+            return Err(std::io::Error::other("no bytes yet"));
+        }
+        let n = (buf.len() as u64).min(self.window.1 - self.position) as usize;
+        let at = self.position as usize;
+        buf[..n].copy_from_slice(&self.data[at..at + n]);
+        self.position += n as u64;
+        Ok(n)
+    }
+
+    fn skip(&mut self, n: u64) -> std::io::Result<u64> {
+        let target = self.position.saturating_add(n).min(self.end);
+        let skipped = target - self.position;
+        self.position = target;
+        Ok(skipped)
+    }
+
+    fn position(&self) -> u64 {
+        self.position
+    }
+}
+
+/// A deferred layer's summary made in steps of `width` bytes, the way the
+/// wasm's `LayerScan` makes it for the browser: each step walks until the
+/// window runs out, and the next starts over where the walk stood before
+/// its entry (a gzip layer's decoder keeps its state between steps).
+fn summary_in_steps(
+    data: &[u8],
+    layer: &rootless_check::analysis::contents::DeferredLayer,
+    width: u64,
+) -> Vec<u8> {
+    use rootless_check::analysis::layer::{Compression, LayerBuilder, LayerLimits};
+    use rootless_check::archive::{gzip::GunzipSteps, input::DynInput, walk_layer_from};
+    use rootless_check::ErrorCode;
+
+    let end = layer.offset + layer.size;
+    let compression = Compression::sniff(&data[layer.offset as usize..end as usize]);
+    let mut builder = LayerBuilder::new(LayerLimits::default());
+    builder.set_compression(compression, layer.size);
+    let gzip = compression == Compression::Gzip;
+    let mut gunzip = GunzipSteps::default();
+    let (mut from, mut window, mut width, mut last) = ((0, 0), (0, 0), width, None);
+    for _ in 0..1_000_000 {
+        let at = layer.offset + if gzip { gunzip.taken() } else { from.0 };
+        let mut input = WindowInput {
+            data,
+            window,
+            end,
+            position: at,
+            waiting: false,
+        };
+        let (outcome, next) = if gzip {
+            let tar = Box::new(gunzip.input(&mut input, from.0)) as DynInput<'_>;
+            walk_layer_from(tar, u64::MAX, from, ErrorCode::CorruptGzip, &mut builder)
+        } else {
+            let input = Box::new(&mut input) as DynInput<'_>;
+            walk_layer_from(input, layer.size, from, ErrorCode::Io, &mut builder)
+        };
+        from = next;
+        if !input.waiting {
+            if let Err(e) = outcome {
+                builder.fail(e);
+            }
+            return builder.finish().encode();
+        }
+        let need = layer.offset
+            + if gzip {
+                gunzip.taken()
+            } else {
+                from.0 + from.1
+            };
+        if last == Some(need) {
+            width *= 2; // an entry bigger than the window
+        }
+        last = Some(need);
+        window = (need, (need + width).min(end));
+    }
+    panic!("{}: no end in sight", layer.name);
+}
+
+/// Every uncompressed and gzip layer of every fixture, walked in steps (the
+/// browser's streams) with windows from less than a header to more than
+/// most layers, gives the summary of one pass, byte for byte.
+#[test]
+fn layers_walked_in_steps_give_the_summary_of_one_pass() {
+    use common::*;
+    use rootless_check::analysis::layer::{Compression, LayerLimits};
+    use rootless_check::archive::input::{DynInput, SeekInput};
+    // Besides the fixtures, layers of entries that each have extension
+    // headers (PAX capabilities, GNU long names, so bodies and paddings
+    // inside the entry), a captured /etc/passwd, and big contents, in windows
+    // of a few bytes: steps stop everywhere.
+    let entries: Vec<E> = (0..60)
+        .flat_map(|i| {
+            let long = format!("opt/{}/tool{i}", "very-long-directory-name/".repeat(5));
+            [
+                with_caps(file(&format!("usr/bin/ping{i}"), 0o755), &NET_BIND_EP),
+                with_data(file(&long, 0o4755), &vec![i as u8; 700 * i]),
+            ]
+        })
+        .chain([with_data(
+            file("etc/passwd", 0o644),
+            b"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n",
+        )])
+        .collect();
+    let tar = layer(&entries);
+    let generated = [
+        docker_save(Some("app"), std::slice::from_ref(&tar), &["steps:plain"]),
+        docker_save(Some("app"), &[gzip(&tar)], &["steps:gzip"]),
+    ];
+    let mut inputs: Vec<(String, Vec<u8>, Vec<u64>)> = generated
+        .into_iter()
+        .enumerate()
+        .map(|(i, bytes)| (format!("generated {i}"), bytes, vec![1, 7, 64, 300, 5000]))
+        .collect();
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap();
+        let bytes = std::fs::read(common::fixtures_dir().join(file)).unwrap();
+        inputs.push((file.to_string(), bytes, vec![300, 1500, 20_000, 1 << 20]));
+    }
+    let mut layers = 0;
+    for (file, bytes, widths) in inputs {
+        let options = ReadOptions {
+            defer_layers: true,
+            ..ReadOptions::default()
+        };
+        let input = SeekInput::new(std::io::Cursor::new(&bytes)).unwrap();
+        let Ok(contents) = rootless_check::archive::read_archive(input, &options) else {
+            continue;
+        };
+        for layer in &contents.deferred_layers {
+            let blob = &bytes[layer.offset as usize..(layer.offset + layer.size) as usize];
+            if Compression::sniff(blob) == Compression::Zstd {
+                continue; // walked in one go
+            }
+            let mut source = SeekInput::new(std::io::Cursor::new(&bytes)).unwrap();
+            rootless_check::archive::input::Input::skip(&mut source, layer.offset).unwrap();
+            let one_pass = rootless_check::archive::scan_deferred_layer(
+                Box::new(source) as DynInput<'_>,
+                layer.size,
+                LayerLimits::default(),
+            )
+            .encode();
+            for &width in &widths {
+                assert!(
+                    summary_in_steps(&bytes, layer, width) == one_pass,
+                    "{file}: {} in steps of {width} bytes",
+                    layer.name
+                );
+            }
+            layers += 1;
+        }
+    }
+    assert!(layers >= 20, "only {layers} layers walked");
+}
