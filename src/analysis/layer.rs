@@ -307,7 +307,9 @@ impl LayerBuilder {
         let mut s = self.summary;
         // One record per path, the last one written wins (as when extracting).
         {
-            let arena = &s.arena;
+            // Bytes, not str: the same order (str compares bytewise), without
+            // str slicing's char-boundary checks in the sort's hot loop.
+            let arena = s.arena.as_bytes();
             let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
             // `seq` is unique: an unstable sort gives the one order.
             s.records
