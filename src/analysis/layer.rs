@@ -210,6 +210,16 @@ impl LayerBuilder {
         if raw.kind != EntryKind::File {
             return None;
         }
+        // `add` normalises every path anyway; here (every file, before `add`)
+        // only a path holding a captured file's name is. Normalising only
+        // drops components, so a match has the name somewhere in the raw path.
+        let holds = |name: &str| {
+            let base = name.rsplit('/').next().unwrap_or(name).as_bytes();
+            raw.path.windows(base.len()).any(|w| w == base)
+        };
+        if !CAPTURED_FILES.iter().any(|(name, _)| holds(name)) {
+            return None;
+        }
         let p = path::normalize(raw.path).path;
         CAPTURED_FILES
             .iter()
@@ -474,6 +484,7 @@ mod tests {
         let wants = |path: &str, kind| b.wants_content(&raw(path, kind, 0o644));
         assert_eq!(wants("etc/passwd", EntryKind::File), Some(1 << 20));
         assert_eq!(wants("./etc//passwd", EntryKind::File), Some(1 << 20));
+        assert_eq!(wants("etc/x/../passwd/.", EntryKind::File), Some(1 << 20));
         assert_eq!(wants("etc/group", EntryKind::File), Some(1 << 20));
         assert_eq!(wants("etc/shadow", EntryKind::File), None);
         assert_eq!(wants("usr/etc/passwd", EntryKind::File), None);
