@@ -118,6 +118,11 @@ impl Source<'_> {
     }
 }
 
+/// A block cache of `block_size` bytes, within the bounds.
+fn block_buffer(block_size: usize) -> Vec<u8> {
+    vec![0u8; block_size.clamp(MIN_BLOCK, MAX_BLOCK)]
+}
+
 /// An [`Input`] over a [`Source`] with one large block cached. With a known
 /// size, skipping only moves the offset (entry contents are never read);
 /// without one (a pipe) it reads through.
@@ -141,11 +146,7 @@ struct BlockInput<'a> {
 
 impl<'a> BlockInput<'a> {
     fn new(source: Source<'a>, size: Option<u64>, block_size: usize) -> Self {
-        Self::with_block(
-            source,
-            size,
-            vec![0u8; block_size.clamp(MIN_BLOCK, MAX_BLOCK)],
-        )
+        Self::with_block(source, size, block_buffer(block_size))
     }
 
     /// Cache blocks in `block` (a buffer kept from an earlier input).
@@ -167,6 +168,18 @@ impl<'a> BlockInput<'a> {
     fn starting_at(mut self, offset: u64) -> Self {
         self.position = offset;
         self
+    }
+
+    /// A JS exception (an abort, an fs error) wins over what the reader made
+    /// of it; so does a -1 from a callback that may not return it.
+    fn rethrow(&mut self) -> Result<(), JsValue> {
+        if let Some(failure) = self.failure.take() {
+            return Err(failure);
+        }
+        if self.suspended {
+            return Err(cannot_wait());
+        }
+        Ok(())
     }
 
     /// Bytes cached from `position` on, fetching a block if there are none; 0 at the end.
@@ -213,26 +226,12 @@ impl<'a> BlockInput<'a> {
 }
 
 /// A -1 ("no bytes yet") from a read callback where reads cannot wait:
-/// anywhere but in an uncompressed layer's `LayerScan`.
+/// anywhere but in a `LayerScan` of an uncompressed or gzip layer.
 fn cannot_wait() -> JsValue {
     usage_error(&Error::new(
         ErrorCode::Usage,
         "the read callback returned -1 (no bytes yet) where reads cannot wait",
     ))
-}
-
-impl BlockInput<'_> {
-    /// A JS exception (an abort, an fs error) wins over what the reader made
-    /// of it; so does a -1 from a callback that may not return it.
-    fn rethrow(&mut self) -> Result<(), JsValue> {
-        if let Some(failure) = self.failure.take() {
-            return Err(failure);
-        }
-        if self.suspended {
-            return Err(cannot_wait());
-        }
-        Ok(())
-    }
 }
 
 impl Input for BlockInput<'_> {
@@ -526,7 +525,7 @@ impl Pending {
             .collect()
     }
 
-    /// Hand back a layer's summary (the bytes `LayerScan.finish` returned).
+    /// Hand back a layer's summary (the bytes `LayerScan.resume` gave at last).
     #[wasm_bindgen(js_name = addLayer)]
     pub fn add_layer(&mut self, name: &str, summary: &[u8]) -> Result<(), JsValue> {
         if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
@@ -632,7 +631,7 @@ impl LayerScan {
         block_size: Option<f64>,
     ) -> Result<LayerScan, JsValue> {
         let (offset, size) = (checked_size(offset)?, checked_size(size)?);
-        let block = checked_block(block_size)?.clamp(MIN_BLOCK, MAX_BLOCK);
+        let block = block_buffer(checked_block(block_size)?);
         let mut builder = LayerBuilder::new(ReadOptions::default().layer_limits);
         builder.set_compression(Compression::None, size);
         Ok(LayerScan {
@@ -643,7 +642,7 @@ impl LayerScan {
             gunzip: None,
             compression: None,
             builder: Some(builder),
-            block: vec![0u8; block],
+            block,
         })
     }
 
@@ -658,12 +657,15 @@ impl LayerScan {
         };
         let member = CurrentMember::new(RefCell::new(self.name.clone()));
         let end = self.offset.saturating_add(self.size);
+        // This step reads on where the walk starts over in the layer, or, in
+        // a gzip layer, where its decoder stopped taking bytes.
+        let start = self.gunzip.as_ref().map_or(self.from.0, GunzipSteps::taken);
         let mut input = BlockInput::with_block(
             Source::Callback(read, member),
             Some(end),
             core::mem::take(&mut self.block),
         )
-        .starting_at(self.offset + self.from.0);
+        .starting_at(self.offset + start);
         if self.compression.is_none() {
             // The first step: what the layer is, from its first bytes (which
             // stay in the cache for the walk).
@@ -691,7 +693,6 @@ impl LayerScan {
                     builder.set_compression(Compression::Gzip, self.size);
                 }
                 let gunzip = self.gunzip.get_or_insert_with(GunzipSteps::default);
-                input.position = self.offset + gunzip.taken();
                 let tar = Box::new(gunzip.input(&mut input, self.from.0)) as DynInput<'_>;
                 let (outcome, from) =
                     walk_layer_from(tar, u64::MAX, self.from, ErrorCode::CorruptGzip, builder);
@@ -716,12 +717,9 @@ impl LayerScan {
             }
             // Bytes are needed where the walk goes on in the layer, or, in a
             // gzip layer, where its decoder stopped taking them.
-            let resume_at = self.offset
-                + match &self.gunzip {
-                    Some(g) => g.taken(),
-                    None => self.from.0 + self.from.1,
-                };
-            return Ok(JsValue::from_f64(resume_at as f64));
+            let (from, skip) = self.from;
+            let need = self.gunzip.as_ref().map_or(from + skip, GunzipSteps::taken);
+            return Ok(JsValue::from_f64((self.offset + need) as f64));
         }
         let mut builder = self.builder.take().expect("checked above");
         if let Some(Err(e)) = walked {

@@ -180,22 +180,18 @@ async function scanLayer(blob, layer, blockSize, onRead) {
   }
 }
 
-// Twice as many layer workers as CPUs: a worker waiting for its reads (the
-// browser process does the reading) leaves its CPU to another. Measured with
-// bench/browser.mjs on 2 CPUs (16 MiB blocks, medians of 3, two rounds), 4
-// workers against 2: 2.35 and 2.01 s against 2.41 and 2.16 s on the OCI
-// archive of gzip layers, 2.41 and 2.36 s against 2.56 and 2.57 s on the
-// docker save. Each worker costs its own wasm memory (~40 MB).
-function layerWorkerCount() {
-  return Math.min(2 * (navigator.hardwareConcurrency || 1), 8);
-}
-
 // Summarise `layers` ({name, offset, size}) of `blob`: in layer workers when
 // they are big and there are CPUs to spare, else here. Resolves with
 // [{name, summary}].
 function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
   const total = layers.reduce((sum, l) => sum + l.size, 0);
-  const count = Math.min(layerWorkerCount(), layers.length);
+  // Twice as many workers as CPUs: a worker waiting for its reads (the
+  // browser process does the reading) leaves its CPU to another. Measured
+  // with bench/browser.mjs on 2 CPUs (16 MiB blocks, medians of 3, two
+  // rounds), 4 workers against 2: 2.35 and 2.01 s against 2.41 and 2.16 s on
+  // the OCI archive of gzip layers, 2.41 and 2.36 s against 2.56 and 2.57 s
+  // on the docker save. Each worker costs its own wasm memory (~40 MB).
+  const count = Math.min(2 * (navigator.hardwareConcurrency || 1), layers.length, 8);
   if (count < 2 || total < minParallelBytes) {
     return (async () => {
       const results = [];

@@ -78,39 +78,45 @@ impl Gunzip {
     }
 }
 
-/// A [`Gunzip`] pulling its input from a reader.
-pub struct GzipReader<R: Read> {
-    inner: R,
+/// A [`Gunzip`] with the compressed bytes it pulls, a buffer at a time.
+struct Pulling {
     gunzip: Gunzip,
+    /// Compressed bytes pulled, `[start, end)` not decoded yet.
     input: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Compressed bytes pulled so far.
+    taken: u64,
     ended: bool,
 }
 
-impl<R: Read> GzipReader<R> {
-    pub fn new(inner: R) -> Self {
-        GzipReader {
-            inner,
+impl Default for Pulling {
+    fn default() -> Self {
+        Pulling {
             gunzip: Gunzip::default(),
             input: vec![0u8; INPUT].into_boxed_slice(),
             start: 0,
             end: 0,
+            taken: 0,
             ended: false,
         }
     }
 }
 
-impl<R: Read> Read for GzipReader<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
+impl Pulling {
+    /// Decode into `out`, pulling compressed bytes with `pull`; 0 at the end.
+    /// An error of `pull` leaves the state as it was.
+    fn decode(
+        &mut self,
+        pull: &mut dyn FnMut(&mut [u8]) -> io::Result<usize>,
+        out: &mut [u8],
+    ) -> io::Result<usize> {
         loop {
             if self.start == self.end && !self.ended {
-                self.end = self.inner.read(&mut self.input)?;
-                self.start = 0;
-                self.ended = self.end == 0;
+                let n = pull(&mut self.input)?;
+                (self.start, self.end) = (0, n);
+                self.taken += n as u64;
+                self.ended = n == 0;
             }
             // With no input left, what the inflater still holds comes out.
             let (consumed, produced) =
@@ -127,44 +133,48 @@ impl<R: Read> Read for GzipReader<R> {
     }
 }
 
+/// A [`Gunzip`] pulling its input from a reader.
+pub struct GzipReader<R: Read> {
+    inner: R,
+    pulling: Pulling,
+}
+
+impl<R: Read> GzipReader<R> {
+    pub fn new(inner: R) -> Self {
+        GzipReader {
+            inner,
+            pulling: Pulling::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for GzipReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let inner = &mut self.inner;
+        self.pulling.decode(&mut |buf| inner.read(buf), out)
+    }
+}
+
 /// A gzip layer decoded in steps (see `LayerScan` in the wasm bindings):
 /// the decoder's state between steps, and the decoded bytes that a walk
 /// which stopped inside an entry reads again when it starts over.
+#[derive(Default)]
 pub struct GunzipSteps {
-    gunzip: Gunzip,
-    /// Compressed bytes taken from the source, `[start, end)` not decoded yet.
-    input: Box<[u8]>,
-    start: usize,
-    end: usize,
-    /// Compressed bytes taken so far: where the next step's source starts.
-    taken: u64,
-    ended: bool,
+    /// The decoder, and the compressed bytes taken from the sources.
+    pulling: Pulling,
     /// Decoded bytes `[kept_at, decoded)`, kept since the walk's last mark.
     kept: Vec<u8>,
     kept_at: u64,
     decoded: u64,
 }
 
-impl Default for GunzipSteps {
-    fn default() -> Self {
-        GunzipSteps {
-            gunzip: Gunzip::default(),
-            input: vec![0u8; INPUT].into_boxed_slice(),
-            start: 0,
-            end: 0,
-            taken: 0,
-            ended: false,
-            kept: Vec::new(),
-            kept_at: 0,
-            decoded: 0,
-        }
-    }
-}
-
 impl GunzipSteps {
     /// Compressed bytes taken so far: the next step's source starts there.
     pub fn taken(&self) -> u64 {
-        self.taken
+        self.pulling.taken
     }
 
     /// This step's decoded stream, from `position` (where the walk starts
@@ -180,25 +190,9 @@ impl GunzipSteps {
 
     /// Decode into `out`, taking compressed bytes from `source`; 0 at the end.
     fn decode(&mut self, source: &mut dyn Input, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.start == self.end && !self.ended {
-                let n = source.read(&mut self.input)?;
-                (self.start, self.end) = (0, n);
-                self.taken += n as u64;
-                self.ended = n == 0;
-            }
-            let (consumed, produced) =
-                self.gunzip.decode(&self.input[self.start..self.end], out)?;
-            self.start += consumed;
-            self.decoded += produced as u64;
-            if produced > 0 {
-                return Ok(produced);
-            }
-            if self.start == self.end && self.ended {
-                self.gunzip.finish()?;
-                return Ok(0);
-            }
-        }
+        let n = self.pulling.decode(&mut |buf| source.read(buf), out)?;
+        self.decoded += n as u64;
+        Ok(n)
     }
 }
 
