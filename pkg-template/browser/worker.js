@@ -181,9 +181,10 @@ async function scanLayer(blob, layer, blockSize, onRead) {
 }
 
 // Summarise `layers` ({name, offset, size}) of `blob`: in layer workers when
-// they are big and there are CPUs to spare, else here. Resolves with
-// [{name, summary}].
-function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
+// they are big and there are CPUs to spare, else here. Each summary goes to
+// `onSummary(name, summary)` as soon as it is made (decoded here while the
+// layer workers read on); resolves when all have.
+function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummary) {
   const total = layers.reduce((sum, l) => sum + l.size, 0);
   // Twice as many workers as CPUs: a worker waiting for its reads (the
   // browser process does the reading) leaves its CPU to another. Measured
@@ -194,13 +195,11 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
   const count = Math.min(2 * (navigator.hardwareConcurrency || 1), layers.length, 8);
   if (count < 2 || total < minParallelBytes) {
     return (async () => {
-      const results = [];
-      for (const layer of layers) results.push({ name: layer.name, summary: await scanLayer(blob, layer, blockSize, onBytes) });
-      return results;
+      for (const layer of layers) onSummary(layer.name, await scanLayer(blob, layer, blockSize, onBytes));
     })();
   }
   const queue = [...layers].sort((a, b) => b.size - a.size);
-  const results = [];
+  let summaries = 0;
   const workers = [];
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -209,7 +208,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
       settled = true;
       for (const w of workers) w.terminate();
       if (err) reject(err);
-      else resolve(results);
+      else resolve();
     };
     const feed = (worker) => {
       const job = queue.shift();
@@ -221,12 +220,19 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes) {
       // The compiled module, when there is one (see load()).
       worker.postMessage({ type: 'load', module: wasmModule });
       worker.onmessage = ({ data: msg }) => {
+        if (settled) return; // sent before the worker was stopped
         if (msg.type === 'layer-progress') {
           onBytes(msg.bytes, layerName(msg.layer));
         } else if (msg.type === 'summary') {
-          results.push({ name: msg.name, summary: msg.summary });
-          if (results.length === layers.length) finish();
-          else feed(worker);
+          // The next layer first: this worker reads on while it is decoded.
+          feed(worker);
+          try {
+            onSummary(msg.name, msg.summary);
+          } catch (err) {
+            finish(err);
+            return;
+          }
+          if (++summaries === layers.length) finish();
         } else if (msg.type === 'error') {
           finish(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
         }
@@ -286,11 +292,12 @@ self.onmessage = async ({ data }) => {
           const layers = pending.deferredLayers().map(([name, offset, size]) => ({ name, offset, size }));
           // Bytes outside the layers were read or skipped while planning.
           let done = source.size - layers.reduce((sum, l) => sum + l.size, 0);
-          const scanned = await scanLayers(source, layers, blockSize, parallelMinBytes, (bytes, layer) => {
+          const onBytes = (bytes, layer) => {
             done += bytes;
             report(Math.min(done, source.size), layer);
-          });
-          for (const { name, summary } of scanned) pending.addLayer(name, summary);
+          };
+          await scanLayers(source, layers, blockSize, parallelMinBytes, onBytes, (name, summary) =>
+            pending.addLayer(name, summary));
           analysis = pending.finish();
         } finally {
           pending.free();

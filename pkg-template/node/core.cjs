@@ -45,15 +45,16 @@ async function runFd(fd, options) {
     const layers = pending.deferredLayers().map(([name, offset, length]) => ({ name, offset, size: length }));
     if (layers.length > 0) {
       const { parallelMinBytes } = options;
-      const scanned = await scanLayers(fd, layers, {
+      // Each summary is decoded as it comes, while later layers are read.
+      await scanLayers(fd, layers, {
         blockSize,
         signal,
         onProgress,
+        onSummary: (name, summary) => pending.addLayer(name, summary),
         totalBytes: size,
         wasm,
         ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
       });
-      for (const { name, summary } of scanned) pending.addLayer(name, summary);
     }
     return pending.finish();
   } finally {

@@ -20,12 +20,15 @@ function cpuCount() {
 
 /**
  * Resolves with `[{ name, summary }]` (summary: the bytes of a wasm.LayerScan)
- * for every `{ name, offset, size }` of `layers`.
+ * for every `{ name, offset, size }` of `layers`; or, with `onSummary`, hands
+ * each summary to `onSummary(name, summary)` as soon as it is made (the
+ * caller decodes it while other layers are still being read) and resolves
+ * with `[]`.
  */
 async function scanLayers(
   fd,
   layers,
-  { blockSize, signal, onProgress, totalBytes, wasm, threads = cpuCount(), minParallelBytes = PARALLEL_MIN_BYTES },
+  { blockSize, signal, onProgress, onSummary, totalBytes, wasm, threads = cpuCount(), minParallelBytes = PARALLEL_MIN_BYTES },
 ) {
   const layerBytes = layers.reduce((sum, l) => sum + l.size, 0);
   // Progress counts the bytes outside the layers as done: planning read or skipped them.
@@ -34,22 +37,28 @@ async function scanLayers(
     done += bytes;
     if (onProgress) onProgress({ bytesRead: Math.min(done, totalBytes), totalBytes, layer: layerName(layer) });
   };
+  const results = [];
+  const take = (name, summary) => {
+    if (onSummary) onSummary(name, summary);
+    else results.push({ name, summary });
+  };
   const count = Math.min(threads, layers.length);
   if (count < 2 || layerBytes < minParallelBytes) {
-    return layers.map((job) => {
+    for (const job of layers) {
       const read = (at, length, layer, into) => {
         checkAborted(signal);
         const n = readInto(fd, into, length, at);
         progress(layer, n);
         return n;
       };
-      return { name: job.name, summary: scanLayer(wasm, read, job, blockSize) };
-    });
+      take(job.name, scanLayer(wasm, read, job, blockSize));
+    }
+    return results;
   }
   checkAborted(signal);
   const queue = [...layers].sort((a, b) => b.size - a.size);
-  const results = [];
   const workers = [];
+  let summaries = 0;
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err) => {
@@ -70,12 +79,19 @@ async function scanLayers(
       const worker = new Worker(path.join(__dirname, 'layer-worker.cjs'), { workerData: { fd } });
       workers.push(worker);
       worker.on('message', (msg) => {
+        if (settled) return; // a message sent before the worker was stopped
         if (msg.type === 'progress') {
           progress(msg.layer, msg.bytes);
         } else if (msg.type === 'summary') {
-          results.push({ name: msg.name, summary: msg.summary });
-          if (results.length === layers.length) finish();
-          else feed(worker);
+          // The next layer first: this worker reads on while it is decoded.
+          feed(worker);
+          try {
+            take(msg.name, msg.summary);
+          } catch (err) {
+            finish(err);
+            return;
+          }
+          if (++summaries === layers.length) finish();
         } else if (msg.type === 'error') {
           finish(codedError(msg.code, msg.message));
         }

@@ -68,6 +68,38 @@ test('worker threads give the report of a single pass, on every fixture', async 
   assert.ok(deferred >= 10, `${deferred} fixtures had several deferred layers`);
 });
 
+test('the API with worker threads, each summary added as it comes, gives the report of a single pass', async () => {
+  const require = createRequire(import.meta.url);
+  const { analyze } = require(path.join(pkgDir, 'node', 'index.cjs'));
+  for (const file of fixtureFiles()) {
+    const report = await analyze(file, { parallelMinBytes: 0 });
+    assert.deepEqual(report, JSON.parse(sequentialReport(file)), path.basename(file));
+  }
+});
+
+test('a summary its taker refuses stops the workers and rejects', async () => {
+  const file = fixtureFiles()
+    .filter((f) => !f.endsWith('.gz'))
+    .map((f) => [f, fs.statSync(f).size])
+    .sort((a, b) => b[1] - a[1])[0][0];
+  const refusal = Object.assign(new Error('no, thanks'), { code: 'E_USAGE' });
+  let taken = 0;
+  for (const threads of [1, 2]) {
+    taken = 0;
+    await assert.rejects(
+      parallelReport(file, {
+        threads,
+        onSummary: () => {
+          taken++;
+          throw refusal;
+        },
+      }),
+      refusal,
+    );
+    assert.equal(taken, 1, `${threads} thread(s): no summary is taken after the refusal`);
+  }
+});
+
 test('progress from the workers adds up to the size; abort stops them', async () => {
   const file = fixtureFiles()
     .filter((f) => !f.endsWith('.gz'))
