@@ -43,6 +43,12 @@ export interface AnalyzeOptions {
    * this many bytes (default 32 MiB): below it, starting workers costs more
    * than it saves. */
   parallelMinBytes?: number;
+  /** Node: a file (path or descriptor) that is gzip as a whole and at least
+   * this big (default 16 MiB) is decoded by Node's own zlib in a worker
+   * thread while the analysis reads it; a stream Node's zlib does not end
+   * cleanly, or a partial report, is analysed again with the wasm's own
+   * decoder, whose word is final. Ignored in browsers. */
+  gunzipMinBytes?: number;
 }
 
 /** Anything with a size and `slice()`: a browser `File` or `Blob`. */

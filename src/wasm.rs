@@ -442,12 +442,22 @@ pub fn check_ignores(specs: Vec<String>, ignore_file: Option<String>) -> Result<
         .map_err(|e| usage_error(&e))
 }
 
-fn run(mut input: BlockInput<'_>, verify: bool) -> Result<Analysis, JsValue> {
+/// `gunzipped`: the size of the gzip file whose decoded bytes `input` gives
+/// (see `analyzeCallback`).
+fn run(
+    mut input: BlockInput<'_>,
+    verify: bool,
+    gunzipped: Option<u64>,
+) -> Result<Analysis, JsValue> {
     let options = ReadOptions {
         verify,
         ..ReadOptions::default()
     };
-    let contents = read_observed(&mut input, &options)?;
+    let mut contents = read_observed(&mut input, &options)?;
+    if let Some(size) = gunzipped {
+        contents.compression = Some(Compression::Gzip);
+        contents.bytes_read = size;
+    }
     let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
     Ok(Analysis { report })
 }
@@ -742,17 +752,26 @@ pub fn sniff_compression(head: &[u8]) -> String {
 /// source's length (undefined for a pipe: then nothing is skipped without
 /// being read); `blockSize` is the bytes asked per call; `verify` checks
 /// every digest (and so reads everything).
+///
+/// `gunzipped`: the caller decoded a gzip file of that many bytes itself
+/// (Node's zlib, native and on another thread) and `read` serves the
+/// decoded tar as a pipe (`size` undefined). The report then names the
+/// input gzip, read whole. The caller keeps the decoder's errors for
+/// itself (it analyses the file again without `gunzipped` when its decoder
+/// failed, stopped early or the report is partial).
 #[wasm_bindgen(js_name = analyzeCallback)]
 pub fn analyze_callback(
     read: &Function,
     size: Option<f64>,
     block_size: Option<f64>,
     verify: bool,
+    gunzipped: Option<f64>,
 ) -> Result<Analysis, JsValue> {
     let size = size.map(checked_size).transpose()?;
+    let gunzipped = gunzipped.map(checked_size).transpose()?;
     let block = checked_block(block_size)?;
     let source = Source::Callback(read, CurrentMember::default());
-    run(BlockInput::new(source, size, block), verify)
+    run(BlockInput::new(source, size, block), verify, gunzipped)
 }
 
 /// Analyse bytes already in memory.
@@ -763,6 +782,7 @@ pub fn analyze_bytes(bytes: &Uint8Array, verify: bool) -> Result<Analysis, JsVal
     run(
         BlockInput::new(Source::Bytes(bytes), Some(size), 1 << 20),
         verify,
+        None,
     )
 }
 

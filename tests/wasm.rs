@@ -160,11 +160,52 @@ fn callback_json(
     size: Option<f64>,
 ) -> String {
     let reader = Reader::new(data, answer);
-    let analysis = wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), false)
+    let analysis = wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), false, None)
         .expect("analyzeCallback failed");
     // Nothing is being read yet at offset 0.
     assert_eq!(reader.calls.borrow()[0].layer, None);
     analysis.json()
+}
+
+// ---- a gzip decoded by the caller (Node's zlib) ------------------------------
+
+#[wasm_bindgen_test]
+fn a_gzip_decoded_by_the_caller_gives_the_report_of_the_gzip() {
+    use std::io::Read;
+    let mut tar = Vec::new();
+    flate2::read::MultiGzDecoder::new(SAMPLE)
+        .read_to_end(&mut tar)
+        .unwrap();
+    let tar: &'static [u8] = Box::leak(tar.into_boxed_slice());
+    let size = SAMPLE.len() as f64;
+    let whole = callback_json(SAMPLE, fill, Some(size));
+    // The decoded tar as a pipe, the gzip's size given: the gzip's report.
+    let reader = Reader::new(tar, fill);
+    let decoded = wasm::analyze_callback(
+        reader.function(),
+        None,
+        Some(SMALL_BLOCK),
+        false,
+        Some(size),
+    )
+    .unwrap();
+    assert_eq!(decoded.json(), whole);
+    // Without it, the report says what was read: an uncompressed tar.
+    let plain = callback_json(tar, fill, None);
+    assert!(whole.contains(r#""compression": "gzip""#), "{whole}");
+    assert!(plain.contains(r#""compression": "none""#), "{plain}");
+    // A size that is none is refused.
+    let reader = Reader::new(tar, fill);
+    assert_eq!(
+        error_code(wasm::analyze_callback(
+            reader.function(),
+            None,
+            None,
+            false,
+            Some(-1.0)
+        )),
+        "E_USAGE"
+    );
 }
 
 // ---- analyzeBytes and the Analysis methods ----------------------------------
@@ -264,7 +305,7 @@ fn verify_checks_digests_like_the_native_cli() {
     let reader = Reader::new(LAYERED, fill);
     let size = Some(LAYERED.len() as f64);
     let analysis =
-        wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), true).unwrap();
+        wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), true, None).unwrap();
     assert_eq!(analysis.json(), verified.json());
 }
 
@@ -326,6 +367,7 @@ fn the_callback_is_told_the_layer_and_skips_with_a_known_size() {
         Some(size as f64),
         Some(SMALL_BLOCK),
         false,
+        None,
     )
     .unwrap();
     let calls = reader.calls.borrow();
@@ -346,7 +388,7 @@ fn the_callback_is_told_the_layer_and_skips_with_a_known_size() {
     // Through a pipe (no size) nothing can be skipped: every byte is asked
     // for, which costs more reads than skipping file contents by offset.
     let pipe = Reader::new(LAYERED, fill);
-    wasm::analyze_callback(pipe.function(), None, Some(SMALL_BLOCK), false).unwrap();
+    wasm::analyze_callback(pipe.function(), None, Some(SMALL_BLOCK), false, None).unwrap();
     assert!(
         pipe.asked() >= size,
         "{} of {size} bytes read",
@@ -380,8 +422,13 @@ fn a_callback_answering_something_else_fails_the_call() {
     ];
     for (what, answer) in answers {
         let reader = Reader::new(SAMPLE, answer);
-        let result =
-            wasm::analyze_callback(reader.function(), Some(SAMPLE.len() as f64), None, false);
+        let result = wasm::analyze_callback(
+            reader.function(),
+            Some(SAMPLE.len() as f64),
+            None,
+            false,
+            None,
+        );
         let err = result.err().unwrap_or_else(|| panic!("{what}: accepted"));
         assert_eq!(code(&err), "E_USAGE", "{what}: {err:?}");
     }
@@ -408,6 +455,7 @@ fn an_exception_in_the_callback_comes_back_as_thrown() {
             size,
             Some(SMALL_BLOCK),
             false,
+            None,
         ));
         assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
         // And no read after it.
@@ -566,7 +614,8 @@ fn the_parallel_layer_api_refuses_misuse() {
                 reader.function(),
                 Some(bad),
                 None,
-                false
+                false,
+                None
             )),
             "E_USAGE"
         );
@@ -767,6 +816,7 @@ fn only_a_layer_scan_may_wait_for_bytes() {
         Some(size),
         Some(SMALL_BLOCK),
         false,
+        None,
     ));
     assert_eq!(code(&err), "E_USAGE");
     assert!(message(&err).contains("-1"), "{}", message(&err));
@@ -895,7 +945,7 @@ fn junk_is_not_an_archive_from_bytes_or_callback() {
     let reader = Reader::new(ZIP, fill);
     for result in [
         wasm::analyze_bytes(&Uint8Array::from(ZIP), false),
-        wasm::analyze_callback(reader.function(), Some(ZIP.len() as f64), None, false),
+        wasm::analyze_callback(reader.function(), Some(ZIP.len() as f64), None, false, None),
     ] {
         let err = error(result);
         assert_eq!(code(&err), "E_NOT_ARCHIVE");

@@ -9,9 +9,18 @@
 const fs = require('node:fs');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
+const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
 const { codedError, normalizeError, checkAborted, readInto, layerName } = require('./common.cjs');
 
 const DEFAULT_BLOCK = 8 << 20;
+// Smaller gzip files are decoded by the wasm: a worker takes tens of
+// milliseconds to start.
+const GUNZIP_MIN_BYTES = 16 << 20;
+
+function isGzip(fd) {
+  const head = Buffer.alloc(2);
+  return readInto(fd, head, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
 
 // Analyse an open file descriptor. Regular files are read at offsets (skips
 // are free) and their layers summarised in parallel; pipes and character
@@ -35,6 +44,10 @@ async function runFd(fd, options) {
     if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
     return n;
   };
+  if (seekable && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && isGzip(fd)) {
+    const analysis = await analyzeGzipFile(wasm, fd, size, { ...options, blockSize });
+    if (analysis) return analysis;
+  }
   if (!seekable || options.verify) {
     return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify));
   }

@@ -1,0 +1,135 @@
+// A gzip file is decoded by Node's zlib on a worker thread, feeding the
+// wasm's analysis through a shared ring (pkg/node/gunzip-pipe.cjs), and
+// analysed again by the wasm's own decoder whenever Node's did not end
+// cleanly or the report is partial. These tests check that both ways give
+// the same answer on every gzip fixture and on broken gzip streams, that the
+// fast way is really taken when the stream is sound, and that a tiny ring
+// (every read waits, every write wraps) changes nothing.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import zlib from 'node:zlib';
+import { fixtureFiles, pkgDir, requirePkg, tempDir } from './helpers.mjs';
+import { dockerSave } from './tar.mjs';
+
+let core;
+let analyzeGzipFile;
+before(() => {
+  requirePkg();
+  const require = createRequire(import.meta.url);
+  core = require(path.join(pkgDir, 'node', 'core.cjs'));
+  analyzeGzipFile = require(path.join(pkgDir, 'node', 'gunzip-pipe.cjs')).analyzeGzipFile;
+});
+
+const gzipFixtures = () => fixtureFiles().filter((f) => fs.readFileSync(f).subarray(0, 2).equals(Buffer.from([0x1f, 0x8b])));
+
+/** The API's answer for `file`: its JSON, or its error's code and message. */
+async function answer(file, options) {
+  try {
+    const analysis = await core.run(file, options);
+    try {
+      return analysis.json();
+    } finally {
+      analysis.free();
+    }
+  } catch (err) {
+    return `${err.code}: ${err.message}`;
+  }
+}
+
+/** analyzeGzipFile alone: the report's JSON, or null when it gave up. */
+async function fastWay(file, options = {}) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const analysis = await analyzeGzipFile(core.wasm, fd, fs.fstatSync(fd).size, options);
+    if (analysis === null) return null;
+    try {
+      return analysis.json();
+    } finally {
+      analysis.free();
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const WASM_ONLY = { gunzipMinBytes: Infinity };
+const NODE_ZLIB = { gunzipMinBytes: 0 };
+
+test('every gzip fixture: Node zlib through the ring gives the report of the wasm decoder', async () => {
+  const files = gzipFixtures();
+  assert.ok(files.length >= 5, `${files.length} gzip fixtures`);
+  for (const file of files) {
+    const expected = await answer(file, WASM_ONLY);
+    assert.ok(expected.startsWith('{'), `${path.basename(file)}: ${expected.slice(0, 80)}`);
+    assert.equal(await fastWay(file), expected, `${path.basename(file)}: the fast way`);
+    assert.equal(await fastWay(file, { ringSize: 4096 }), expected, `${path.basename(file)}: a 4 KiB ring`);
+    assert.equal(await answer(file, NODE_ZLIB), expected, `${path.basename(file)}: through the API`);
+  }
+});
+
+test('broken gzip streams: the wasm decoder has the last word', async () => {
+  const dir = tempDir('gunzip-');
+  const good = fs.readFileSync(gzipFixtures()[0]);
+  const tar = zlib.gunzipSync(good);
+  const corrupt = Buffer.from(good);
+  for (let i = 0; i < 64; i++) corrupt[Math.floor(good.length / 2) + i * 7] ^= 0x55;
+  // A sound gzip of an archive whose layer has a broken entry header: a
+  // partial report.
+  const damaged = dockerSave({
+    tags: ['damaged:1'],
+    config: { config: { User: 'app' } },
+    layerEntries: [
+      { name: 'bin/su', data: Buffer.from('x'), mode: 0o4755 },
+      { name: 'etc/broken-header', data: Buffer.from('y') },
+    ],
+  });
+  const at = damaged.indexOf('etc/broken-header');
+  damaged[at + 148] ^= 0x01; // its checksum
+  const cases = {
+    'a layer with a broken header': zlib.gzipSync(damaged),
+    'cut in the middle': good.subarray(0, Math.floor(good.length / 2)),
+    'cut before its trailer': good.subarray(0, good.length - 4),
+    'corrupt in the middle': corrupt,
+    'trailing zeros': Buffer.concat([good, Buffer.alloc(4096)]),
+    'trailing garbage': Buffer.concat([good, Buffer.from('not gzip at all')]),
+    'two members': Buffer.concat([zlib.gzipSync(tar.subarray(0, 10240)), zlib.gzipSync(tar.subarray(10240))]),
+    'a cut tar, whole gzip': zlib.gzipSync(tar.subarray(0, Math.floor(tar.length * 0.6))),
+    'not a tar': zlib.gzipSync(Buffer.from('{"hello": "world"}\n'.repeat(1000))),
+    'only a header': good.subarray(0, 10),
+  };
+  const gaveUp = [];
+  for (const [name, bytes] of Object.entries(cases)) {
+    const file = path.join(dir, `${name.replaceAll(' ', '-')}.tar.gz`);
+    fs.writeFileSync(file, bytes);
+    const expected = await answer(file, WASM_ONLY);
+    if (name === 'a layer with a broken header') assert.match(expected, /"partial": true/);
+    assert.equal(await answer(file, NODE_ZLIB), expected, name);
+    assert.equal(await answer(file, { ...NODE_ZLIB, blockSize: 4096 }), expected, `${name}, 4 KiB blocks`);
+    if ((await fastWay(file, { ringSize: 4096 })) === null) gaveUp.push(name);
+  }
+  // Each broken stream is left to the wasm's decoder; a sound one is not.
+  assert.deepEqual(gaveUp.sort(), [
+    'a cut tar, whole gzip', 'a layer with a broken header', 'corrupt in the middle', 'cut before its trailer', 'cut in the middle',
+    'not a tar', 'only a header', 'trailing garbage', 'trailing zeros',
+  ]);
+});
+
+test('progress counts the file bytes; an abort stops the analysis and its worker', async () => {
+  const file = gzipFixtures().map((f) => [f, fs.statSync(f).size]).sort((a, b) => b[1] - a[1])[0][0];
+  const size = fs.statSync(file).size;
+  const seen = [];
+  await answer(file, { ...NODE_ZLIB, onProgress: (p) => seen.push(p) });
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((p) => p.totalBytes === size && p.bytesRead <= size));
+  assert.equal(seen.at(-1).bytesRead, size);
+
+  const controller = new AbortController();
+  await assert.rejects(
+    core.run(file, { ...NODE_ZLIB, ringSize: 4096, signal: controller.signal, onProgress: () => controller.abort() }),
+    { name: 'AbortError' },
+  );
+});
