@@ -327,6 +327,21 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "| W2 peak memory, Node API (issue 4: a 1 GB archive through the API) ≤ 200 MB | $(if [ -n "${M[w2,api]+x}" ]; then verdict "$(getm w2 api)" le 200 " MB"; elif [ -z "$NODE_CLI" ]; then echo "not measured (package not built)"; else echo "not measured"; fi) | - |"
   echo "| W2-half peak memory (compare with W2: no growth with size) | $(mb "$(getm w2-half node)") | $(mb "$(getm w2-half native)") |"
   echo
+  echo "### Bounds, from this run's figures"
+  echo
+  # A Node CLI is a Node process doing the native CLI's work: it cannot take
+  # less than Node's own start plus the native CLI's whole run.
+  floor=$(if [ "$(get startup walk)" != - ] && [ "$(get w2 native)" != - ]; then echo "$(get startup walk) + $(get w2 native)" | bc -l; else echo -; fi)
+  echo "- W2 ≤ 0.2× GNU: no Node CLI takes less than Node's own start (\`node -e 0\`, $(get startup walk) s) plus the native CLI's whole run ($(get w2 native) s): $(ratio "$floor" "$(get w2 gnu)")× GNU at the least, even with the wasm as fast as native code."
+  # Memory per entry kept, from the two sizes of W2.
+  entries() { awk -F'\t' -v f="${FILE[$1]}" '$1 == f {print $5}' "$WORK/workloads.tsv"; }
+  per_entry() { # per_entry TOOL: bytes of peak RSS per entry, W2-half to W2
+    local a b ea eb
+    a=$(getm w2-half "$1") b=$(getm w2 "$1") ea=$(entries w2-half) eb=$(entries w2)
+    if [ "$a" = - ] || [ "$b" = - ] || [ -z "$ea" ] || [ -z "$eb" ] || [ "$ea" = "$eb" ]; then echo -; else echo "($b - $a) * 1000000 / ($eb - $ea)" | bc -l | awk '{printf "%.0f", $1}'; fi
+  }
+  echo "- Memory grows with the entries kept (each layer's paths and modes, for the merged view); W2 has twice W2-half's entries and bytes, and its peak is higher by about $(per_entry native) bytes per added entry in the native CLI and $(per_entry node) in the Node CLI."
+  echo
   echo "## Commands"
   echo
   echo "FILE is bench/work/scale-$SCALE/<file>; <file>.layers lists the layer members in manifest order (written by the generator)."
