@@ -17,9 +17,10 @@ const DEFAULT_BLOCK = 8 << 20;
 // milliseconds to start.
 const GUNZIP_MIN_BYTES = 16 << 20;
 
+// What the wasm's reader will take the file for, from its first bytes.
 function isGzip(fd) {
-  const head = Buffer.alloc(2);
-  return readInto(fd, head, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const head = Buffer.alloc(8);
+  return wasm.sniffCompression(head.subarray(0, readInto(fd, head, head.length, 0))) === 'gzip';
 }
 
 // Analyse an open file descriptor. Regular files are read at offsets (skips

@@ -84,9 +84,9 @@ async function analyzeGzipFile(wasm, fd, size, { blockSize, verify, signal, onPr
   let analysis = null;
   try {
     analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify), size);
-    // The rest of the stream (after the tar's end), so that its end is known.
-    while (take(RING, null) > 0);
     if (analysis.exitStatus('none') === 2) throw new Abandoned(); // partial or altered
+    // The rest of the stream (after the tar's end), so that its end is known.
+    while (take(ring.length, null) > 0);
     const result = analysis;
     analysis = null;
     return result;
