@@ -2,6 +2,11 @@
 //! here. The package's JS wrappers (pkg-template/) call these; they are not
 //! the public JS API themselves.
 //!
+//! What only the Node package needs (the CLI's usage text and option
+//! parsing, the text renderer, the exit status) is behind the `node`
+//! feature: wasm-pack.toml builds the page's wasm without it, so that what a
+//! browser downloads stays within its size budget.
+//!
 //! The report crosses as the JSON text of `render::json` (parsed in JS): the
 //! same bytes as the native CLI's `--format json`, written by the small
 //! `render::json_writer` (the wasm is built without the `serde` feature:
@@ -26,6 +31,7 @@ use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
+#[cfg(feature = "node")]
 use crate::analysis::rules::Severity;
 use crate::archive::gzip::GunzipSteps;
 use crate::archive::input::{read_full, DynInput, Input};
@@ -325,6 +331,8 @@ impl Analysis {
         render::json::render(&self.report)
     }
 
+    /// The text report (the Node CLI's; the page renders the JSON itself).
+    #[cfg(feature = "node")]
     pub fn text(&self, color: bool) -> String {
         render::text::render(&self.report, render::text::TextOptions { color })
     }
@@ -335,6 +343,7 @@ impl Analysis {
 
     /// What the native CLI prints on stderr after the report (without the
     /// `rootless-check: ` prefix), for `failOn` (a severity name or "none").
+    #[cfg(feature = "node")]
     #[wasm_bindgen(js_name = exitLines)]
     pub fn exit_lines(&self, fail_on: &str) -> Result<Vec<String>, JsValue> {
         Ok(self.exit(fail_on)?.1)
@@ -342,6 +351,7 @@ impl Analysis {
 
     /// The native CLI's exit status: 2 partial or altered (`verify`), 1 a
     /// finding at or above `failOn`, else 0.
+    #[cfg(feature = "node")]
     #[wasm_bindgen(js_name = exitStatus)]
     pub fn exit_status(&self, fail_on: &str) -> Result<u8, JsValue> {
         Ok(self.exit(fail_on)?.0)
@@ -361,6 +371,7 @@ impl Analysis {
     }
 }
 
+#[cfg(feature = "node")]
 impl Analysis {
     /// What the CLIs say and return after the report (`cli::outcome`).
     fn exit(&self, fail_on: &str) -> Result<(u8, Vec<String>), JsValue> {
@@ -380,12 +391,14 @@ fn parse_ignores(specs: &[String], ignore_file: Option<&str>) -> Result<Vec<Igno
     Ok(ignores)
 }
 
+#[cfg(feature = "node")]
 fn parse_fail_on(text: &str) -> Result<Option<Severity>, JsValue> {
     crate::cli::parse_fail_on(text)
         .map_err(|message| usage_error(&Error::new(ErrorCode::Usage, message)))
 }
 
 /// The command line's usage text (the native CLI's `--help`).
+#[cfg(feature = "node")]
 #[wasm_bindgen]
 pub fn usage() -> String {
     String::from(crate::cli::USAGE)
@@ -395,6 +408,7 @@ pub fn usage() -> String {
 /// CLI does: `{ command: "help" | "version" | "analyze", format, file,
 /// failOn, ignores, ignoreFile, verify, noColor }`. Throws an `E_USAGE`
 /// error whose message is what the CLI shows above the usage text.
+#[cfg(feature = "node")]
 #[wasm_bindgen(js_name = parseArgs)]
 pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
     use crate::cli::Command;
@@ -435,6 +449,7 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
 
 /// Check an ignore spec or an ignore file's text without analysing anything
 /// (the CLI rejects a bad command line first). Throws an `E_USAGE` error.
+#[cfg(feature = "node")]
 #[wasm_bindgen(js_name = checkIgnores)]
 pub fn check_ignores(specs: Vec<String>, ignore_file: Option<String>) -> Result<(), JsValue> {
     parse_ignores(&specs, ignore_file.as_deref())
