@@ -13,13 +13,25 @@ use crate::analysis::report::Report;
 use crate::analysis::rules::Severity;
 
 pub const USAGE: &str = "\
-Usage: rootless-check [OPTIONS] FILE|-
+Usage: rootless-check [OPTIONS] SOURCE
 
-Reads a container image archive (docker save, podman save, an OCI archive from
-skopeo/buildah/buildx, gzip- or zstd-compressed or not, or a flattened
-docker export) and says whether the image is truly rootless: root,
+Reads a container image and says whether it is truly rootless: root,
 pseudo-rootless or rootless, with the evidence and the fix.
-FILE '-' reads standard input: docker save IMAGE | rootless-check -
+
+SOURCE is one of:
+  FILE, -                  an image archive (docker save, podman save, an OCI
+                           archive from skopeo/buildah/buildx, gzip- or
+                           zstd-compressed or not, a flattened docker export);
+                           '-' reads standard input: docker save IMAGE | rootless-check -
+  docker-archive:FILE, oci-archive:FILE   the same, named explicitly
+  oci:DIR[:REF]            an OCI image layout directory (REF: its ref name)
+  docker://REF             an image in a registry: docker://ghcr.io/org/app:1
+  docker-daemon:REF        an image in the Docker or Podman daemon (DOCKER_HOST)
+  REF                      a registry reference (alpine, ghcr.io/org/app:1,
+                           name@sha256:...), normalised as docker does, when no
+                           such file exists and it does not look like a path
+                           (starting with / ./ ../ ~ or ending in .tar, .tar.gz,
+                           .tgz, .tar.zst)
 
 Options:
   -f, --format FORMAT      text (default), json or sarif
@@ -34,12 +46,25 @@ Options:
                            the manifests (reads the whole archive); a mismatch
                            means the archive was altered: exit 2
       --no-color           no colours (also when NO_COLOR is set or not a terminal)
+
+Registries (docker://, a bare REF):
+      --platform OS/ARCH[/VARIANT]  the image to pick from an index (default:
+                           linux and this machine's architecture, as docker
+                           pull does); also filters an OCI layout's images
+      --all-platforms      report every image of an index
+      --creds USER[:PASSWORD]  credentials (default: --authfile, then
+                           REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+                           ~/.config/containers/auth.json, ~/.docker/config.json
+                           with its credential helpers, as podman and skopeo)
+      --authfile FILE      the only auth file to read (containers-auth.json)
+      --tls-verify=false   allow plain HTTP and unverified TLS (skopeo's flag)
+      --max-concurrent-downloads N  layers downloaded at once (default 3)
   -h, --help               this help
   -V, --version            the version
 
 Exit status: 0 nothing at or above --fail-on; 1 something is; 2 the input is
-unreadable, the report is partial, a digest does not match (--verify), or the
-command line is wrong.";
+unreadable or cannot be fetched (E_AUTH, E_NOT_FOUND, E_NETWORK, E_REGISTRY),
+the report is partial, a digest does not match, or the command line is wrong.";
 
 /// Read when `--ignore-file` is not given, if it exists.
 pub const DEFAULT_IGNORE_FILE: &str = ".rootless-check-ignore";
@@ -83,6 +108,16 @@ pub struct Options {
     pub verify: bool,
     /// `--no-color`; the caller also turns colour off for NO_COLOR and non-terminals.
     pub no_color: bool,
+    /// `--platform OS/ARCH[/VARIANT]`.
+    pub platform: Option<String>,
+    pub all_platforms: bool,
+    /// `--creds USER[:PASSWORD]`. A secret: never shown.
+    pub creds: Option<String>,
+    pub authfile: Option<String>,
+    /// `--tls-verify` (default true).
+    pub tls_verify: bool,
+    /// `--max-concurrent-downloads`.
+    pub concurrency: usize,
 }
 
 /// Parse the arguments (without the program name). The error is the message
@@ -97,6 +132,12 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
         ignore_file: None,
         verify: false,
         no_color: false,
+        platform: None,
+        all_platforms: false,
+        creds: None,
+        authfile: None,
+        tls_verify: true,
+        concurrency: 3,
     };
     let mut i = 0;
     while i < args.len() {
@@ -141,11 +182,37 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
             "--ignore-file" => options.ignore_file = Some(value("--ignore-file")?),
             "--no-color" => options.no_color = true,
             "--verify" => options.verify = true,
+            "--platform" => options.platform = Some(parse_platform(&value("--platform")?)?),
+            "--all-platforms" => options.all_platforms = true,
+            "--creds" => options.creds = Some(value("--creds")?),
+            "--authfile" => options.authfile = Some(value("--authfile")?),
+            // A boolean flag: only `--tls-verify=VALUE` takes a value (as in skopeo).
+            "--tls-verify" => {
+                options.tls_verify = match inline {
+                    None | Some("true") => true,
+                    Some("false") => false,
+                    Some(v) => {
+                        return Err(format!("--tls-verify takes true or false, not {:?}", v))
+                    }
+                }
+            }
+            "--max-concurrent-downloads" => {
+                let v = value("--max-concurrent-downloads")?;
+                options.concurrency = match v.parse::<usize>() {
+                    Ok(n) if (1..=64).contains(&n) => n,
+                    _ => {
+                        return Err(format!(
+                            "--max-concurrent-downloads takes 1 to 64, not {:?}",
+                            v
+                        ))
+                    }
+                }
+            }
             "-" => options.file = i,
             f if f.starts_with('-') => return Err(format!("unknown option {:?}", f)),
             _ => {
                 if options.file != usize::MAX {
-                    return Err(String::from("give one archive"));
+                    return Err(String::from("give one source"));
                 }
                 options.file = i;
             }
@@ -153,9 +220,26 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
         i += 1;
     }
     if options.file == usize::MAX {
-        return Err(String::from("no archive given"));
+        return Err(String::from("no source given"));
     }
     Ok(Command::Analyze(options))
+}
+
+/// `OS/ARCH[/VARIANT]`, each part a lower-case word.
+fn parse_platform(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('/').collect();
+    let word = |p: &&str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(word) {
+        return Err(format!(
+            "--platform takes OS/ARCH[/VARIANT] (linux/amd64, linux/arm64/v8), not {:?}",
+            text
+        ));
+    }
+    Ok(String::from(text))
 }
 
 /// `--fail-on`'s value: a severity, or `none`.
@@ -235,14 +319,37 @@ mod tests {
             Format::Sarif
         );
         assert!(matches!(parse(&["x", "--help"]), Ok(Command::Help)));
+        let o = options(&[
+            "--platform=linux/arm64/v8",
+            "--all-platforms",
+            "--creds",
+            "u:p",
+            "--authfile",
+            "a.json",
+            "--tls-verify=false",
+            "--max-concurrent-downloads",
+            "5",
+            "docker://x",
+        ]);
+        assert_eq!(o.platform.as_deref(), Some("linux/arm64/v8"));
+        assert!(o.all_platforms && !o.tls_verify);
+        assert_eq!(
+            (o.creds.as_deref(), o.authfile.as_deref(), o.concurrency),
+            (Some("u:p"), Some("a.json"), 5)
+        );
+        assert!(options(&["--tls-verify", "a"]).tls_verify);
         assert!(matches!(parse(&["-V"]), Ok(Command::Version)));
     }
 
     #[test]
     fn mistakes_say_what_is_wrong() {
         let err = |args: &[&str]| parse(args).unwrap_err();
-        assert_eq!(err(&[]), "no archive given");
-        assert_eq!(err(&["a", "b"]), "give one archive");
+        assert_eq!(err(&[]), "no source given");
+        assert_eq!(err(&["a", "b"]), "give one source");
+        assert!(err(&["--platform", "linux", "a"]).starts_with("--platform takes"));
+        assert!(err(&["--tls-verify=no", "a"]).starts_with("--tls-verify takes"));
+        assert!(err(&["--max-concurrent-downloads", "0", "a"])
+            .starts_with("--max-concurrent-downloads"));
         assert_eq!(err(&["--format"]), "--format needs a value");
         assert_eq!(
             err(&["--format", "xml", "a"]),

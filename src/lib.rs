@@ -18,6 +18,8 @@ pub mod analysis;
 pub mod archive;
 pub mod cli;
 pub mod render;
+#[cfg(feature = "registry")]
+pub mod source;
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub mod wasm;
 

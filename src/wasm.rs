@@ -406,7 +406,8 @@ pub fn usage() -> String {
 
 /// Parse the CLI's arguments (without node and the script) as the native
 /// CLI does: `{ command: "help" | "version" | "analyze", format, file,
-/// failOn, ignores, ignoreFile, verify, noColor }`. Throws an `E_USAGE`
+/// failOn, ignores, ignoreFile, verify, noColor, platform, allPlatforms,
+/// creds, authfile, tlsVerify, concurrency }`. Throws an `E_USAGE`
 /// error whose message is what the CLI shows above the usage text.
 #[cfg(feature = "node")]
 #[wasm_bindgen(js_name = parseArgs)]
@@ -444,6 +445,21 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
     set(&out, "ignoreFile", &ignore_file);
     set(&out, "verify", &JsValue::from_bool(options.verify));
     set(&out, "noColor", &JsValue::from_bool(options.no_color));
+    let text = |v: &Option<String>| v.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    set(&out, "platform", &text(&options.platform));
+    set(
+        &out,
+        "allPlatforms",
+        &JsValue::from_bool(options.all_platforms),
+    );
+    set(&out, "creds", &text(&options.creds));
+    set(&out, "authfile", &text(&options.authfile));
+    set(&out, "tlsVerify", &JsValue::from_bool(options.tls_verify));
+    set(
+        &out,
+        "concurrency",
+        &JsValue::from_f64(options.concurrency as f64),
+    );
     Ok(out)
 }
 

@@ -894,8 +894,8 @@ fn usage_and_parse_args_follow_the_native_command_line() {
     // The messages the native CLI shows above the usage text.
     for (argv, text) in [
         (&["--color", "x.tar"][..], r#"unknown option "--color""#),
-        (&[][..], "no archive given"),
-        (&["a.tar", "b.tar"][..], "give one archive"),
+        (&[][..], "no source given"),
+        (&["a.tar", "b.tar"][..], "give one source"),
         (
             &["--fail-on", "severe", "x.tar"][..],
             r#"unknown severity "severe""#,

@@ -50,6 +50,9 @@ pub struct DockerManifestItem {
 pub struct Descriptor {
     /// Empty when the document has none (then no blob matches it).
     pub digest: String,
+    pub media_type: Option<String>,
+    /// The blob's size in bytes, as the descriptor claims it.
+    pub size: Option<u64>,
     pub platform: Option<Platform>,
     pub annotations: Option<BTreeMap<String, String>>,
 }
@@ -86,6 +89,9 @@ pub fn platform_string(os: Option<&str>, arch: Option<&str>, variant: Option<&st
 /// one it is shows in which fields are present.
 #[derive(Clone, Debug, Default)]
 pub struct ManifestOrIndex {
+    /// 2 for OCI and Docker schema 2; 1 for Docker's old schema 1.
+    pub schema_version: Option<u64>,
+    pub media_type: Option<String>,
     /// Index: `null` in Docker ≥ 25 saves of single images.
     pub manifests: Option<Vec<Descriptor>>,
     /// Manifest: the config blob.
@@ -131,6 +137,17 @@ type Read<T> = super::json::Result<T>;
 fn string_into(r: &mut Reader, slot: &mut Option<String>) -> Read<()> {
     if !r.null()? {
         *slot = Some(r.string()?);
+    }
+    Ok(())
+}
+
+/// A non-negative integer (a size, a version).
+fn number_into(r: &mut Reader, slot: &mut Option<u64>) -> Read<()> {
+    if !r.null()? {
+        match r.number()?.parse() {
+            Ok(n) => *slot = Some(n),
+            Err(_) => return r.fail("a non-negative integer"),
+        }
     }
     Ok(())
 }
@@ -267,6 +284,8 @@ fn descriptor_field(r: &mut Reader, key: &str, d: &mut Descriptor) -> Read<()> {
             }
             Ok(())
         }
+        _ if key_is(key, "mediaType") => string_into(r, &mut d.media_type),
+        _ if key_is(key, "size") => number_into(r, &mut d.size),
         _ if key_is(key, "platform") => struct_into(r, &mut d.platform, platform_field),
         _ if key_is(key, "annotations") => string_map_into(r, &mut d.annotations),
         _ => r.skip(),
@@ -284,6 +303,8 @@ fn platform_field(r: &mut Reader, key: &str, p: &mut Platform) -> Read<()> {
 
 fn manifest_or_index_field(r: &mut Reader, key: &str, m: &mut ManifestOrIndex) -> Read<()> {
     match key {
+        _ if key_is(key, "schemaVersion") => number_into(r, &mut m.schema_version),
+        _ if key_is(key, "mediaType") => string_into(r, &mut m.media_type),
         _ if key_is(key, "manifests") => list_into(r, &mut m.manifests, descriptor),
         _ if key_is(key, "config") => struct_into(r, &mut m.config, descriptor_field),
         _ if key_is(key, "layers") => list_into(r, &mut m.layers, descriptor),

@@ -31,10 +31,18 @@ pub enum ErrorCode {
     Usage,
     /// `--verify`: a blob does not have the digest its manifest or config gives.
     DigestMismatch,
+    /// A registry refused the credentials, or needs some and none were found.
+    Auth,
+    /// A repository, tag, digest or platform the source names does not exist.
+    NotFound,
+    /// A registry or daemon could not be reached (DNS, connect, TLS, timeout).
+    Network,
+    /// A registry or daemon gave any other unexpected answer.
+    Registry,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::NotAnArchive,
         ErrorCode::Truncated,
         ErrorCode::CorruptTar,
@@ -47,6 +55,10 @@ impl ErrorCode {
         ErrorCode::Io,
         ErrorCode::Usage,
         ErrorCode::DigestMismatch,
+        ErrorCode::Auth,
+        ErrorCode::NotFound,
+        ErrorCode::Network,
+        ErrorCode::Registry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +75,10 @@ impl ErrorCode {
             ErrorCode::Io => "E_IO",
             ErrorCode::Usage => "E_USAGE",
             ErrorCode::DigestMismatch => "E_DIGEST_MISMATCH",
+            ErrorCode::Auth => "E_AUTH",
+            ErrorCode::NotFound => "E_NOT_FOUND",
+            ErrorCode::Network => "E_NETWORK",
+            ErrorCode::Registry => "E_REGISTRY",
         }
     }
 }
@@ -104,8 +120,24 @@ impl ErrorCode {
             ErrorCode::Io => ("The source could not be opened or read (permissions, a missing file, a read error).", "Check the path and permissions."),
             ErrorCode::Usage => ("The command line or API call was wrong: an unknown option, rule or severity.", "See `rootless-check --help`."),
             ErrorCode::DigestMismatch => (
-                "With `--verify`: a layer, config or manifest does not have the digest its manifest or config gives. The archive was altered after it was written, or damaged: its findings cannot be trusted.",
-                "Get the image from its registry again and compare; find out who changed the archive.",
+                "With `--verify`, or always for an image read from a registry, an OCI layout or a daemon: a layer, config or manifest does not have the digest its manifest, config or reference gives. The image was altered or damaged on its way: its findings cannot be trusted.",
+                "Get the image from its registry again and compare; find out who changed it.",
+            ),
+            ErrorCode::Auth => (
+                "A registry refused the credentials given, or needs credentials and none were found. The message names the credential sources that were tried (never the secret).",
+                "Give credentials with `--creds USER[:PASSWORD]` or `--authfile FILE`, or log in with `podman login`, `skopeo login` or `docker login`.",
+            ),
+            ErrorCode::NotFound => (
+                "The registry, layout or daemon has no such repository, tag, digest, or no image for the platform asked for (the message lists the platforms there are).",
+                "Check the reference (`skopeo list-tags docker://REPO`, `skopeo inspect --raw docker://REF`); pick a listed platform with `--platform`.",
+            ),
+            ErrorCode::Network => (
+                "A registry or daemon could not be reached: DNS, connection, TLS or a timeout. The message names the host.",
+                "Check the name and the network (proxy: `HTTPS_PROXY`, `NO_PROXY`); a registry without TLS needs `--tls-verify=false`.",
+            ),
+            ErrorCode::Registry => (
+                "A registry or daemon answered something else than expected: the message gives the HTTP status and the registry's own error code.",
+                "Retry later; if it persists, the registry's logs or its status page say why.",
             ),
         }
     }

@@ -13,6 +13,7 @@ pub mod merge;
 pub mod passwd;
 pub mod path;
 pub mod policy;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod tar;
@@ -131,6 +132,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
             oci_layout: assembly.has_index,
             docker_manifest: assembly.has_docker_manifest,
             bytes_read: contents.bytes_read,
+            source: None,
         },
         images,
         errors,

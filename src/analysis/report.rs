@@ -86,8 +86,36 @@ pub struct InputInfo {
     /// `manifest.json` (Docker) was present.
     pub docker_manifest: bool,
     /// Bytes of the source consumed, read or skipped over (compressed bytes when
-    /// the whole archive is compressed).
+    /// the whole archive is compressed); for a registry, the bytes downloaded.
     pub bytes_read: u64,
+    /// Where the image came from when it was named rather than given as an
+    /// archive (a registry, an OCI layout directory, a daemon); `None` for
+    /// an archive file or stream.
+    pub source: Option<SourceInfo>,
+}
+
+/// A source named by reference: what was asked for and what it resolved to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct SourceInfo {
+    /// `registry`, `oci-layout` or `docker-daemon`.
+    pub kind: String,
+    /// The source as given (`alpine`, `docker://…`, `oci:DIR:REF`). Untrusted text.
+    pub reference: String,
+    /// The normalised reference (`docker.io/library/alpine:latest`), or the
+    /// layout's directory and reference name.
+    pub resolved: String,
+    /// The registry's host, for a registry.
+    pub registry: Option<String>,
+    /// The repository within the registry (or the name the daemon knows).
+    pub repository: Option<String>,
+    pub tag: Option<String>,
+    /// `sha256:…` of what the reference resolved to: an image index or a manifest.
+    pub digest: Option<String>,
+    /// `os/arch[/variant]` of every image an index names (attestations
+    /// left out); empty when the reference names a single manifest.
+    pub platforms: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

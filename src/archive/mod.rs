@@ -119,29 +119,39 @@ pub fn scan_deferred_layers<F>(
             builder.finish()
         }
     };
-    let threads = threads.clamp(1, jobs.len().max(1));
-    let done: Vec<(usize, LayerSummary)> = if threads == 1 {
-        jobs.iter().map(scan).enumerate().collect()
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let done = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let summary = scan(job);
-                    done.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((i, summary));
-                });
-            }
-        });
-        done.into_inner().unwrap_or_else(|p| p.into_inner())
-    };
+    let done = parallel(&jobs, threads, scan);
     for (i, summary) in done {
         contents.insert_layer(&jobs[i].name, summary);
     }
+}
+
+/// `work` on every job, on up to `threads` threads, each taking the next
+/// job as it is free; the results with their job's index, in no order.
+pub fn parallel<T, R, F>(jobs: &[T], threads: usize, work: F) -> Vec<(usize, R)>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        return jobs.iter().map(work).enumerate().collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let result = work(job);
+                done.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    done.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Analyse a seekable source.

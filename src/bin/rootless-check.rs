@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rootless_check::analysis::policy;
-use rootless_check::archive::{analyze_path, ReadOptions};
+use rootless_check::archive::ReadOptions;
+use rootless_check::source::{analyze_source, auth, Source, SourceOptions};
 use rootless_check::{cli, render};
 
 struct Args {
     options: cli::Options,
-    file: PathBuf,
+    /// The source as given (possibly not UTF-8).
+    given: std::ffi::OsString,
     color: bool,
 }
 
@@ -42,10 +44,10 @@ fn parse_args() -> Result<Option<Args>, String> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = std::io::stdout().is_terminal() && !no_color && !options.no_color;
     // The name as given, even when it is not UTF-8.
-    let file = PathBuf::from(&raw[options.file]);
+    let given = raw[options.file].clone();
     Ok(Some(Args {
         options,
-        file,
+        given,
         color,
     }))
 }
@@ -67,6 +69,31 @@ fn load_ignore_file(args: &mut Args) -> Result<(), String> {
     }
 }
 
+/// Bytes downloaded per layer on stderr, only when it is a terminal (never
+/// in pipes or CI logs), at most ten times a second.
+fn progress_line() -> Option<std::sync::Arc<rootless_check::source::Progress>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    Some(std::sync::Arc::new(
+        move |digest: &str, bytes: u64, total: Option<u64>| {
+            let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+            if last.elapsed() < std::time::Duration::from_millis(100) {
+                return;
+            }
+            *last = std::time::Instant::now();
+            let mib = |n: u64| n as f64 / 1048576.0;
+            let short: String = digest.chars().take(19).collect();
+            let line = match total {
+                Some(t) => format!("{} {:.1} of {:.1} MiB", short, mib(bytes), mib(t)),
+                None => format!("{} {:.1} MiB", short, mib(bytes)),
+            };
+            eprint!("\r{}\x1b[K", line);
+        },
+    ))
+}
+
 fn main() -> ExitCode {
     let mut args = match parse_args() {
         Ok(Some(a)) => a,
@@ -76,11 +103,33 @@ fn main() -> ExitCode {
     if let Err(message) = load_ignore_file(&mut args) {
         return usage_error(&message);
     }
-    let options = ReadOptions {
-        verify: args.options.verify,
-        ..ReadOptions::default()
+    let source = match Source::parse(&args.given, &|p| p.exists()) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e.message),
     };
-    let mut report = match analyze_path(&args.file, &options) {
+    let o = &args.options;
+    let options = SourceOptions {
+        read: ReadOptions {
+            verify: o.verify,
+            ..ReadOptions::default()
+        },
+        platform: o.platform.clone(),
+        all_platforms: o.all_platforms,
+        auth: auth::Lookup {
+            creds: o.creds.clone(),
+            authfile: o.authfile.as_ref().map(PathBuf::from),
+        },
+        tls_verify: o.tls_verify,
+        concurrency: o.concurrency,
+        progress: progress_line(),
+    };
+    let given = args.given.to_string_lossy();
+    let shows_progress = options.progress.is_some();
+    let outcome = analyze_source(&source, &given, &options);
+    if shows_progress {
+        eprint!("\r\x1b[K");
+    }
+    let mut report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rootless-check: {}", e);

@@ -10,7 +10,7 @@ use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::layer::Compression;
 use crate::analysis::report::{
     ArchiveFormat, CapabilityFile, ImageReport, InputInfo, LayerInfo, Report, RunFacts, SetuidFile,
-    ToolInfo,
+    SourceInfo, ToolInfo,
 };
 use crate::analysis::rules::no_new_privileges::NoNewPrivileges;
 use crate::analysis::rules::{Finding, S6Facts, Severity};
@@ -53,6 +53,22 @@ impl WriteJson for InputInfo {
         w.field("ociLayout", &self.oci_layout);
         w.field("dockerManifest", &self.docker_manifest);
         w.field("bytesRead", &self.bytes_read);
+        w.field("source", &self.source);
+        w.end_object();
+    }
+}
+
+impl WriteJson for SourceInfo {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("kind", &self.kind);
+        w.field("reference", &self.reference);
+        w.field("resolved", &self.resolved);
+        w.field("registry", &self.registry);
+        w.field("repository", &self.repository);
+        w.field("tag", &self.tag);
+        w.field("digest", &self.digest);
+        w.field("platforms", &self.platforms);
         w.end_object();
     }
 }

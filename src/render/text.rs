@@ -302,6 +302,16 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         if images == 1 { "" } else { "s" },
         if report.partial { " · PARTIAL" } else { "" }
     );
+    if let Some(source) = &report.input.source {
+        let _ = writeln!(out, "source: {} {}", source.kind, clean(&source.resolved));
+        if let Some(digest) = &source.digest {
+            let _ = writeln!(out, "  resolved to {}", clean(digest));
+        }
+        if !source.platforms.is_empty() {
+            let platforms: Vec<String> = source.platforms.iter().map(|p| clean(p)).collect();
+            let _ = writeln!(out, "  index platforms: {}", platforms.join(", "));
+        }
+    }
     for image in &report.images {
         image_text(&mut out, image, &p);
     }
