@@ -18,7 +18,7 @@ pub mod analysis;
 pub mod archive;
 pub mod cli;
 pub mod render;
-#[cfg(feature = "registry")]
+#[cfg(all(feature = "registry", not(target_arch = "wasm32")))]
 pub mod source;
 #[cfg(all(target_arch = "wasm32", feature = "std"))]
 pub mod wasm;

@@ -26,11 +26,13 @@ use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::analysis::contents::ArchiveContents;
+use crate::analysis::config::{Descriptor, Platform};
+use crate::analysis::contents::{store_index, ArchiveContents, DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
+use crate::analysis::report::SourceInfo;
 #[cfg(feature = "node")]
 use crate::analysis::rules::Severity;
 use crate::archive::gzip::GunzipSteps;
@@ -545,6 +547,11 @@ fn checked_block(block_size: Option<f64>) -> Result<usize, JsValue> {
 pub struct Pending {
     contents: ArchiveContents,
     finished: bool,
+    /// For an image gathered by the caller (`imagePlan`): the manifests it
+    /// names, the image's name, and where it came from.
+    images: Vec<Descriptor>,
+    name: Option<String>,
+    source: Option<SourceInfo>,
 }
 
 #[wasm_bindgen]
@@ -602,9 +609,117 @@ impl Pending {
             )));
         }
         self.finished = true;
-        let contents = core::mem::take(&mut self.contents);
-        let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
+        let mut contents = core::mem::take(&mut self.contents);
+        if !self.images.is_empty() {
+            store_index(&mut contents, &self.images, self.name.as_deref());
+        }
+        let mut report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
+        report.input.source = self.source.take();
         Ok(Analysis { report })
+    }
+
+    /// `imagePlan`: a manifest, index or config the caller fetched, under
+    /// its digest (checked by the caller).
+    #[wasm_bindgen(js_name = addDocument)]
+    pub fn add_document(&mut self, digest: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        let path = member_of(digest)?;
+        self.contents.store(&path, Stored::Json(bytes.to_vec()));
+        Ok(())
+    }
+
+    /// `imagePlan`: an image to analyse, its manifest's digest and platform.
+    #[wasm_bindgen(js_name = addImage)]
+    pub fn add_image(
+        &mut self,
+        digest: &str,
+        os: Option<String>,
+        architecture: Option<String>,
+        variant: Option<String>,
+    ) -> Result<(), JsValue> {
+        member_of(digest)?;
+        let platform = (os.is_some() || architecture.is_some()).then_some(Platform {
+            os,
+            architecture,
+            variant,
+        });
+        self.images.push(Descriptor {
+            digest: String::from(digest),
+            platform,
+            ..Descriptor::default()
+        });
+        Ok(())
+    }
+
+    /// `imagePlan`: a layer blob the caller will summarise (with a
+    /// `LayerScan`) and hand back with `addLayer` under the name returned.
+    #[wasm_bindgen(js_name = expectLayer)]
+    pub fn expect_layer(&mut self, digest: &str) -> Result<String, JsValue> {
+        let name = member_of(digest)?;
+        if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
+            self.contents.store(&name, Stored::Deferred);
+            self.contents.deferred_layers.push(DeferredLayer {
+                name: name.clone(),
+                offset: 0,
+                size: 0,
+            });
+        }
+        Ok(name)
+    }
+
+    /// `imagePlan`: where the image came from (the report's `input.source`),
+    /// the name its images are tagged with, and the bytes read.
+    #[wasm_bindgen(js_name = setSource)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_source(
+        &mut self,
+        kind: String,
+        reference: String,
+        resolved: String,
+        registry: Option<String>,
+        repository: Option<String>,
+        tag: Option<String>,
+        digest: Option<String>,
+        platforms: Vec<String>,
+        name: Option<String>,
+        bytes_read: f64,
+    ) -> Result<(), JsValue> {
+        self.contents.bytes_read = checked_size(bytes_read)?;
+        self.name = name;
+        self.source = Some(SourceInfo {
+            kind,
+            reference,
+            resolved,
+            registry,
+            repository,
+            tag,
+            digest,
+            platforms,
+        });
+        Ok(())
+    }
+}
+
+fn member_of(digest: &str) -> Result<String, JsValue> {
+    crate::analysis::config::blob_path(digest).ok_or_else(|| {
+        usage_error(&Error::new(
+            ErrorCode::Usage,
+            "not a digest (algorithm:hex)",
+        ))
+    })
+}
+
+/// An image the caller gathers itself (a registry or an OCI layout read in
+/// JS): its documents (`addDocument`), images (`addImage`) and layers
+/// (`expectLayer`, then `addLayer`), then `setSource` and `finish`. The
+/// analysis assembles it as it assembles an OCI archive.
+#[wasm_bindgen(js_name = imagePlan)]
+pub fn image_plan() -> Pending {
+    Pending {
+        contents: ArchiveContents::default(),
+        finished: false,
+        images: Vec::new(),
+        name: None,
+        source: None,
     }
 }
 
@@ -628,6 +743,9 @@ pub fn plan_callback(
     Ok(Pending {
         contents,
         finished: false,
+        images: Vec::new(),
+        name: None,
+        source: None,
     })
 }
 

@@ -7,9 +7,11 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::config::Descriptor;
 use super::error::Error;
 use super::layer::{Compression, LayerSummary};
 use super::path;
+use crate::render::json_writer::{JsonWriter, WriteJson};
 
 #[derive(Debug, Default)]
 pub struct ArchiveContents {
@@ -173,6 +175,60 @@ impl ArchiveContents {
             Stored::Other => k == "oci-layout",
             Stored::Deferred => false,
         })
+    }
+}
+
+/// `index.json` naming the manifests, each with its platform and its
+/// annotations, or, when there is one, the image's name (as containerd's
+/// exports carry it): for images gathered from a registry or a layout
+/// rather than read from an archive, so that they are assembled as an OCI
+/// archive's images are.
+pub fn store_index(contents: &mut ArchiveContents, manifests: &[Descriptor], name: Option<&str>) {
+    let text = crate::render::json_writer::to_string(&Index { manifests, name });
+    contents.store("index.json", Stored::Json(text.into_bytes()));
+}
+
+struct Index<'a> {
+    manifests: &'a [Descriptor],
+    name: Option<&'a str>,
+}
+
+impl WriteJson for Index<'_> {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("schemaVersion", &2u32);
+        w.key("manifests");
+        w.begin_array();
+        for d in self.manifests {
+            w.begin_object();
+            w.field("digest", &d.digest);
+            if let Some(p) = &d.platform {
+                w.key("platform");
+                w.begin_object();
+                w.field("os", &p.os);
+                w.field("architecture", &p.architecture);
+                if p.variant.is_some() {
+                    w.field("variant", &p.variant);
+                }
+                w.end_object();
+            }
+            if let Some(name) = self.name {
+                w.key("annotations");
+                w.begin_object();
+                w.field("io.containerd.image.name", name);
+                w.end_object();
+            } else if let Some(annotations) = &d.annotations {
+                w.key("annotations");
+                w.begin_object();
+                for (k, v) in annotations {
+                    w.field(k, v);
+                }
+                w.end_object();
+            }
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
     }
 }
 

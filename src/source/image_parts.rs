@@ -8,11 +8,10 @@ use std::prelude::rust_2021::*;
 use std::{format, vec};
 
 use crate::analysis::config::{self, Descriptor};
-use crate::analysis::contents::{ArchiveContents, Stored};
+use crate::analysis::contents::{store_index, ArchiveContents, Stored};
 use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::LayerSummary;
 use crate::analysis::report::{Report, SourceInfo};
-use crate::render::json_writer::{JsonWriter, WriteJson};
 
 #[derive(Default)]
 pub(crate) struct ImageParts {
@@ -42,53 +41,6 @@ impl ImageParts {
     }
 }
 
-/// `index.json` naming the manifests, each with its platform and its
-/// annotations, or, when there is one, the image's name (as containerd's
-/// exports carry it).
-struct Index<'a> {
-    manifests: &'a [Descriptor],
-    name: Option<&'a str>,
-}
-
-impl WriteJson for Index<'_> {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object();
-        w.field("schemaVersion", &2u32);
-        w.key("manifests");
-        w.begin_array();
-        for d in self.manifests {
-            w.begin_object();
-            w.field("digest", &d.digest);
-            if let Some(p) = &d.platform {
-                w.key("platform");
-                w.begin_object();
-                w.field("os", &p.os);
-                w.field("architecture", &p.architecture);
-                if p.variant.is_some() {
-                    w.field("variant", &p.variant);
-                }
-                w.end_object();
-            }
-            if let Some(name) = self.name {
-                w.key("annotations");
-                w.begin_object();
-                w.field("io.containerd.image.name", name);
-                w.end_object();
-            } else if let Some(annotations) = &d.annotations {
-                w.key("annotations");
-                w.begin_object();
-                for (k, v) in annotations {
-                    w.field(k, v);
-                }
-                w.end_object();
-            }
-            w.end_object();
-        }
-        w.end_array();
-        w.end_object();
-    }
-}
-
 /// Assemble and analyse; `name` tags the images, `bytes` is what was read.
 pub(crate) fn finish(
     mut parts: ImageParts,
@@ -96,14 +48,7 @@ pub(crate) fn finish(
     source: SourceInfo,
     bytes: u64,
 ) -> Result<Report> {
-    let index = Index {
-        manifests: &parts.index,
-        name: name.as_deref(),
-    };
-    let text = crate::render::json_writer::to_string(&index);
-    parts
-        .contents
-        .store("index.json", Stored::Json(text.into_bytes()));
+    store_index(&mut parts.contents, &parts.index, name.as_deref());
     parts.contents.bytes_read = bytes;
     let mut report = crate::analysis::analyze(&parts.contents)?;
     report.input.source = Some(source);

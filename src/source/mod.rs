@@ -92,12 +92,9 @@ const ARCHIVE_ENDINGS: [&str; 6] = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".gz"
 /// not a path (`/`, `./`, `../`, `~`), no archive ending, and a valid
 /// reference.
 pub fn is_bare_reference(text: &str) -> bool {
-    !(text.starts_with('/')
-        || text.starts_with("./")
-        || text.starts_with("../")
-        || text.starts_with('~'))
-        && !ARCHIVE_ENDINGS.iter().any(|e| text.ends_with(e))
-        && Reference::looks_like_reference(text)
+    let looks_like_path = ["/", "./", "../", "~"].iter().any(|p| text.starts_with(p))
+        || ARCHIVE_ENDINGS.iter().any(|e| text.ends_with(e));
+    !looks_like_path && Reference::looks_like_reference(text)
 }
 
 fn usage(message: String) -> Error {
