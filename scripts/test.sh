@@ -14,6 +14,12 @@ rustup component add rustfmt clippy 2>&1 | grep -v "is up to date" || true
 bash scripts/setup-wasm.sh
 bash scripts/setup-browser.sh
 
+step "test services: registries, token server, fault proxy, dockerd (tests/support/README.md)"
+bash scripts/setup-services.sh
+bash scripts/services.sh start >/dev/null
+trap 'bash scripts/services.sh stop' EXIT
+node --test tests/support/selftest.mjs
+
 step "format and lints (native and wasm32)"
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
