@@ -434,7 +434,7 @@ impl Client {
                 ));
             }
         }
-        if media.contains("manifest.v1") {
+        if media.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(schema1());
         }
         Ok((body, digest))
@@ -506,6 +506,19 @@ fn hex_digest(bytes: &[u8]) -> String {
 
 /// A body read whole, refused past `limit` bytes.
 fn read_limited(resp: ureq::http::Response<ureq::Body>, limit: u64, host: &str) -> Result<Vec<u8>> {
+    let too_big = || {
+        Error::new(
+            ErrorCode::LimitExceeded,
+            format!("an answer from {} is larger than {} bytes", host, limit),
+        )
+    };
+    // A length announced beyond the limit is refused before any byte is read.
+    if header(&resp, "content-length")
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .is_some_and(|l| l > limit)
+    {
+        return Err(too_big());
+    }
     let mut out = Vec::new();
     let mut reader = resp.into_body().into_reader().take(limit + 1);
     reader.read_to_end(&mut out).map_err(|e| {
@@ -515,10 +528,7 @@ fn read_limited(resp: ureq::http::Response<ureq::Body>, limit: u64, host: &str) 
         )
     })?;
     if out.len() as u64 > limit {
-        return Err(Error::new(
-            ErrorCode::LimitExceeded,
-            format!("an answer from {} is larger than {} bytes", host, limit),
-        ));
+        return Err(too_big());
     }
     Ok(out)
 }

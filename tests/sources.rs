@@ -1,0 +1,437 @@
+//! Sources named rather than given as archives (issue 14), against real
+//! components on 127.0.0.1 that `scripts/services.sh` starts once per run
+//! (Debian's docker-registry with Basic and with token auth, a token
+//! server, a fault-injecting proxy, dockerd; see tests/support/README.md):
+//! every fixture pushed to a registry, copied to an OCI layout and loaded
+//! into the daemon gives its archive's facts and verdict.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use rootless_check::archive::{analyze_path, ReadOptions};
+use rootless_check::source::{analyze_source, auth, Source, SourceOptions};
+use rootless_check::ErrorCode;
+use serde_json::Value;
+
+/// The services' description (`STATE/env.json`), started once for all tests.
+fn services() -> &'static Value {
+    static ENV: OnceLock<Value> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash")
+            .arg(root.join("scripts/services.sh"))
+            .arg("start")
+            .output()
+            .expect("cannot run scripts/services.sh");
+        assert!(
+            out.status.success(),
+            "scripts/services.sh start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string();
+        serde_json::from_slice(&std::fs::read(path.trim()).expect("env.json"))
+            .expect("env.json is JSON")
+    })
+}
+
+fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("env.json has no {}", pointer))
+}
+
+fn options(authfile: Option<&str>) -> SourceOptions {
+    SourceOptions {
+        tls_verify: false,
+        auth: auth::Lookup {
+            creds: None,
+            authfile: authfile.map(PathBuf::from),
+        },
+        ..SourceOptions::default()
+    }
+}
+
+fn json(report: &rootless_check::Report) -> Value {
+    serde_json::from_str(&rootless_check::render::json::render(report)).unwrap()
+}
+
+/// What must be the same whatever the source: per image, the verdict and
+/// its reasons, the findings (rule, severity, path), the user, the
+/// setuid/setgid files, capabilities, s6-overlay and no-new-privileges.
+fn facts(report: &Value) -> Value {
+    let images: Vec<Value> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let findings: Vec<Value> = i["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| serde_json::json!([f["rule"], f["severity"], f["path"]]))
+                .collect();
+            let setuid: Vec<Value> = i["setuidFiles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| serde_json::json!([f["path"], f["mode"], f["uid"], f["gid"]]))
+                .collect();
+            serde_json::json!({
+                "verdict": i["verdict"], "reasons": i["verdictReasons"], "findings": findings,
+                "user": i["user"], "setuid": setuid, "capabilities": i["capabilities"],
+                "s6": i["s6"], "nnp": i["noNewPrivileges"], "platform": i["platform"],
+                "config": i["config"], "mergedEntries": i["mergedEntries"],
+            })
+        })
+        .collect();
+    Value::Array(images)
+}
+
+fn archive_facts(fixture: &str) -> Value {
+    let path = common::fixtures_dir().join(fixture);
+    facts(&json(
+        &analyze_path(&path, &ReadOptions::default()).unwrap(),
+    ))
+}
+
+fn registry(
+    reference: &str,
+    options: &SourceOptions,
+) -> Result<rootless_check::Report, rootless_check::Error> {
+    let source = Source::parse(reference.as_ref(), &|_: &Path| false).unwrap();
+    analyze_source(&source, reference, options)
+}
+
+#[test]
+fn every_pushed_fixture_gives_its_archives_facts_from_the_registry_and_a_layout() {
+    let env = services();
+    let host = s(env, "/registryBasic/host");
+    let authfile = s(env, "/registryBasic/authfile");
+    let images = env["images"].as_array().unwrap();
+    assert!(images.len() >= 20, "only {} images pushed", images.len());
+    for image in images {
+        let fixture = s(image, "/fixture");
+        let expected = archive_facts(fixture);
+        let reference = format!(
+            "docker://{}/{}:{}",
+            host,
+            s(image, "/repo"),
+            s(image, "/tag")
+        );
+        let report = registry(&reference, &options(Some(authfile)))
+            .unwrap_or_else(|e| panic!("{}: {}", reference, e));
+        let got = json(&report);
+        assert_eq!(facts(&got), expected, "{} from {}", fixture, reference);
+        let source = &got["input"]["source"];
+        assert_eq!(source["kind"], "registry");
+        assert_eq!(source["digest"], image["manifestDigest"], "{}", fixture);
+        assert_eq!(source["repository"], image["repo"]);
+        assert!(!report.partial, "{}", fixture);
+
+        let layout = format!("oci:{}:{}", s(image, "/layout"), s(image, "/layoutRef"));
+        let source = Source::parse(layout.as_ref(), &|_: &Path| false).unwrap();
+        let report = analyze_source(&source, &layout, &options(None))
+            .unwrap_or_else(|e| panic!("{}: {}", layout, e));
+        let got = json(&report);
+        assert_eq!(facts(&got), expected, "{} from {}", fixture, layout);
+        assert_eq!(got["input"]["source"]["digest"], image["layoutDigest"]);
+    }
+}
+
+#[test]
+fn token_auth_anonymous_for_public_credentials_for_private() {
+    let env = services();
+    let host = s(env, "/registryToken/host");
+    let public = &env["images"][0];
+    let reference = format!("docker://{}/{}:latest", host, s(public, "/tokenRepo"));
+    let report = registry(&reference, &options(Some("/nonexistent/auth.json"))).unwrap();
+    assert_eq!(facts(&json(&report)), archive_facts(s(public, "/fixture")));
+
+    let private = &env["privateImages"][0];
+    let reference = format!("docker://{}/{}:latest", host, s(private, "/repo"));
+    let e = registry(&reference, &options(Some("/nonexistent/auth.json"))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Auth, "{}", e);
+    assert!(
+        e.message.contains("/nonexistent/auth.json"),
+        "names what was tried: {}",
+        e
+    );
+    let report = registry(
+        &reference,
+        &options(Some(s(env, "/registryToken/authfile"))),
+    )
+    .unwrap();
+    assert_eq!(facts(&json(&report)), archive_facts(s(private, "/fixture")));
+    // --creds wins over the files; wrong ones are refused, and never shown.
+    let mut wrong = options(Some(s(env, "/registryToken/authfile")));
+    wrong.auth.creds = Some(String::from("rcuser:not-the-password-x9"));
+    let e = registry(&reference, &wrong).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Auth);
+    assert!(
+        e.message.contains("--creds") && !e.to_string().contains("not-the-password-x9"),
+        "{}",
+        e
+    );
+}
+
+/// The CLI: exit codes, one line on stderr, and the password nowhere.
+#[test]
+fn cli_errors_are_stable_codes_and_never_show_secrets() {
+    let env = services();
+    let host = s(env, "/registryBasic/host");
+    let password = s(env, "/registryBasic/password");
+    let repo = s(&env["images"][0], "/repo");
+    let run = |args: &[&str], env_vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rootless-check"));
+        cmd.args(args)
+            .env("HOME", "/nonexistent")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_CONFIG_HOME");
+        for (k, v) in env_vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let reference = format!("{}/{}:latest", host, repo);
+    let (code, out, err) = run(&["--tls-verify=false", &reference], &[]);
+    assert_eq!(code, Some(2), "{}", err);
+    assert!(
+        out.is_empty() && err.starts_with("rootless-check: E_AUTH: ") && err.lines().count() == 1,
+        "{}",
+        err
+    );
+
+    let authfile = s(env, "/registryBasic/authfile");
+    let (code, out, err) = run(
+        &[
+            "--tls-verify=false",
+            "--authfile",
+            authfile,
+            "-f",
+            "json",
+            &format!("docker://{}", reference),
+        ],
+        &[],
+    );
+    assert!(code == Some(0) || code == Some(1), "{}", err);
+    assert!(out.contains("\"kind\": \"registry\""));
+
+    let (code, _, err) = run(
+        &[
+            "--tls-verify=false",
+            "--authfile",
+            authfile,
+            &format!("{}/{}:no-such-tag", host, repo),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("rootless-check: E_NOT_FOUND: ") && err.contains("no-such-tag"),
+        "{}",
+        err
+    );
+
+    let creds = format!("rcuser:{}", password);
+    let (code, out, err) = run(
+        &[
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            "-f",
+            "json",
+            &reference,
+        ],
+        &[],
+    );
+    assert!(code == Some(0) || code == Some(1), "{}", err);
+    assert!(!out.contains(password) && !err.contains(password));
+    let wrong = format!("rcuser:{}-wrong", password);
+    let (code, out, err) = run(&["--tls-verify=false", "--creds", &wrong, &reference], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("E_AUTH") && !out.contains(password) && !err.contains(password),
+        "{}",
+        err
+    );
+    // The same password through REGISTRY_AUTH_FILE.
+    let (code, out, err) = run(
+        &["--tls-verify=false", "-f", "sarif", &reference],
+        &[("REGISTRY_AUTH_FILE", authfile)],
+    );
+    assert!(code == Some(0) || code == Some(1), "{}", err);
+    assert!(!out.contains(password) && !err.contains(password));
+    // TLS is verified unless turned off: this registry speaks plain HTTP.
+    let (code, _, err) = run(&["--authfile", authfile, &reference], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("rootless-check: E_NETWORK: ") && err.contains("--tls-verify=false"),
+        "{}",
+        err
+    );
+}
+
+#[test]
+fn platforms_of_an_index() {
+    let env = services();
+    let host = s(env, "/registryBasic/host");
+    let authfile = s(env, "/registryBasic/authfile");
+    let multi = &env["multiarch"];
+    let reference = format!(
+        "docker://{}/{}:{}",
+        host,
+        s(multi, "/repo"),
+        s(multi, "/tag")
+    );
+    let mut o = options(Some(authfile));
+    o.platform = Some(String::from("linux/amd64"));
+    let amd = json(&registry(&reference, &o).unwrap());
+    assert_eq!(amd["images"].as_array().unwrap().len(), 1);
+    assert_eq!(amd["images"][0]["platform"], "linux/amd64");
+    assert_eq!(amd["input"]["source"]["digest"], multi["indexDigest"]);
+    assert_eq!(
+        amd["input"]["source"]["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64/v8"])
+    );
+    assert_eq!(facts(&amd), archive_facts(s(multi, "/platforms/0/fixture")));
+    o.platform = Some(String::from("linux/arm64"));
+    let arm = json(&registry(&reference, &o).unwrap());
+    assert_eq!(arm["images"][0]["platform"], "linux/arm64/v8");
+    assert_eq!(
+        arm["images"][0]["manifestDigest"],
+        multi["platforms"][1]["manifestDigest"]
+    );
+    o.platform = Some(String::from("linux/s390x"));
+    let e = registry(&reference, &o).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    assert!(e.message.contains("linux/amd64, linux/arm64/v8"), "{}", e);
+    o.platform = None;
+    o.all_platforms = true;
+    let all = json(&registry(&reference, &o).unwrap());
+    assert_eq!(all["images"].as_array().unwrap().len(), 2);
+}
+
+/// Faults between client and registry (the proxy in tests/support): the
+/// report comes out right, or the right code within the retry budget.
+#[test]
+fn faults_retried_resumed_or_refused_with_the_right_code() {
+    let env = services();
+    let proxy = s(env, "/proxy/base");
+    let authfile = s(env, "/registryBasic/authfile");
+    let image = env["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["fixture"] == "built/s6-overlay-v3.docker-archive.tar")
+        .expect("the s6 fixture is pushed");
+    let repo = s(image, "/repo");
+    let expected = archive_facts(s(image, "/fixture"));
+    let _ = ureq_reset(s(env, "/proxy/resetUrl"));
+    for mode in ["ok", "cut", "429", "503", "slow", "redirect"] {
+        let reference = format!("docker://{}/{}.sources/{}:latest", proxy, mode, repo);
+        let started = std::time::Instant::now();
+        let report = registry(&reference, &options(Some(authfile)))
+            .unwrap_or_else(|e| panic!("{}: {}", mode, e));
+        assert_eq!(facts(&json(&report)), expected, "mode {}", mode);
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "mode {} took {:?}",
+            mode,
+            started.elapsed()
+        );
+    }
+    let stats: Value = serde_json::from_str(&ureq_get(s(env, "/proxy/statsUrl"))).unwrap();
+    assert_eq!(
+        stats["redirectAuthSeen"], 0,
+        "Authorization was sent to another host: {}",
+        stats
+    );
+    for (mode, code) in [
+        ("hostile-digest", ErrorCode::DigestMismatch),
+        ("hostile-blobdigest", ErrorCode::DigestMismatch),
+        ("hostile-ctype", ErrorCode::Registry),
+        ("hostile-loop", ErrorCode::Network),
+        ("hostile-endless", ErrorCode::LimitExceeded),
+        ("hostile-bigmanifest", ErrorCode::LimitExceeded),
+    ] {
+        let reference = format!("docker://{}/{}.sources/{}:latest", proxy, mode, repo);
+        let started = std::time::Instant::now();
+        let e = registry(&reference, &options(Some(authfile))).unwrap_err();
+        assert_eq!(e.code, code, "mode {}: {}", mode, e);
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "mode {} took {:?}",
+            mode,
+            started.elapsed()
+        );
+    }
+}
+
+fn ureq_get(url: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "10", url])
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn ureq_reset(url: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "10", "-X", "POST", url])
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn the_daemon_streams_what_docker_save_would() {
+    let env = services();
+    if env["docker"]["available"] != true {
+        eprintln!(
+            "skipped: dockerd is not available here: {}",
+            env["docker"]["reason"]
+        );
+        return;
+    }
+    let host = s(env, "/docker/host");
+    // One process-wide variable: this is the only test that sets it.
+    std::env::set_var("DOCKER_HOST", host);
+    for image in env["docker"]["images"].as_array().unwrap() {
+        let given = format!("docker-daemon:{}", s(image, "/ref"));
+        let source = Source::parse(given.as_ref(), &|_: &Path| false).unwrap();
+        let report = analyze_source(&source, &given, &options(None))
+            .unwrap_or_else(|e| panic!("{}: {}", given, e));
+        let got = json(&report);
+        assert_eq!(
+            facts(&got),
+            archive_facts(s(image, "/fixture")),
+            "{}",
+            given
+        );
+        assert_eq!(got["input"]["source"]["kind"], "docker-daemon");
+    }
+    let e = analyze_source(
+        &Source::Daemon(String::from("fixtures/no-such-image:1")),
+        "x",
+        &options(None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e);
+    std::env::set_var("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    let e = analyze_source(&Source::Daemon(String::from("x")), "x", &options(None)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Network, "{}", e);
+}
