@@ -57,13 +57,22 @@ fn network_error(host: &str, e: &ureq::Error) -> Error {
 }
 
 fn transient(e: &ureq::Error) -> bool {
-    matches!(
-        e,
-        ureq::Error::Io(_)
-            | ureq::Error::Timeout(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::BodyStalled
-    )
+    use io::ErrorKind::*;
+    match e {
+        // A TLS failure (InvalidData) comes again on every attempt.
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ConnectionRefused
+                | ConnectionReset
+                | ConnectionAborted
+                | TimedOut
+                | UnexpectedEof
+                | BrokenPipe
+                | Interrupted
+        ),
+        ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::BodyStalled => true,
+        _ => false,
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -149,7 +158,10 @@ impl Client {
             return Ok(b);
         }
         let https = format!("https://{}", self.host());
-        let base = match self.send(&format!("{}/v2/", https), &[]) {
+        // Without verification a server that does not speak TLS fails the
+        // handshake at once: one attempt, then plain HTTP (as skopeo).
+        let attempts = if self.tls_verify { MAX_ATTEMPTS } else { 1 };
+        let base = match self.send_with(&format!("{}/v2/", https), &[], attempts) {
             Ok(_) => https,
             Err(e) if !self.tls_verify && e.code == ErrorCode::Network => {
                 let http = format!("http://{}", self.host());
@@ -174,6 +186,15 @@ impl Client {
         url: &str,
         headers: &[(&str, String)],
     ) -> Result<ureq::http::Response<ureq::Body>> {
+        self.send_with(url, headers, MAX_ATTEMPTS)
+    }
+
+    fn send_with(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        max_attempts: u32,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -186,7 +207,7 @@ impl Client {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let again = status == 429 || (500..=504).contains(&status);
-                    if again && attempt < MAX_ATTEMPTS && started.elapsed() < 4 * MAX_WAIT {
+                    if again && attempt < max_attempts && started.elapsed() < 4 * MAX_WAIT {
                         let wait = retry_after(&resp).unwrap_or_else(|| backoff(attempt));
                         drop(resp);
                         std::thread::sleep(wait);
@@ -194,7 +215,7 @@ impl Client {
                     }
                     return Ok(resp);
                 }
-                Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {
+                Err(e) if transient(&e) && attempt < max_attempts => {
                     std::thread::sleep(backoff(attempt))
                 }
                 Err(e) => return Err(network_error(self.host(), &e)),
