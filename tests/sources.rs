@@ -435,3 +435,224 @@ fn the_daemon_streams_what_docker_save_would() {
     let e = analyze_source(&Source::Daemon(String::from("x")), "x", &options(None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::Network, "{}", e);
 }
+
+/// An eStargz blob made from a layer tar as the format lays it out: a gzip
+/// member starts at every non-empty regular file's payload, the TOC
+/// (`stargz.index.json`) is the last entry in its own member, then the
+/// 51-byte footer. Returns the blob, the TOC's JSON and the diff_id.
+fn estargz(layer: &[u8]) -> (Vec<u8>, Vec<u8>, String) {
+    use base64::Engine;
+    let mut blob = Vec::new();
+    let mut entries = Vec::new();
+    let mut cut = 0usize; // start of the bytes not yet in a member
+    let mut end = 0usize; // end of the last entry (payload and padding)
+    let mut archive = tar::Archive::new(std::io::Cursor::new(layer));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let header = entry.header().clone();
+        let size = entry.size();
+        let start = entry.raw_file_position() as usize;
+        let kind = match header.entry_type() {
+            tar::EntryType::Directory => "dir",
+            tar::EntryType::Symlink => "symlink",
+            tar::EntryType::Link => "hardlink",
+            _ => "reg",
+        };
+        let mut toc = serde_json::json!({
+            "name": String::from_utf8_lossy(&entry.path_bytes()), "type": kind,
+            "mode": header.mode().unwrap(), "uid": header.uid().unwrap(), "gid": header.gid().unwrap(),
+            "size": size,
+        });
+        if let Some(link) = entry.link_name_bytes() {
+            toc["linkName"] = String::from_utf8_lossy(&link).into();
+        }
+        if let Some(pax) = entry.pax_extensions().unwrap() {
+            for ext in pax {
+                let ext = ext.unwrap();
+                if let Some(name) = ext.key().unwrap().strip_prefix("SCHILY.xattr.") {
+                    toc["xattrs"][name] = base64::engine::general_purpose::STANDARD
+                        .encode(ext.value_bytes())
+                        .into();
+                }
+            }
+        }
+        let mut payload = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut payload).unwrap();
+        if kind == "reg" && size > 0 {
+            blob.extend(common::gzip(&layer[cut..start]));
+            cut = start;
+            toc["offset"] = blob.len().into();
+            toc["chunkDigest"] = format!("sha256:{}", common::sha256_hex(&payload)).into();
+        }
+        end = start + (size as usize).div_ceil(512) * 512;
+        entries.push(toc);
+    }
+    blob.extend(common::gzip(&layer[cut..end]));
+    let toc_at = blob.len();
+    let json = serde_json::to_vec(&serde_json::json!({"version": 1, "entries": entries})).unwrap();
+    let mut toc_tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_path("stargz.index.json").unwrap();
+    h.set_size(json.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    toc_tar.append(&h, &json[..]).unwrap();
+    let toc_tar = toc_tar.into_inner().unwrap();
+    blob.extend(common::gzip(&toc_tar));
+    let mut footer = vec![
+        0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 26, 0, b'S', b'G', 22, 0,
+    ];
+    footer.extend(format!("{:016x}STARGZ", toc_at).bytes());
+    footer.extend([1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+    blob.extend(footer);
+    let mut uncompressed = layer[..end].to_vec();
+    uncompressed.extend(&toc_tar);
+    (
+        blob,
+        json,
+        format!("sha256:{}", common::sha256_hex(&uncompressed)),
+    )
+}
+
+/// An OCI layout holding one image with `layer_blob`, pushed to the
+/// registry byte for byte; returns the layout's directory.
+fn push_layout(name: &str, config: &[u8], layer_blob: &[u8], annotations: Value) -> PathBuf {
+    let env = services();
+    let dir = Path::new(s(env, "/dir")).join("generated").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex = common::sha256_hex(bytes);
+        std::fs::write(dir.join("blobs/sha256").join(&hex), bytes).unwrap();
+        (format!("sha256:{}", hex), bytes.len())
+    };
+    let (config_digest, config_size) = put(config);
+    let (layer_digest, layer_size) = put(layer_blob);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size, "annotations": annotations}],
+    }))
+    .unwrap();
+    let (manifest_digest, manifest_size) = put(&manifest);
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
+        "annotations": {"org.opencontainers.image.ref.name": "latest"}}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let creds = format!(
+        "{}:{}",
+        s(env, "/registryBasic/user"),
+        s(env, "/registryBasic/password")
+    );
+    let out = Command::new("skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+        ])
+        .arg(format!("oci:{}:latest", dir.display()))
+        .arg(format!(
+            "docker://{}/generated/{}:latest",
+            s(env, "/registryBasic/host"),
+            name
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+#[test]
+fn estargz_layers_are_read_through_their_table_of_contents() {
+    use common::*;
+    let env = services();
+    let noise: Vec<u8> = (0..2_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let layer = common::layer(&[
+        dir("etc"),
+        with_data(
+            file("etc/passwd", 0o644),
+            b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+        ),
+        with_data(file("etc/group", 0o644), b"root:x:0:\napp:x:1000:\n"),
+        dir("usr"),
+        dir("usr/bin"),
+        file("usr/bin/su", 0o4755),
+        owned(file("usr/bin/wall", 0o2755), 0, 5),
+        with_caps(file("usr/bin/ping", 0o755), &NET_BIND_EP),
+        symlink("usr/bin/sh", "busybox"),
+        hardlink("usr/bin/su2", "usr/bin/su"),
+        with_data(file("srv/big.bin", 0o644), &noise),
+        whiteout("srv/.wh.gone"),
+    ]);
+    let (blob, toc, diff_id) = estargz(&layer);
+    let mut config: Value =
+        serde_json::from_slice(&config_json(Some("app"), &["COPY . /"])).unwrap();
+    config["rootfs"]["diff_ids"] = serde_json::json!([diff_id]);
+    let config = serde_json::to_vec(&config).unwrap();
+    let toc_digest = format!("sha256:{}", sha256_hex(&toc));
+    let good = push_layout(
+        "estargz",
+        &config,
+        &blob,
+        serde_json::json!({"containerd.io/snapshot/stargz/toc.digest": toc_digest}),
+    );
+    // The layout is read whole (its layer file through the tar walker): the reference.
+    let whole = json(
+        &analyze_source(
+            &Source::OciLayout {
+                dir: good.clone(),
+                name: None,
+            },
+            "oci:x",
+            &options(None),
+        )
+        .unwrap(),
+    );
+    assert!(
+        whole["images"][0]["setuidFiles"].as_array().unwrap().len() == 3,
+        "{}",
+        whole["images"][0]["setuidFiles"]
+    );
+    let reference = format!(
+        "docker://{}/generated/estargz:latest",
+        s(env, "/registryBasic/host")
+    );
+    let authfile = s(env, "/registryBasic/authfile");
+    let report = json(&registry(&reference, &options(Some(authfile))).unwrap());
+    assert_eq!(facts(&report), facts(&whole));
+    assert_eq!(
+        report["images"][0]["user"]["uid"], 1000,
+        "passwd was read through the TOC"
+    );
+    let downloaded = report["input"]["bytesRead"].as_u64().unwrap();
+    assert!(
+        downloaded * 20 <= blob.len() as u64,
+        "{} bytes downloaded for a {}-byte layer: more than 5 %",
+        downloaded,
+        blob.len()
+    );
+    // A TOC whose digest is not the annotation's is not trusted: the whole blob is read.
+    push_layout(
+        "estargz-bad-toc",
+        &config,
+        &blob,
+        serde_json::json!({"containerd.io/snapshot/stargz/toc.digest": format!("sha256:{}", "0".repeat(64))}),
+    );
+    let reference = format!(
+        "docker://{}/generated/estargz-bad-toc:latest",
+        s(env, "/registryBasic/host")
+    );
+    let report = json(&registry(&reference, &options(Some(authfile))).unwrap());
+    assert_eq!(facts(&report), facts(&whole));
+    assert!(report["input"]["bytesRead"].as_u64().unwrap() >= blob.len() as u64);
+}

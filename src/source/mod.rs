@@ -29,6 +29,7 @@ use crate::archive::{analyze_path, ReadOptions};
 
 pub mod auth;
 pub mod daemon;
+mod estargz;
 mod image_parts;
 pub mod layout;
 pub mod registry;

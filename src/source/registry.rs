@@ -461,6 +461,23 @@ impl Client {
         Ok((body, digest))
     }
 
+    /// Bytes `start..=end` of a blob (a `Range` request), or `None` when the
+    /// registry does not serve ranges: the caller reads the whole blob then.
+    pub fn range(&self, digest: &str, start: u64, end: u64) -> Option<Vec<u8>> {
+        let path = format!("/v2/{}/blobs/{}", self.reference.repository, digest);
+        let resp = self
+            .get(&path, &[("Range", format!("bytes={}-{}", start, end))])
+            .ok()?;
+        if resp.status().as_u16() != 206 {
+            return None;
+        }
+        let want = end - start + 1;
+        let body = read_limited(resp, want, self.host()).ok()?;
+        self.downloaded
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        (body.len() as u64 == want).then_some(body)
+    }
+
     /// A blob, streamed: a reader that checks size and digest at its end.
     pub fn blob<'a>(
         &'a self,
@@ -901,6 +918,9 @@ fn scan_blob(
     options: &SourceOptions,
     progress: Option<&Progress>,
 ) -> Result<LayerSummary> {
+    if let Some(summary) = super::estargz::scan(client, d, options.read.layer_limits) {
+        return Ok(summary);
+    }
     let mut reader = client.blob(d, progress);
     let mut head = vec![0u8; 512];
     let summary = {
