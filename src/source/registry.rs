@@ -248,7 +248,7 @@ impl Client {
             }
             let challenge = header(&resp, "www-authenticate").unwrap_or_default();
             if negotiated {
-                return Err(self.refused(&challenge));
+                return Err(self.refused());
             }
             self.negotiate(&challenge)?;
             negotiated = true;
@@ -268,7 +268,7 @@ impl Client {
     }
 
     /// `E_AUTH`, naming where credentials were looked for (never them).
-    fn refused(&self, _challenge: &str) -> Error {
+    fn refused(&self) -> Error {
         let found = self.found.lock().unwrap_or_else(|p| p.into_inner());
         let message = match found.as_ref() {
             Some(auth::Found {
@@ -301,7 +301,7 @@ impl Client {
         } else if challenges.iter().any(|c| c.scheme == "basic") {
             match creds {
                 Some(c) => c.basic_header(),
-                None => return Err(self.refused(header)),
+                None => return Err(self.refused()),
             }
         } else {
             return Err(Error::new(
@@ -347,7 +347,7 @@ impl Client {
         let resp = self.send(&url, &headers)?;
         match resp.status().as_u16() {
             200 => {}
-            401 | 403 => return Err(self.refused("")),
+            401 | 403 => return Err(self.refused()),
             s => {
                 return Err(Error::new(
                     ErrorCode::Registry,
