@@ -340,7 +340,7 @@ fn faults_retried_resumed_or_refused_with_the_right_code() {
         .expect("the s6 fixture is pushed");
     let repo = s(image, "/repo");
     let expected = archive_facts(s(image, "/fixture"));
-    let _ = ureq_reset(s(env, "/proxy/resetUrl"));
+    let _ = curl_reset(s(env, "/proxy/resetUrl"));
     for mode in ["ok", "cut", "429", "503", "slow", "redirect"] {
         let reference = format!("docker://{}/{}.sources/{}:latest", proxy, mode, repo);
         let started = std::time::Instant::now();
@@ -354,7 +354,7 @@ fn faults_retried_resumed_or_refused_with_the_right_code() {
             started.elapsed()
         );
     }
-    let stats: Value = serde_json::from_str(&ureq_get(s(env, "/proxy/statsUrl"))).unwrap();
+    let stats: Value = serde_json::from_str(&curl_get(s(env, "/proxy/statsUrl"))).unwrap();
     assert_eq!(
         stats["redirectAuthSeen"], 0,
         "Authorization was sent to another host: {}",
@@ -367,6 +367,8 @@ fn faults_retried_resumed_or_refused_with_the_right_code() {
         ("hostile-loop", ErrorCode::Network),
         ("hostile-endless", ErrorCode::LimitExceeded),
         ("hostile-bigmanifest", ErrorCode::LimitExceeded),
+        // One byte a second: cut off after 20 s, not waited for.
+        ("hostile-drip", ErrorCode::Network),
     ] {
         let reference = format!("docker://{}/{}.sources/{}:latest", proxy, mode, repo);
         let started = std::time::Instant::now();
@@ -381,7 +383,7 @@ fn faults_retried_resumed_or_refused_with_the_right_code() {
     }
 }
 
-fn ureq_get(url: &str) -> String {
+fn curl_get(url: &str) -> String {
     let out = Command::new("curl")
         .args(["-sf", "--max-time", "10", url])
         .output()
@@ -389,7 +391,7 @@ fn ureq_get(url: &str) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-fn ureq_reset(url: &str) -> String {
+fn curl_reset(url: &str) -> String {
     let out = Command::new("curl")
         .args(["-sf", "--max-time", "10", "-X", "POST", url])
         .output()

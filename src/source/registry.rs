@@ -36,6 +36,13 @@ const MAX_ATTEMPTS: u32 = 5;
 const MAX_WAIT: Duration = Duration::from_secs(30);
 /// A read that gets nothing for this long ends the connection (then a retry).
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a small answer (a manifest, a token) may take to arrive
+/// whole: a server that drips it is cut off.
+const SMALL_BODY_DEADLINE: Duration = Duration::from_secs(20);
+/// A blob that brings fewer bytes than this in a window of that long is
+/// stalled (a drip, not a slow network): an error, not a retry.
+const STALL_BYTES: u64 = 32 << 10;
+const STALL_WINDOW: Duration = Duration::from_secs(30);
 
 pub struct Client {
     agent: ureq::Agent,
@@ -495,6 +502,7 @@ impl Client {
             failure: None,
             progress,
             done: false,
+            window: (Instant::now(), 0),
         }
     }
 }
@@ -559,12 +567,30 @@ fn read_limited(resp: ureq::http::Response<ureq::Body>, limit: u64, host: &str) 
     }
     let mut out = Vec::new();
     let mut reader = resp.into_body().into_reader().take(limit + 1);
-    reader.read_to_end(&mut out).map_err(|e| {
-        Error::new(
-            ErrorCode::Network,
-            format!("cannot read an answer from {}: {}", host, e),
-        )
-    })?;
+    let started = Instant::now();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| {
+            Error::new(
+                ErrorCode::Network,
+                format!("cannot read an answer from {}: {}", host, e),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        if started.elapsed() > SMALL_BODY_DEADLINE {
+            return Err(Error::new(
+                ErrorCode::Network,
+                format!(
+                    "an answer from {} did not arrive whole within {} s",
+                    host,
+                    SMALL_BODY_DEADLINE.as_secs()
+                ),
+            ));
+        }
+    }
     if out.len() as u64 > limit {
         return Err(too_big());
     }
@@ -586,6 +612,8 @@ pub struct BlobReader<'a> {
     pub failure: Option<Error>,
     progress: Option<&'a Progress>,
     done: bool,
+    /// The stall guard's window: when it began and the bytes since.
+    window: (Instant, u64),
 }
 
 impl BlobReader<'_> {
@@ -701,6 +729,22 @@ impl Read for BlobReader<'_> {
                     }
                     self.hasher.update(&buf[..n]);
                     self.received += n as u64;
+                    self.window.1 += n as u64;
+                    if self.window.0.elapsed() >= STALL_WINDOW {
+                        if self.window.1 < STALL_BYTES {
+                            let e = Error::new(
+                                ErrorCode::Network,
+                                format!(
+                                    "blob {} stalled: {} bytes in {} s",
+                                    self.digest,
+                                    self.window.1,
+                                    STALL_WINDOW.as_secs()
+                                ),
+                            );
+                            return Err(self.fail(e));
+                        }
+                        self.window = (Instant::now(), 0);
+                    }
                     self.client
                         .downloaded
                         .fetch_add(n as u64, Ordering::Relaxed);
