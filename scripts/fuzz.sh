@@ -10,7 +10,7 @@
 #   scripts/fuzz.sh cmin TARGET               minimise a target's corpus (cargo fuzz cmin)
 #   scripts/fuzz.sh repro TARGET FILE         run one input through the target
 #
-# Targets: archive json passwd_user caps tar_header glob layer_codec (fuzz/fuzz_targets/).
+# Targets: archive json passwd_user caps tar_header glob layer_codec registry (fuzz/fuzz_targets/).
 # A crash input goes to tests/regressions/<target>-<short-name>, which
 # `cargo test --test regressions` replays through the same harness (fuzz/src/lib.rs).
 #
@@ -37,7 +37,7 @@ FIXTURES=${ROOTLESS_CHECK_FIXTURES:-$ROOT/../shared/fixtures}
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 BIN_DIR=$CARGO_TARGET_DIR/$TRIPLE/release
 LOGS=$ROOT/fuzz/logs
-ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec)
+ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry)
 BUILD_FLAGS=(-O -a -s "$SANITIZER")
 
 # -max_len per target: whole archives up to 1 MiB; JSON documents and
@@ -51,6 +51,7 @@ max_len() {
     tar_header) echo 8192 ;;
     layer_codec) echo 65536 ;;
     glob) echo 4096 ;;
+    registry) echo 65536 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }

@@ -27,7 +27,7 @@ use rootless_check::render;
 use rootless_check::Report;
 
 /// The fuzz targets, by name (the prefix of a regression file's name).
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "archive",
     "json",
     "passwd_user",
@@ -35,6 +35,7 @@ pub const TARGETS: [&str; 7] = [
     "tar_header",
     "glob",
     "layer_codec",
+    "registry",
 ];
 
 /// Run the target `name` on `data`. `false` when there is no such target.
@@ -47,6 +48,7 @@ pub fn run_target(name: &str, data: &[u8]) -> bool {
         "tar_header" => tar_header(data),
         "glob" => glob(data),
         "layer_codec" => layer_codec(data),
+        "registry" => registry(data),
         _ => return false,
     }
     true
@@ -566,4 +568,11 @@ pub fn layer_codec(data: &[u8]) {
     let back = LayerSummary::decode(&bytes).expect("a summary's own bytes decode");
     assert_eq!(back.encode(), bytes);
     check(&back);
+}
+
+/// What registries, token services, auth files and eStargz blobs send
+/// (issue 16): every parser of it on the same bytes (see
+/// `rootless_check::source::parse_untrusted` for what each must hold).
+pub fn registry(data: &[u8]) {
+    rootless_check::source::parse_untrusted(data);
 }

@@ -221,6 +221,17 @@ fn parse_auth_file(bytes: &[u8]) -> Result<AuthFile, String> {
     Ok(out)
 }
 
+/// [`parse_auth_file`] and a lookup, for the fuzzer (`super::parse_untrusted`).
+pub(crate) fn parse_auth_file_for_fuzzing(bytes: &[u8]) -> bool {
+    match parse_auth_file(bytes) {
+        // No helpers: a fuzzer must not start programs.
+        Ok(f) if f.cred_helpers.is_empty() && f.creds_store.is_none() => {
+            f.lookup("docker.io", "library/x").is_ok()
+        }
+        _ => false,
+    }
+}
+
 /// `https://index.docker.io/v1/` → `index.docker.io`; `host/ns/repo` stays.
 fn normalise_key(key: &str) -> String {
     let k = key

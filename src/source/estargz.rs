@@ -232,6 +232,18 @@ pub fn scan(client: &Client, d: &Descriptor, limits: LayerLimits) -> Option<Laye
     Some(builder.finish())
 }
 
+/// The footer and TOC parsers on untrusted bytes (`super::parse_untrusted`).
+pub(crate) fn parse_untrusted(data: &[u8]) {
+    if data.len() >= FOOTER as usize {
+        let _ = footer_offset(&data[data.len() - FOOTER as usize..]);
+    }
+    if let Some(entries) = parse_toc(data) {
+        for e in entries {
+            let _ = kind_of(&e.kind);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,37 @@ pub fn analyze_source(source: &Source, given: &str, options: &SourceOptions) -> 
     }
 }
 
+/// Every parser of what a registry, a token service, an auth file or an
+/// eStargz blob sends, on the same untrusted bytes: for the fuzzer
+/// (fuzz/, target `registry`) and its regression tests. Each must return,
+/// never panic, and what it returns must hold together.
+#[doc(hidden)]
+pub fn parse_untrusted(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for c in auth::parse_challenges(&text) {
+        assert!(!c.scheme.is_empty() && c.scheme == c.scheme.to_ascii_lowercase());
+    }
+    if let Ok(r) = Reference::parse(&text) {
+        // A reference prints as one that parses back to itself.
+        assert_eq!(
+            Reference::parse(&r.to_string()).as_ref(),
+            Ok(&r),
+            "{}",
+            text
+        );
+    }
+    let _ = Source::parse(OsStr::new(text.as_ref()), &|_: &Path| false);
+    if let Some(t) = registry::token_of(data) {
+        assert!(!t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()));
+    }
+    let _ = registry::registry_error_code(data);
+    let _ = auth::parse_auth_file_for_fuzzing(data);
+    estargz::parse_untrusted(data);
+    if let Ok(doc) = crate::analysis::config::parse_manifest_or_index(data) {
+        let _ = registry::index_images(&doc);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

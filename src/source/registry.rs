@@ -98,7 +98,7 @@ fn header(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String>
 }
 
 /// The registry's own error (`{"errors":[{"code":"…","message":"…"}]}`), if it sent one.
-fn registry_error_code(body: &[u8]) -> Option<String> {
+pub fn registry_error_code(body: &[u8]) -> Option<String> {
     let mut code = None;
     let mut r = crate::analysis::json::Reader::new(body);
     let _ = r.object(&mut |r, key| {
@@ -363,25 +363,15 @@ impl Client {
             }
         }
         let body = read_limited(resp, 1 << 20, &token_host)?;
-        let mut token = None;
-        let mut r = crate::analysis::json::Reader::new(&body);
-        let parsed = r.object(&mut |r, key| match key {
-            "token" | "access_token" if token.is_none() => {
-                token = Some(r.string()?).filter(|t| !t.is_empty());
-                Ok(())
-            }
-            _ => r.skip(),
-        });
-        match (parsed, token) {
-            (Ok(()), Some(t)) if t.bytes().all(|b| b.is_ascii_graphic()) => Ok(t),
-            _ => Err(Error::new(
+        token_of(&body).ok_or_else(|| {
+            Error::new(
                 ErrorCode::Registry,
                 format!(
                     "the token service {} answered without a usable token",
                     token_host
                 ),
-            )),
-        }
+            )
+        })
     }
 
     /// An error for an answer that is neither success nor 401.
@@ -512,6 +502,22 @@ fn schema1() -> Error {
         ErrorCode::UnsupportedFormat,
         "the registry serves this image only as a Docker schema 1 manifest, which this tool does not read (push it again with a current docker or skopeo)",
     )
+}
+
+/// The token of a token service's answer (`token`, else `access_token`):
+/// printable ASCII only, since it goes into a header.
+pub fn token_of(body: &[u8]) -> Option<String> {
+    let mut token = None;
+    let mut r = crate::analysis::json::Reader::new(body);
+    r.object(&mut |r, key| match key {
+        "token" | "access_token" if token.is_none() => {
+            token = Some(r.string()?).filter(|t| !t.is_empty());
+            Ok(())
+        }
+        _ => r.skip(),
+    })
+    .ok()?;
+    token.filter(|t| t.bytes().all(|b| b.is_ascii_graphic()))
 }
 
 /// `host[:port]` of a URL, for messages.
