@@ -87,5 +87,36 @@ export function analyzeWithOutputs(
   options?: AnalyzeOptions,
 ): Promise<AnalysisOutputs>;
 
+/** The CLI's formats. */
+export type Format = 'text' | 'json' | 'sarif' | 'markdown' | 'junit' | 'badge' | 'shields';
+
+/** Options of {@link check}: those of {@link analyze}, and the CLI's. */
+export interface CheckOptions extends AnalyzeOptions {
+  /** The format of `output` (default "text", without colour). */
+  format?: Format;
+  /** `--fail-on`: a severity or "none" (default "high"). */
+  failOn?: 'critical' | 'high' | 'medium' | 'low' | 'info' | 'none';
+  /** The text of an ignore file (`--ignore-file`), with `ignore`'s specs. */
+  ignoreFile?: string;
+}
+
+/** What {@link check} gives: what the CLI would print and return. */
+export interface CheckResult {
+  report: Report;
+  /** The verdict of each image, in order. */
+  verdicts: Array<'root' | 'pseudo-rootless' | 'rootless' | 'unknown'>;
+  /** The report in `options.format`: the native CLI's bytes. */
+  output: string;
+  sarif: string;
+  markdown: string;
+  /** The CLI's exit status: 0, 1 (a finding at or above failOn) or 2. */
+  status: number;
+  /** What the CLI says on stderr after the report (without its prefix). */
+  messages: string[];
+}
+
+/** Node only: analyse and render as the CLI does (the GitHub Action uses it). */
+export function check(source: string | URL | Uint8Array | ArrayBuffer, options?: CheckOptions): Promise<CheckResult>;
+
 /** The version of the analysis (the Rust crate's). */
 export function version(): string;

@@ -34,7 +34,11 @@ SOURCE is one of:
                            .tgz, .tar.zst)
 
 Options:
-  -f, --format FORMAT      text (default), json or sarif
+  -f, --format FORMAT      text (default), json, sarif, markdown (job summaries,
+                           pull-request comments), junit (CI test reports:
+                           one testcase per rule and image, failed at or
+                           above --fail-on), badge (an SVG badge) or shields
+                           (a shields.io endpoint JSON)
       --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY:
                            critical, high (default), medium, low, info, or none
       --ignore RULE[:GLOB] accept findings of RULE (at paths matching GLOB:
@@ -74,6 +78,10 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    Markdown,
+    Junit,
+    Badge,
+    Shields,
 }
 
 impl Format {
@@ -82,7 +90,40 @@ impl Format {
             Format::Text => "text",
             Format::Json => "json",
             Format::Sarif => "sarif",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Badge => "badge",
+            Format::Shields => "shields",
         }
+    }
+
+    pub const ALL: [Format; 7] = [
+        Format::Text,
+        Format::Json,
+        Format::Sarif,
+        Format::Markdown,
+        Format::Junit,
+        Format::Badge,
+        Format::Shields,
+    ];
+
+    pub fn parse(text: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// The report in `format`; `fail_on` decides JUnit's failures. Colour only
+/// for text.
+pub fn render(report: &Report, format: Format, fail_on: Option<Severity>, color: bool) -> String {
+    use crate::render;
+    match format {
+        Format::Text => render::text::render(report, render::text::TextOptions { color }),
+        Format::Json => render::json::render(report),
+        Format::Sarif => render::sarif::render(report),
+        Format::Markdown => render::markdown::render(report),
+        Format::Junit => render::junit::render(report, fail_on),
+        Format::Badge => render::badge::svg(report),
+        Format::Shields => render::badge::shields(report),
     }
 }
 
@@ -159,17 +200,13 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             "-f" | "--format" => {
-                options.format = match value("--format")?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    "sarif" => Format::Sarif,
-                    other => {
-                        return Err(format!(
-                            "unknown format {:?}: use text, json or sarif",
-                            other
-                        ))
-                    }
-                }
+                let v = value("--format")?;
+                options.format = Format::parse(&v).ok_or_else(|| {
+                    format!(
+                        "unknown format {:?}: use text, json, sarif, markdown, junit, badge or shields",
+                        v
+                    )
+                })?
             }
             "--fail-on" => options.fail_on = parse_fail_on(&value("--fail-on")?)?,
             "--ignore" => {
@@ -319,6 +356,9 @@ mod tests {
             Format::Sarif
         );
         assert!(matches!(parse(&["x", "--help"]), Ok(Command::Help)));
+        for f in Format::ALL {
+            assert_eq!(options(&["--format", f.as_str(), "a"]).format, f);
+        }
         let o = options(&[
             "--platform=linux/arm64/v8",
             "--all-platforms",
@@ -353,7 +393,7 @@ mod tests {
         assert_eq!(err(&["--format"]), "--format needs a value");
         assert_eq!(
             err(&["--format", "xml", "a"]),
-            "unknown format \"xml\": use text, json or sarif"
+            "unknown format \"xml\": use text, json, sarif, markdown, junit, badge or shields"
         );
         assert_eq!(
             err(&["--fail-on", "severe", "a"]),

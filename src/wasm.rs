@@ -343,6 +343,34 @@ impl Analysis {
         render::sarif::render(&self.report)
     }
 
+    /// The report in any of the CLI's formats (`text` without colour,
+    /// `json`, `sarif`, `markdown`, `junit`, `badge`, `shields`), the same
+    /// bytes as the native CLI's `--format FORMAT --fail-on FAIL_ON`
+    /// (`failOn` only matters for junit). Node only: the page renders the
+    /// JSON itself. Throws an `E_USAGE` error on an unknown name.
+    #[cfg(feature = "node")]
+    pub fn render(&self, format: &str, fail_on: &str) -> Result<String, JsValue> {
+        let fail_on = parse_fail_on(fail_on)?;
+        let format = crate::cli::Format::parse(format).ok_or_else(|| {
+            usage_error(&Error::new(
+                ErrorCode::Usage,
+                format!("unknown format {:?}", format),
+            ))
+        })?;
+        Ok(crate::cli::render(&self.report, format, fail_on, false))
+    }
+
+    /// The verdict of each image (`root`, `pseudo-rootless`, `rootless`,
+    /// `unknown`), in the report's order.
+    #[cfg(feature = "node")]
+    pub fn verdicts(&self) -> Vec<String> {
+        self.report
+            .images
+            .iter()
+            .map(|i| String::from(i.verdict.as_str()))
+            .collect()
+    }
+
     /// What the native CLI prints on stderr after the report (without the
     /// `rootless-check: ` prefix), for `failOn` (a severity name or "none").
     #[cfg(feature = "node")]

@@ -47,6 +47,14 @@ export function formatBytes(n) {
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** A clause as a sentence: its first letter upper-case, a full stop at the end. */
+export function sentence(text) {
+  const t = String(text).trim();
+  if (!t) return t;
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${++uid}`;
 
@@ -173,7 +181,8 @@ function s6Section(s6) {
 
 function nnpSection(nnp) {
   return h('div', {},
-    h('p', {}, h('strong', {}, nnp.compatible ? 'Works under no-new-privileges. ' : 'Breaks under no-new-privileges. '), nnp.reason),
+    // The reason is a clause ("the start path …"): after the sentence above it starts one of its own.
+    h('p', {}, h('strong', {}, nnp.compatible ? 'Works under no-new-privileges. ' : 'Breaks under no-new-privileges. '), sentence(nnp.reason)),
     nnp.breaks.length > 0 && h('p', {}, 'Needed at start, would stop working: ', nnp.breaks.map((b, i) => [i ? ', ' : '', code(b)])),
     nnp.ineffective.length > 0 &&
       h('p', {}, 'Bits or capabilities that would be ignored: ', nnp.ineffective.map((b, i) => [i ? ', ' : '', code(b)])));

@@ -115,8 +115,8 @@ async function main(argv) {
   progress.clear();
   try {
     analysis.applyIgnores(args.ignores, ignoreText);
-    const out =
-      args.format === 'text' ? analysis.text(args.color) : args.format === 'json' ? analysis.json() : analysis.sarif();
+    // Every format but coloured text through the one renderer the native CLI uses (cli::render).
+    const out = args.format === 'text' ? analysis.text(args.color) : analysis.render(args.format, args.failOn);
     process.stdout.write(out);
     for (const line of analysis.exitLines(args.failOn)) process.stderr.write(`rootless-check: ${line}\n`);
     return analysis.exitStatus(args.failOn);

@@ -156,8 +156,38 @@ async function analyzeWithOutputs(source, options = {}) {
   }
 }
 
+/**
+ * Analyse and render as the CLI does: resolves with `{ report, verdicts,
+ * output, sarif, markdown, status, messages }`: `output` in
+ * `options.format` (default "text", without colour), `status` the CLI's exit
+ * status for `options.failOn` (default "high"), `messages` what the CLI says
+ * on stderr after the report. Used by the GitHub Action (action/index.cjs).
+ */
+async function check(source, options = {}) {
+  const format = options.format || 'text';
+  const failOn = options.failOn || 'high';
+  const analysis = await run(source, options);
+  try {
+    if ((options.ignore && options.ignore.length > 0) || options.ignoreFile !== undefined) {
+      analysis.applyIgnores(options.ignore || [], options.ignoreFile);
+    }
+    const json = analysis.json();
+    return {
+      report: JSON.parse(json),
+      verdicts: analysis.verdicts(),
+      output: format === 'json' ? json : analysis.render(format, failOn),
+      sarif: analysis.sarif(),
+      markdown: analysis.render('markdown', failOn),
+      status: analysis.exitStatus(failOn),
+      messages: analysis.exitLines(failOn),
+    };
+  } finally {
+    analysis.free();
+  }
+}
+
 function version() {
   return wasm.version();
 }
 
-module.exports = { analyze, analyzeWithOutputs, version, run, wasm };
+module.exports = { analyze, analyzeWithOutputs, check, version, run, wasm };

@@ -1,5 +1,5 @@
 'use strict';
 // Node entry point (CommonJS). See index.d.ts for the API.
-const { analyze, analyzeWithOutputs, version } = require('./core.cjs');
+const { analyze, analyzeWithOutputs, check, version } = require('./core.cjs');
 
-module.exports = { analyze, analyzeWithOutputs, version };
+module.exports = { analyze, analyzeWithOutputs, check, version };

@@ -2,6 +2,6 @@
 // instantiated once even when both are loaded.
 import { createRequire } from 'node:module';
 
-const { analyze, analyzeWithOutputs, version } = createRequire(import.meta.url)('./core.cjs');
+const { analyze, analyzeWithOutputs, check, version } = createRequire(import.meta.url)('./core.cjs');
 
-export { analyze, analyzeWithOutputs, version };
+export { analyze, analyzeWithOutputs, check, version };

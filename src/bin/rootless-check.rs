@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use rootless_check::analysis::policy;
 use rootless_check::archive::ReadOptions;
+use rootless_check::cli;
 use rootless_check::source::{analyze_source, auth, Source, SourceOptions};
-use rootless_check::{cli, render};
 
 struct Args {
     options: cli::Options,
@@ -137,13 +137,12 @@ fn main() -> ExitCode {
         }
     };
     policy::apply_ignores(&mut report, &args.options.ignores);
-    let out = match args.options.format {
-        cli::Format::Text => {
-            render::text::render(&report, render::text::TextOptions { color: args.color })
-        }
-        cli::Format::Json => render::json::render(&report),
-        cli::Format::Sarif => render::sarif::render(&report),
-    };
+    let out = cli::render(
+        &report,
+        args.options.format,
+        args.options.fail_on,
+        args.color,
+    );
     let mut stdout = std::io::stdout().lock();
     if stdout
         .write_all(out.as_bytes())

@@ -58,6 +58,22 @@ describe('every fixture', () => {
       assertSame([file]);
       assertSame(['--verify', '--format', 'sarif', '--fail-on', 'none', file]);
     });
+    test(`${name}: same markdown and JUnit (failures at --fail-on)`, () => {
+      assertSame(['--format', 'markdown', file]);
+      assertSame(['--format=junit', '--fail-on', 'medium', file]);
+    });
+  }
+});
+
+describe('badge and shields', () => {
+  for (const name of ['s6-overlay-real.docker-archive.tar', 's6-overlay-real-root.docker-archive.tar', 'bb.docker20-save.tar']) {
+    const file = fixtureFiles().find((f) => f.endsWith(`/${name}`));
+    test(`${name}: the same SVG badge and shields.io JSON`, () => {
+      const badge = assertSame(['--format', 'badge', file]);
+      assert.match(badge.stdout, /^<svg [^>]*role="img" aria-label="rootless-check: [a-z-]+"><title>rootless-check: /);
+      const shields = JSON.parse(assertSame(['-f', 'shields', '--fail-on', 'none', file]).stdout);
+      assert.equal(shields.schemaVersion, 1);
+    });
   }
 });
 
@@ -67,7 +83,7 @@ describe('stdin and usage', () => {
     const input = fs.readFileSync(file);
     assertSame(['--format=json', '-'], { input });
   });
-  for (const args of [[], ['--format'], ['--format', 'yaml'], ['--bogus'], ['a', 'b'], ['--help'], ['-V'],
+  for (const args of [[], ['--format'], ['--format', 'yaml'], ['--format', 'markdown', '--fail-on', 'none', file], ['--bogus'], ['a', 'b'], ['--help'], ['-V'],
     ['--fail-on', 'severe', file], ['--fail-on=none', file], ['--fail-on', 'info', file],
     ['--ignore', 'no-such-rule', file], ['--ignore', 'setuid-root:', file], ['--ignore=setuid-root', file]]) {
     test(`rootless-check ${args.map((a) => path.basename(a)).join(' ')}`, () => {
