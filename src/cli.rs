@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::analysis::budget::MaxDecompressed;
 use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::policy::{Ignore, DEFAULT_FAIL_ON};
 use crate::analysis::report::Report;
@@ -33,6 +34,12 @@ Options:
       --verify             check every layer, config and manifest digest against
                            the manifests (reads the whole archive); a mismatch
                            means the archive was altered: exit 2
+      --max-decompressed SIZE|none
+                           stop decompressing (gzip, zstd) after SIZE bytes in
+                           all: E_LIMIT, a partial report, exit 2. SIZE is bytes
+                           or a number with K, M, G, T (powers of 1024); none
+                           lifts it. Default: the larger of 2G and 100 times
+                           the archive's size
       --no-color           no colours (also when NO_COLOR is set or not a terminal)
   -h, --help               this help
   -V, --version            the version
@@ -81,6 +88,8 @@ pub struct Options {
     pub ignores: Vec<Ignore>,
     pub ignore_file: Option<String>,
     pub verify: bool,
+    /// `--max-decompressed`.
+    pub max_decompressed: MaxDecompressed,
     /// `--no-color`; the caller also turns colour off for NO_COLOR and non-terminals.
     pub no_color: bool,
 }
@@ -96,6 +105,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
         ignores: Vec::new(),
         ignore_file: None,
         verify: false,
+        max_decompressed: MaxDecompressed::Auto,
         no_color: false,
     };
     let mut i = 0;
@@ -141,6 +151,9 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
             "--ignore-file" => options.ignore_file = Some(value("--ignore-file")?),
             "--no-color" => options.no_color = true,
             "--verify" => options.verify = true,
+            "--max-decompressed" => {
+                options.max_decompressed = MaxDecompressed::parse(&value("--max-decompressed")?)?
+            }
             "-" => options.file = i,
             f if f.starts_with('-') => return Err(format!("unknown option {:?}", f)),
             _ => {
@@ -235,6 +248,15 @@ mod tests {
             Format::Sarif
         );
         assert!(matches!(parse(&["x", "--help"]), Ok(Command::Help)));
+        assert_eq!(options(&["a"]).max_decompressed, MaxDecompressed::Auto);
+        assert_eq!(
+            options(&["--max-decompressed", "64G", "a"]).max_decompressed,
+            MaxDecompressed::Bytes(64 << 30)
+        );
+        assert_eq!(
+            options(&["--max-decompressed=none", "a"]).max_decompressed,
+            MaxDecompressed::Unlimited
+        );
         assert!(matches!(parse(&["-V"]), Ok(Command::Version)));
     }
 
@@ -253,6 +275,11 @@ mod tests {
             "unknown severity \"severe\""
         );
         assert_eq!(err(&["--bogus", "a"]), "unknown option \"--bogus\"");
+        assert!(err(&["--max-decompressed", "lots", "a"]).starts_with("invalid size \"lots\""));
+        assert_eq!(
+            err(&["--max-decompressed"]),
+            "--max-decompressed needs a value"
+        );
         assert!(err(&["--ignore", "no-such-rule", "a"]).contains("no-such-rule"));
     }
 }

@@ -23,7 +23,8 @@ pub enum ErrorCode {
     BadJson,
     /// The archive is recognisably an image archive, but of a kind this tool does not read.
     UnsupportedFormat,
-    /// A safety limit was reached (entry count, JSON size, path length, link chain, …).
+    /// A safety limit was reached (the decompression budget, entry count, JSON
+    /// size, path length, link chain, …).
     LimitExceeded,
     /// Reading the source failed for a reason other than its content.
     Io,
@@ -98,8 +99,8 @@ impl ErrorCode {
                 "Re-save the image with a current Docker, podman or skopeo.",
             ),
             ErrorCode::LimitExceeded => (
-                "A safety limit was reached: entries or names per layer, path length, PAX header size, JSON size, layers or images per archive, index nesting.",
-                "The archive is unusually large or crafted; the report covers what came before the limit.",
+                "A safety limit was reached: the decompression budget (gzip and zstd together may give at most the larger of 2 GiB and 100 times the archive's size; the message names the layer, what was decompressed and the budget), entries or names per layer, path length, PAX header size, JSON size, layers or images per archive, index nesting.",
+                "The archive is unusually large or crafted (a decompression bomb); the report covers what came before the limit. An image that really decompresses to more (huge zeroed or sparse files) is analysed whole with `--max-decompressed 64G` (or `none`; `maxDecompressed` in the JS API).",
             ),
             ErrorCode::Io => ("The source could not be opened or read (permissions, a missing file, a read error).", "Check the path and permissions."),
             ErrorCode::Usage => ("The command line or API call was wrong: an unknown option, rule or severity.", "See `rootless-check --help`."),

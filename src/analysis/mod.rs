@@ -2,6 +2,7 @@
 //! reader found ([`contents::ArchiveContents`]) and produces a [`report::Report`].
 
 pub mod assemble;
+pub mod budget;
 pub mod caps;
 pub mod config;
 pub mod contents;
@@ -32,7 +33,9 @@ use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
 /// which is then marked partial.
 pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     let assembly = assemble::assemble(contents);
-    let mut errors: Vec<Error> = contents.errors.clone();
+    // The decoders went past the budget: that first, it may be why little is left.
+    let mut errors: Vec<Error> = budget::budget_error(contents).into_iter().collect();
+    errors.extend(contents.errors.iter().cloned());
     let has_metadata = assembly.has_index || assembly.has_docker_manifest;
     // An archive cut short that holds layer blobs but no manifest is an image
     // archive that lost its manifest (docker save writes it last), not a

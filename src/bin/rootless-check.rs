@@ -78,6 +78,7 @@ fn main() -> ExitCode {
     }
     let options = ReadOptions {
         verify: args.options.verify,
+        max_decompressed: args.options.max_decompressed,
         ..ReadOptions::default()
     };
     let mut report = match analyze_path(&args.file, &options) {
