@@ -762,17 +762,16 @@ impl LayerScan {
         // A zstd layer's summary (or a compressed one to digest): it is walked in one go.
         let mut scanned = None;
         let mut walked = None;
-        let in_one_go = self.digest && self.compression != Some(Compression::None);
-        match self.compression.filter(|_| !in_one_go) {
-            None => {} // no bytes yet
-            Some(Compression::None) => {
+        match (self.compression, self.digest) {
+            (None, _) => {} // no bytes yet
+            (Some(Compression::None), _) => {
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let (outcome, from) =
                     walk_layer_from(input, self.size, self.from, ErrorCode::Io, builder);
                 self.from = from;
                 walked = Some(outcome);
             }
-            Some(Compression::Gzip) => {
+            (Some(Compression::Gzip), false) => {
                 if self.gunzip.is_none() {
                     builder.set_compression(Compression::Gzip, self.size);
                 }
@@ -786,7 +785,7 @@ impl LayerScan {
                 self.from = from;
                 walked = Some(outcome);
             }
-            Some(_) => {
+            (Some(_), _) => {
                 let limits = ReadOptions::default().layer_limits;
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let budget = Budget::of(self.allowance);

@@ -130,6 +130,16 @@ impl ArchiveContents {
             })
     }
 
+    /// The JSON members, by member path.
+    pub fn json_members(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.members
+            .iter()
+            .filter_map(|(name, stored)| match stored {
+                Stored::Json(j) => Some((name.as_str(), j.as_slice())),
+                _ => None,
+            })
+    }
+
     /// Follow member links (bounded, so a cycle ends).
     pub fn resolve_path(&self, p: &str) -> String {
         let mut current = path::normalize(p.as_bytes()).path;

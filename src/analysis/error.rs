@@ -77,7 +77,7 @@ impl ErrorCode {
                 "Give the archive that `docker save IMAGE -o image.tar`, `podman save`, `skopeo copy … oci-archive:image.tar` or `docker export` wrote; decompress xz/bzip2 first.",
             ),
             ErrorCode::Truncated => (
-                "The input ends inside a header, an entry or a compressed stream, or without its end-of-archive marker. With a manifest already read, the report is partial instead.",
+                "The input ends inside a header, an entry or a compressed stream, or without its end-of-archive marker. With a manifest already read, or cut before its manifest but after an image's config, the report is partial instead: the images are put together from their configs and the layers before the cut.",
                 "Download or copy the archive again; check free disk space where it was written; `tar -tf image.tar > /dev/null` shows the same.",
             ),
             ErrorCode::CorruptTar => (
@@ -87,7 +87,7 @@ impl ErrorCode {
             ErrorCode::CorruptGzip => ("A gzip stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `gzip -t` confirms."),
             ErrorCode::CorruptZstd => ("A zstd stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `zstd -t` confirms."),
             ErrorCode::MissingBlob => (
-                "A manifest or index names a config, layer or manifest that is not in the archive. Platforms of a manifest list that are absent are only a warning.",
+                "A manifest or index names a config, layer or manifest that is not in the archive; in an archive cut before its manifest, a layer of an image's config (named by its diff_id) that the cut lost. Platforms of a manifest list that are absent are only a warning.",
                 "Save the image again with all its layers (`docker save`, `skopeo copy --all` for every platform).",
             ),
             ErrorCode::BadJson => (

@@ -14,6 +14,7 @@ pub mod merge;
 pub mod passwd;
 pub mod path;
 pub mod policy;
+pub mod recover;
 pub mod report;
 pub mod rules;
 pub mod tar;
@@ -41,6 +42,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     // archive that lost its manifest (docker save writes it last), not a
     // flattened filesystem, even when its layers sit at the top level.
     let cut_short = contents.end_marker_missing
+        || contents.decompression.outer_stopped
         || contents
             .errors
             .iter()
@@ -55,20 +57,43 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
             "the archive ends without its end-of-archive marker, before its manifest: it was probably cut short",
         ));
     }
-    errors.extend(assembly.errors.iter().cloned());
     let mut warnings = assembly.warnings.clone();
+    // Cut before its manifest: the images are put together from what the
+    // archive holds (configs, image manifest blobs, layers).
+    let recovered = if lost_manifest && cut_short {
+        recover::recover(contents)
+    } else {
+        Vec::new()
+    };
+    if recovered.is_empty() {
+        errors.extend(assembly.errors.iter().cloned());
+    } else {
+        warnings.push(alloc::string::String::from(
+            "no manifest was read (the archive is cut short, or a limit stopped its reading): each image was put together from what came before, its config (and image manifest, if any) and its layers in the order of the config's diff_ids; its tags are unknown",
+        ));
+    }
+    let plans = if recovered.is_empty() {
+        &assembly.plans
+    } else {
+        &recovered
+    };
 
     let is_image_archive = has_metadata || lost_manifest;
     let format = if !is_image_archive {
         ArchiveFormat::Filesystem
-    } else if assembly.has_docker_manifest {
+    } else if assembly.has_docker_manifest
+        || recovered.iter().any(|p| {
+            p.config_path
+                .as_deref()
+                .is_some_and(|c| !c.starts_with("blobs/"))
+        })
+    {
         ArchiveFormat::DockerArchive
     } else {
         ArchiveFormat::OciArchive
     };
     let images = if is_image_archive {
-        assembly
-            .plans
+        plans
             .iter()
             .map(|plan| image::analyze_plan(contents, plan, &mut errors))
             .collect()
@@ -97,7 +122,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
                 ErrorCode::Truncated,
                 "the archive ends without its end-of-archive marker: it may have been cut short, and files after the cut would be missing",
             ));
-        } else {
+        } else if recovered.is_empty() {
             // Every blob the manifests name was found whole: the analysis is complete.
             warnings.push(alloc::string::String::from(
                 "the archive ends without its end-of-archive marker: it may have been cut short after its last image",

@@ -354,11 +354,13 @@ fn entry_kind(flag: TypeFlag) -> Option<EntryKind> {
 }
 
 /// Members that may be image parts: top-level files (`manifest.json`,
-/// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar`, `blobs/<alg>/<hex>`.
+/// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar` and its
+/// `<id>/json` (which orders the layers of an archive cut before its
+/// manifest), `blobs/<alg>/<hex>`.
 fn is_candidate_member(p: &str) -> bool {
     let depth = p.split('/').count();
     depth == 1
-        || (depth == 2 && path::file_name(p) == "layer.tar")
+        || (depth == 2 && matches!(path::file_name(p), "layer.tar" | "json"))
         || (depth == 3 && p.starts_with("blobs/"))
 }
 

@@ -145,6 +145,32 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     assert.equal((await run({ maxDecompressed: 'lots' })).error.code, 'E_USAGE');
   });
 
+  // Cut at the header of their manifest.json / index.json: the images put
+  // together from their configs (the kaniko archive's gzip layers digested
+  // by the layer workers to place them).
+  test('archives cut before their manifest give the native partial report', async (t) => {
+    const dir = tempDir('cut-manifest');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    for (const suffix of ['bb-suid-wh.docker20-save.tar', 'wagoodman+dive__test-kaniko-image.tar',
+      'bb-filecap.oci-archive.tar', 'bb-opaque.docker26-save.tar']) {
+      const bytes = fs.readFileSync(fixtureFiles().find((f) => f.endsWith(suffix)));
+      let at = 0;
+      while (!['manifest.json', 'index.json'].includes(bytes.subarray(at, at + 100).toString('latin1').replace(/\0.*$/s, ''))) {
+        at += 512 + Math.ceil(parseInt(bytes.subarray(at + 124, at + 136).toString('latin1'), 8) / 512) * 512;
+      }
+      const cut = path.join(dir, suffix);
+      fs.writeFileSync(cut, bytes.subarray(0, at));
+      const native = JSON.parse(runCli(nativeCli, ['--format', 'json', cut]).stdout);
+      assert.equal(native.partial, true);
+      for (const parallelMinBytes of [undefined, 0]) {
+        const out = await page.evaluate(([url, p]) => window.analyzeUrl(url, { blockSize: 65536, parallelMinBytes: p }),
+          [fixtureUrl(cut), parallelMinBytes]);
+        assert.ok(!out.error, `${suffix}: ${JSON.stringify(out.error)}`);
+        assert.deepEqual(out.report, native, `${suffix}, parallelMinBytes ${parallelMinBytes}`);
+      }
+    }
+  });
+
   test('errors cross from the worker as Error objects with the code', async () => {
     const dir = tempDir('junk');
     try {
