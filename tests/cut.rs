@@ -439,3 +439,57 @@ fn base_entries() -> Vec<E> {
         file("usr/bin/su", 0o4755),
     ]
 }
+
+#[test]
+fn a_hostile_cut_archive_is_recovered_in_bounded_time() {
+    // Thousands of Docker <id>/json chains and configs of thousands of
+    // diff_ids, cut before any manifest: putting the images together stays
+    // bounded (a cap on the chain steps), and the report comes.
+    let mut members = Vec::new();
+    let id = |i: usize| format!("{:064x}", i);
+    for i in 0..3000 {
+        let mut json = serde_json::json!({"id": id(i)});
+        if i > 0 {
+            json["parent"] = id(i - 1).into();
+        }
+        members.push(Member::File(
+            format!("{}/json", id(i)),
+            serde_json::to_vec(&json).unwrap(),
+        ));
+    }
+    for t in 0..500 {
+        let json = serde_json::json!({"id": id(10_000 + t), "parent": id(2999), "config": {}});
+        members.push(Member::File(
+            format!("{}/json", id(10_000 + t)),
+            serde_json::to_vec(&json).unwrap(),
+        ));
+    }
+    let diff_ids: Vec<String> = (0..3001).map(|i| format!("sha256:{:064x}", i)).collect();
+    for c in 0..60 {
+        let config = serde_json::json!({"config": {"User": format!("{}", c)}, "rootfs": {"diff_ids": diff_ids}});
+        members.push(Member::File(
+            format!("{:064x}.json", 1_000_000 + c),
+            serde_json::to_vec(&config).unwrap(),
+        ));
+    }
+    members.push(Member::File(
+        "l/layer.tar".into(),
+        layer(&[file("bin/x", 0o4755)]),
+    ));
+    let mut bytes = archive(&members);
+    bytes.truncate(bytes.len() - 1024);
+    let started = std::time::Instant::now();
+    let r = analyze_seekable(Cursor::new(&bytes), &ReadOptions::default()).unwrap();
+    assert!(r.partial);
+    assert_eq!(r.images.len(), 60);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    eprintln!(
+        "{} images recovered in {:?}",
+        r.images.len(),
+        started.elapsed()
+    );
+}

@@ -27,8 +27,10 @@ use super::config;
 use super::contents::{ArchiveContents, Member};
 use super::layer::Compression;
 
-/// Images per archive, as for a whole one.
+/// Images per archive, and layers per image, as for a whole one (a hostile
+/// archive's configs and `<id>/json`s cost no more than this).
 const MAX_IMAGES: usize = 4096;
+const MAX_LAYERS: usize = 4096;
 
 /// The images of an archive that has neither `manifest.json` nor
 /// `index.json`, from its manifest blobs, configs and layers (see above).
@@ -93,7 +95,7 @@ pub fn recover(contents: &ArchiveContents) -> Vec<ImagePlan> {
             continue;
         };
         let diff_ids = cfg.rootfs.and_then(|r| r.diff_ids).unwrap_or_default();
-        if diff_ids.is_empty() {
+        if diff_ids.is_empty() || diff_ids.len() > MAX_LAYERS {
             continue;
         }
         // Each layer's member, "" while not known.
@@ -153,18 +155,25 @@ fn layers_by_diff_id(contents: &ArchiveContents) -> BTreeMap<String, String> {
 }
 
 /// Docker ≤ 24's `<id>/json` of each layer: the layer below it, and which
-/// are images' top layers.
+/// are images' top layers (the only ones whose json carries the config).
 struct V1Chains {
-    /// Layer id → its parent's id ("" for none).
+    /// Layer id → its parent's id ("" for none). (A map of the type of
+    /// `ArchiveContents::links`: no new map code in the wasm.)
     parents: BTreeMap<String, String>,
     tops: Vec<String>,
+    /// Chain steps taken so far, against [`MAX_STEPS`]: a hostile archive
+    /// of many configs and chains costs no more than this.
+    steps: core::cell::Cell<usize>,
 }
+
+const MAX_STEPS: usize = 1 << 20;
 
 impl V1Chains {
     fn new(contents: &ArchiveContents) -> Self {
         let mut chains = V1Chains {
             parents: BTreeMap::new(),
             tops: Vec::new(),
+            steps: core::cell::Cell::new(0),
         };
         for (name, bytes) in contents.json_members() {
             let Some(id) = name.strip_suffix("/json").filter(|id| !id.contains('/')) else {
@@ -194,14 +203,16 @@ impl V1Chains {
             return;
         }
         let member = |id: &str| contents.resolve_path(&format!("{}/layer.tar", id));
-        // The one chain that fits (its top, its layers bottom first), and how many do.
         let mut fitting = None;
-        let mut fits_count = 0;
         for top in self.tops.iter().filter(|t| !tops_used.contains(t)) {
             // From the top down, as far as the jsons go.
             let mut chain = alloc::vec![top.as_str()];
             let mut complete = false;
             while chain.len() <= n {
+                self.steps.set(self.steps.get() + 1);
+                if self.steps.get() > MAX_STEPS {
+                    return;
+                }
                 let parent = self
                     .parents
                     .get(chain[chain.len() - 1])
@@ -226,12 +237,14 @@ impl V1Chains {
                 known.is_empty() || *known == member(id)
             });
             if fits {
-                fits_count += 1;
+                if fitting.is_some() {
+                    return; // more than one: nothing to go by
+                }
                 fitting = Some((top, start, chain));
             }
         }
-        let Some((top, start, chain)) = fitting.filter(|_| fits_count == 1) else {
-            return; // none, or more than one: nothing to go by
+        let Some((top, start, chain)) = fitting else {
+            return;
         };
         tops_used.push(top.clone());
         for (k, id) in chain.iter().enumerate() {
