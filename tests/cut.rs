@@ -106,8 +106,14 @@ fn every_way(name: &str, bytes: &[u8], gzipped_too: bool) -> Vec<(String, Report
             analyze_reader(Cursor::new(gzip(bytes)), &options).unwrap(),
         ));
     }
-    std::fs::remove_file(&path).unwrap();
+    remove(&path);
     out
+}
+
+/// Remove a file of [`temp_file`], and its folder once empty.
+fn remove(path: &Path) {
+    std::fs::remove_file(path).unwrap();
+    std::fs::remove_dir(path.parent().unwrap()).ok();
 }
 
 #[test]
@@ -248,7 +254,7 @@ fn cut_at_every_member_the_layers_read_are_reported_in_order() {
             let bytes = &tar[..at as usize];
             let path = temp_file(suffix, bytes);
             let file_report = analyze_path(&path, &ReadOptions::default());
-            std::fs::remove_file(&path).unwrap();
+            remove(&path);
             let Ok(file_report) = file_report else {
                 continue; // cut before any config: nothing to report
             };
