@@ -37,6 +37,12 @@ export interface AnalyzeOptions {
   /** Check every layer, config and manifest digest (reads the whole
    * archive); mismatches are in each image's `verification`. */
   verify?: boolean;
+  /** The decompression budget: at most this many bytes decoded from gzip
+   * and zstd (the whole archive and every compressed layer together), as
+   * the CLI's `--max-decompressed`; `'none'` lifts it. Past it the report
+   * is partial, with an `E_LIMIT` error naming the layer and the figures.
+   * Default: the larger of 2 GiB and 100 times the archive's size. */
+  maxDecompressed?: number | 'none';
   /** The layers of a file (Node: a path or file descriptor; browsers: a
    * `File`/`Blob`) holding an uncompressed archive are summarised in
    * parallel workers (worker threads, Web Workers) when they total at least

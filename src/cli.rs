@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::analysis::budget::MaxDecompressed;
 use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::policy::{Ignore, DEFAULT_FAIL_ON};
 use crate::analysis::report::Report;
@@ -49,6 +50,12 @@ Options:
       --verify             check every layer, config and manifest digest against
                            the manifests (reads the whole archive); a mismatch
                            means the archive was altered: exit 2
+      --max-decompressed SIZE|none
+                           stop decompressing (gzip, zstd) after SIZE bytes in
+                           all: E_LIMIT, a partial report, exit 2. SIZE is bytes
+                           or a number with K, M, G, T (powers of 1024); none
+                           lifts it. Default: the larger of 2G and 100 times
+                           the archive's size
       --no-color           no colours (also when NO_COLOR is set or not a terminal)
 
 Registries (docker://, a bare REF):
@@ -147,6 +154,8 @@ pub struct Options {
     pub ignores: Vec<Ignore>,
     pub ignore_file: Option<String>,
     pub verify: bool,
+    /// `--max-decompressed`.
+    pub max_decompressed: MaxDecompressed,
     /// `--no-color`; the caller also turns colour off for NO_COLOR and non-terminals.
     pub no_color: bool,
     /// `--platform OS/ARCH[/VARIANT]`.
@@ -172,6 +181,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
         ignores: Vec::new(),
         ignore_file: None,
         verify: false,
+        max_decompressed: MaxDecompressed::Auto,
         no_color: false,
         platform: None,
         all_platforms: false,
@@ -244,6 +254,9 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
                         ))
                     }
                 }
+            }
+            "--max-decompressed" => {
+                options.max_decompressed = MaxDecompressed::parse(&value("--max-decompressed")?)?
             }
             "-" => options.file = i,
             f if f.starts_with('-') => return Err(format!("unknown option {:?}", f)),
@@ -378,6 +391,15 @@ mod tests {
             (Some("u:p"), Some("a.json"), 5)
         );
         assert!(options(&["--tls-verify", "a"]).tls_verify);
+        assert_eq!(options(&["a"]).max_decompressed, MaxDecompressed::Auto);
+        assert_eq!(
+            options(&["--max-decompressed", "64G", "a"]).max_decompressed,
+            MaxDecompressed::Bytes(64 << 30)
+        );
+        assert_eq!(
+            options(&["--max-decompressed=none", "a"]).max_decompressed,
+            MaxDecompressed::Unlimited
+        );
         assert!(matches!(parse(&["-V"]), Ok(Command::Version)));
     }
 
@@ -400,6 +422,11 @@ mod tests {
             "unknown severity \"severe\""
         );
         assert_eq!(err(&["--bogus", "a"]), "unknown option \"--bogus\"");
+        assert!(err(&["--max-decompressed", "lots", "a"]).starts_with("invalid size \"lots\""));
+        assert_eq!(
+            err(&["--max-decompressed"]),
+            "--max-decompressed needs a value"
+        );
         assert!(err(&["--ignore", "no-such-rule", "a"]).contains("no-such-rule"));
     }
 }

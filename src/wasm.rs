@@ -26,6 +26,7 @@ use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::analysis::budget::MaxDecompressed;
 use crate::analysis::config::{Descriptor, Platform};
 use crate::analysis::contents::{store_index, ArchiveContents, DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode};
@@ -35,6 +36,7 @@ use crate::analysis::report::Report;
 use crate::analysis::report::SourceInfo;
 #[cfg(feature = "node")]
 use crate::analysis::rules::Severity;
+use crate::archive::budget::Budget;
 use crate::archive::gzip::GunzipSteps;
 use crate::archive::input::{read_full, DynInput, Input};
 use crate::archive::{read_archive_observed, scan_deferred_layer, walk_layer_from, ReadOptions};
@@ -436,8 +438,9 @@ pub fn usage() -> String {
 
 /// Parse the CLI's arguments (without node and the script) as the native
 /// CLI does: `{ command: "help" | "version" | "analyze", format, file,
-/// failOn, ignores, ignoreFile, verify, noColor, platform, allPlatforms,
-/// creds, authfile, tlsVerify, concurrency }`. Throws an `E_USAGE`
+/// failOn, ignores, ignoreFile, verify, maxDecompressed, noColor, platform,
+/// allPlatforms, creds, authfile, tlsVerify, concurrency }`
+/// (`maxDecompressed`: bytes, 'none', or undefined for the default). Throws an `E_USAGE`
 /// error whose message is what the CLI shows above the usage text.
 #[cfg(feature = "node")]
 #[wasm_bindgen(js_name = parseArgs)]
@@ -474,6 +477,12 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
         .map_or(JsValue::UNDEFINED, JsValue::from_str);
     set(&out, "ignoreFile", &ignore_file);
     set(&out, "verify", &JsValue::from_bool(options.verify));
+    let max = match options.max_decompressed {
+        MaxDecompressed::Auto => JsValue::UNDEFINED,
+        MaxDecompressed::Unlimited => JsValue::from_str("none"),
+        MaxDecompressed::Bytes(n) => JsValue::from_f64(n as f64),
+    };
+    set(&out, "maxDecompressed", &max);
     set(&out, "noColor", &JsValue::from_bool(options.no_color));
     let text = |v: &Option<String>| v.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
     set(&out, "platform", &text(&options.platform));
@@ -509,18 +518,37 @@ fn run(
     mut input: BlockInput<'_>,
     verify: bool,
     gunzipped: Option<u64>,
+    max_decompressed: MaxDecompressed,
 ) -> Result<Analysis, JsValue> {
     let options = ReadOptions {
         verify,
+        max_decompressed,
+        predecoded_gzip: gunzipped,
         ..ReadOptions::default()
     };
-    let mut contents = read_observed(&mut input, &options)?;
-    if let Some(size) = gunzipped {
-        contents.compression = Some(Compression::Gzip);
-        contents.bytes_read = size;
-    }
+    let contents = read_observed(&mut input, &options)?;
     let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
     Ok(Analysis { report })
+}
+
+/// `maxDecompressed` as the JS side gives it: absent for the default
+/// budget, `Infinity` for none ('none' in the API), or a number of bytes.
+fn checked_budget(max: Option<f64>) -> Result<MaxDecompressed, JsValue> {
+    Ok(match max {
+        None => MaxDecompressed::Auto,
+        Some(f64::INFINITY) => MaxDecompressed::Unlimited,
+        Some(n) => MaxDecompressed::Bytes(checked_size(n).map_err(|_| {
+            usage_error(&Error::new(
+                ErrorCode::Usage,
+                "maxDecompressed must be a number of bytes or 'none'",
+            ))
+        })?),
+    })
+}
+
+/// A budget in bytes for JS: `Infinity` for none.
+fn budget_to_js(bytes: Option<u64>) -> f64 {
+    bytes.map_or(f64::INFINITY, |b| b as f64)
 }
 
 /// Read the archive, keeping the callback told which member is being read.
@@ -585,7 +613,7 @@ pub struct Pending {
 #[wasm_bindgen]
 impl Pending {
     /// The layers still to summarise, in archive order, as
-    /// `[name, offset, size]` arrays.
+    /// `[name, offset, size, digest]` arrays (`digest`: for `LayerScan`).
     #[wasm_bindgen(js_name = deferredLayers)]
     pub fn deferred_layers(&self) -> Array {
         self.contents
@@ -596,9 +624,19 @@ impl Pending {
                 item.push(&JsValue::from_str(&d.name));
                 item.push(&JsValue::from_f64(d.offset as f64));
                 item.push(&JsValue::from_f64(d.size as f64));
+                item.push(&JsValue::from_bool(self.contents.digest_layer(&d.name)));
                 JsValue::from(item)
             })
             .collect()
+    }
+
+    /// What is left of the decompression budget (`Infinity`: no budget):
+    /// the allowance of the next `LayerScan`. Layers summarised at once may
+    /// together take more; `finish()` then reports the budget as spent.
+    #[wasm_bindgen(js_name = budgetLeft)]
+    pub fn budget_left(&self) -> f64 {
+        let d = &self.contents.decompression;
+        budget_to_js(d.limit.map(|limit| limit.saturating_sub(d.total)))
     }
 
     /// Hand back a layer's summary (the bytes `LayerScan.resume` gave at last).
@@ -616,6 +654,8 @@ impl Pending {
                 "not a layer summary from LayerScan",
             ))
         })?;
+        let d = &mut self.contents.decompression;
+        d.total = d.total.saturating_add(summary.decompressed);
         self.contents.insert_layer(name, summary);
         Ok(())
     }
@@ -758,13 +798,16 @@ pub fn plan_callback(
     read: &Function,
     size: f64,
     block_size: Option<f64>,
+    max_decompressed: Option<f64>,
 ) -> Result<Pending, JsValue> {
     let size = checked_size(size)?;
     let block = checked_block(block_size)?;
+    let max_decompressed = checked_budget(max_decompressed)?;
     let source = Source::Callback(read, CurrentMember::default());
     let mut input = BlockInput::new(source, Some(size), block);
     let options = ReadOptions {
         defer_layers: true,
+        max_decompressed,
         ..ReadOptions::default()
     };
     let contents = read_observed(&mut input, &options)?;
@@ -788,7 +831,11 @@ pub fn plan_callback(
 /// bytes there yet), `resume` returns the offset from which it needs bytes
 /// next; call it again once they are there. A zstd layer (see
 /// `sniffCompression`) is walked in one go: its decompressor cannot wait,
-/// and a -1 is an error (`E_USAGE`).
+/// and a -1 is an error (`E_USAGE`); so is a compressed layer to `digest`.
+///
+/// `allowance`: the bytes its decoder may give (`Pending.budgetLeft()`;
+/// absent or `Infinity`: no limit). `digest`: digest a compressed layer's
+/// uncompressed stream (`Pending.deferredLayers()` says which).
 #[wasm_bindgen]
 pub struct LayerScan {
     name: String,
@@ -806,6 +853,9 @@ pub struct LayerScan {
     builder: Option<LayerBuilder>,
     /// The read cache, kept from one step to the next.
     block: Vec<u8>,
+    /// What its decoder may give; `None`: no limit.
+    allowance: Option<u64>,
+    digest: bool,
 }
 
 #[wasm_bindgen]
@@ -816,9 +866,15 @@ impl LayerScan {
         offset: f64,
         size: f64,
         block_size: Option<f64>,
+        allowance: Option<f64>,
+        digest: Option<bool>,
     ) -> Result<LayerScan, JsValue> {
         let (offset, size) = (checked_size(offset)?, checked_size(size)?);
         let block = block_buffer(checked_block(block_size)?);
+        let allowance = match checked_budget(allowance)? {
+            MaxDecompressed::Bytes(n) => Some(n),
+            _ => None,
+        };
         let mut builder = LayerBuilder::new(ReadOptions::default().layer_limits);
         builder.set_compression(Compression::None, size);
         Ok(LayerScan {
@@ -830,6 +886,8 @@ impl LayerScan {
             compression: None,
             builder: Some(builder),
             block,
+            allowance,
+            digest: digest.unwrap_or(false),
         })
     }
 
@@ -863,33 +921,43 @@ impl LayerScan {
                 self.compression = Some(Compression::sniff(&head[..got]));
             }
         }
-        // A zstd layer's summary: it is walked in one go.
+        // A zstd layer's summary (or a compressed one to digest): it is walked in one go.
         let mut scanned = None;
         let mut walked = None;
-        match self.compression {
-            None => {} // no bytes yet
-            Some(Compression::None) => {
+        match (self.compression, self.digest) {
+            (None, _) => {} // no bytes yet
+            (Some(Compression::None), _) => {
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let (outcome, from) =
                     walk_layer_from(input, self.size, self.from, ErrorCode::Io, builder);
                 self.from = from;
                 walked = Some(outcome);
             }
-            Some(Compression::Gzip) => {
+            (Some(Compression::Gzip), false) => {
                 if self.gunzip.is_none() {
                     builder.set_compression(Compression::Gzip, self.size);
                 }
-                let gunzip = self.gunzip.get_or_insert_with(GunzipSteps::default);
+                let allowance = self.allowance;
+                let gunzip = self
+                    .gunzip
+                    .get_or_insert_with(|| GunzipSteps::new(allowance));
                 let tar = Box::new(gunzip.input(&mut input, self.from.0)) as DynInput<'_>;
                 let (outcome, from) =
                     walk_layer_from(tar, u64::MAX, self.from, ErrorCode::CorruptGzip, builder);
                 self.from = from;
                 walked = Some(outcome);
             }
-            Some(_) => {
+            (Some(_), _) => {
                 let limits = ReadOptions::default().layer_limits;
                 let input = Box::new(&mut input) as DynInput<'_>;
-                scanned = Some(scan_deferred_layer(input, self.size, limits));
+                let budget = Budget::of(self.allowance);
+                scanned = Some(scan_deferred_layer(
+                    input,
+                    self.size,
+                    limits,
+                    &budget,
+                    self.digest,
+                ));
             }
         }
         self.block = core::mem::take(&mut input.block);
@@ -912,7 +980,11 @@ impl LayerScan {
         if let Some(Err(e)) = walked {
             builder.fail(e);
         }
-        let summary = scanned.unwrap_or_else(|| builder.finish());
+        let summary = match (scanned, &self.gunzip) {
+            (Some(summary), _) => summary,
+            (None, Some(gunzip)) => gunzip.finish(builder),
+            (None, None) => builder.finish(),
+        };
         Ok(Uint8Array::from(&summary.encode()[..]).into())
     }
 }
@@ -928,7 +1000,8 @@ pub fn sniff_compression(head: &[u8]) -> String {
 /// Analyse through `read(offset, length) -> Uint8Array`. `size` is the
 /// source's length (undefined for a pipe: then nothing is skipped without
 /// being read); `blockSize` is the bytes asked per call; `verify` checks
-/// every digest (and so reads everything).
+/// every digest (and so reads everything); `maxDecompressed` is the
+/// decompression budget in bytes (`Infinity`: none; absent: the default).
 ///
 /// `gunzipped`: the caller decoded a gzip file of that many bytes itself
 /// (Node's zlib, native and on another thread) and `read` serves the
@@ -943,23 +1016,36 @@ pub fn analyze_callback(
     block_size: Option<f64>,
     verify: bool,
     gunzipped: Option<f64>,
+    max_decompressed: Option<f64>,
 ) -> Result<Analysis, JsValue> {
     let size = size.map(checked_size).transpose()?;
     let gunzipped = gunzipped.map(checked_size).transpose()?;
     let block = checked_block(block_size)?;
+    let max_decompressed = checked_budget(max_decompressed)?;
     let source = Source::Callback(read, CurrentMember::default());
-    run(BlockInput::new(source, size, block), verify, gunzipped)
+    run(
+        BlockInput::new(source, size, block),
+        verify,
+        gunzipped,
+        max_decompressed,
+    )
 }
 
 /// Analyse bytes already in memory.
 #[wasm_bindgen(js_name = analyzeBytes)]
-pub fn analyze_bytes(bytes: &Uint8Array, verify: bool) -> Result<Analysis, JsValue> {
+pub fn analyze_bytes(
+    bytes: &Uint8Array,
+    verify: bool,
+    max_decompressed: Option<f64>,
+) -> Result<Analysis, JsValue> {
     let size = bytes.length() as u64;
+    let max_decompressed = checked_budget(max_decompressed)?;
     // No JS calls per block here, so a smaller block costs nothing.
     run(
         BlockInput::new(Source::Bytes(bytes), Some(size), 1 << 20),
         verify,
         None,
+        max_decompressed,
     )
 }
 

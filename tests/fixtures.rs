@@ -503,7 +503,7 @@ fn summary_in_steps(
             if let Err(e) = outcome {
                 builder.fail(e);
             }
-            return builder.finish().encode();
+            return gunzip.finish(builder).encode();
         }
         let need = layer.offset
             + if gzip {
@@ -581,6 +581,8 @@ fn layers_walked_in_steps_give_the_summary_of_one_pass() {
                 Box::new(source) as DynInput<'_>,
                 layer.size,
                 LayerLimits::default(),
+                &rootless_check::archive::budget::Budget::of(None),
+                false,
             )
             .encode();
             for &width in &widths {

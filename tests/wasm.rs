@@ -35,7 +35,7 @@ const SMALL_BLOCK: f64 = 65536.0;
 // ---- helpers ---------------------------------------------------------------
 
 fn analyze(data: &[u8]) -> Analysis {
-    wasm::analyze_bytes(&Uint8Array::from(data), false).expect("analyzeBytes failed")
+    wasm::analyze_bytes(&Uint8Array::from(data), false, None).expect("analyzeBytes failed")
 }
 
 fn parse(json: &str) -> Value {
@@ -160,8 +160,15 @@ fn callback_json(
     size: Option<f64>,
 ) -> String {
     let reader = Reader::new(data, answer);
-    let analysis = wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), false, None)
-        .expect("analyzeCallback failed");
+    let analysis = wasm::analyze_callback(
+        reader.function(),
+        size,
+        Some(SMALL_BLOCK),
+        false,
+        None,
+        None,
+    )
+    .expect("analyzeCallback failed");
     // Nothing is being read yet at offset 0.
     assert_eq!(reader.calls.borrow()[0].layer, None);
     analysis.json()
@@ -187,6 +194,7 @@ fn a_gzip_decoded_by_the_caller_gives_the_report_of_the_gzip() {
         Some(SMALL_BLOCK),
         false,
         Some(size),
+        None,
     )
     .unwrap();
     assert_eq!(decoded.json(), whole);
@@ -202,7 +210,8 @@ fn a_gzip_decoded_by_the_caller_gives_the_report_of_the_gzip() {
             None,
             None,
             false,
-            Some(-1.0)
+            Some(-1.0),
+            None
         )),
         "E_USAGE"
     );
@@ -274,7 +283,7 @@ fn exit_status_and_lines_match_the_native_cli() {
 
 #[wasm_bindgen_test]
 fn verify_checks_digests_like_the_native_cli() {
-    let verified = wasm::analyze_bytes(&Uint8Array::from(LAYERED), true).unwrap();
+    let verified = wasm::analyze_bytes(&Uint8Array::from(LAYERED), true, None).unwrap();
     let report = parse(&verified.json());
     assert_eq!(
         report["images"][0]["verification"]["verified"], 3,
@@ -291,7 +300,7 @@ fn verify_checks_digests_like_the_native_cli() {
     // its digest shows it. `rootless-check --verify` exits 2 with this line.
     let mut tampered = LAYERED.to_vec();
     tampered[2_134_527] ^= 1;
-    let altered = wasm::analyze_bytes(&Uint8Array::from(&tampered[..]), true).unwrap();
+    let altered = wasm::analyze_bytes(&Uint8Array::from(&tampered[..]), true, None).unwrap();
     let line = "E_DIGEST_MISMATCH: layer 0 (uncompressed) has \
         sha256:6fa63badbce2ccce3979ea8433b4937a1cace36ec85fbd659b5a4190ce514907 but \
         sha256:8933754061068561caaab4a253959492ed15bc12f23b112af5c3db17f87bc9df was expected: \
@@ -305,7 +314,8 @@ fn verify_checks_digests_like_the_native_cli() {
     let reader = Reader::new(LAYERED, fill);
     let size = Some(LAYERED.len() as f64);
     let analysis =
-        wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), true, None).unwrap();
+        wasm::analyze_callback(reader.function(), size, Some(SMALL_BLOCK), true, None, None)
+            .unwrap();
     assert_eq!(analysis.json(), verified.json());
 }
 
@@ -368,6 +378,7 @@ fn the_callback_is_told_the_layer_and_skips_with_a_known_size() {
         Some(SMALL_BLOCK),
         false,
         None,
+        None,
     )
     .unwrap();
     let calls = reader.calls.borrow();
@@ -388,7 +399,7 @@ fn the_callback_is_told_the_layer_and_skips_with_a_known_size() {
     // Through a pipe (no size) nothing can be skipped: every byte is asked
     // for, which costs more reads than skipping file contents by offset.
     let pipe = Reader::new(LAYERED, fill);
-    wasm::analyze_callback(pipe.function(), None, Some(SMALL_BLOCK), false, None).unwrap();
+    wasm::analyze_callback(pipe.function(), None, Some(SMALL_BLOCK), false, None, None).unwrap();
     assert!(
         pipe.asked() >= size,
         "{} of {size} bytes read",
@@ -428,6 +439,7 @@ fn a_callback_answering_something_else_fails_the_call() {
             None,
             false,
             None,
+            None,
         );
         let err = result.err().unwrap_or_else(|| panic!("{what}: accepted"));
         assert_eq!(code(&err), "E_USAGE", "{what}: {err:?}");
@@ -456,6 +468,7 @@ fn an_exception_in_the_callback_comes_back_as_thrown() {
             Some(SMALL_BLOCK),
             false,
             None,
+            None,
         ));
         assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
         // And no read after it.
@@ -477,6 +490,7 @@ fn an_exception_in_the_callback_comes_back_as_thrown() {
         reader.function(),
         LAYERED.len() as f64,
         None,
+        None,
     ));
     assert!(Object::is(&err, &thrown), "wrapped: {err:?}");
 }
@@ -492,7 +506,7 @@ fn scan_layer(
     size: f64,
     block: Option<f64>,
 ) -> Result<Vec<u8>, JsValue> {
-    let mut scan = wasm::LayerScan::new(name, offset, size, block)?;
+    let mut scan = wasm::LayerScan::new(name, offset, size, block, None, None)?;
     let summary = scan.resume(read)?;
     Ok(summary
         .dyn_into::<Uint8Array>()
@@ -509,14 +523,16 @@ fn step(scan: &mut wasm::LayerScan, read: &Function) -> Result<Result<f64, Vec<u
     })
 }
 
-/// `[name, offset, size]` of each deferred layer.
+/// `[name, offset, size]` of each deferred layer (whose `digest` flag is
+/// false: these archives have their manifest).
 fn deferred(pending: &wasm::Pending) -> Vec<(String, f64, f64)> {
     pending
         .deferred_layers()
         .iter()
         .map(|item| {
             let item: Array = item.dyn_into().expect("not an array");
-            assert_eq!(item.length(), 3);
+            assert_eq!(item.length(), 4);
+            assert_eq!(item.get(3).as_bool(), Some(false));
             let name = item.get(0).as_string().expect("name");
             (
                 name,
@@ -529,8 +545,13 @@ fn deferred(pending: &wasm::Pending) -> Vec<(String, f64, f64)> {
 
 fn plan(data: &'static [u8]) -> (wasm::Pending, Reader) {
     let reader = Reader::new(data, fill);
-    let pending = wasm::plan_callback(reader.function(), data.len() as f64, Some(SMALL_BLOCK))
-        .expect("planCallback failed");
+    let pending = wasm::plan_callback(
+        reader.function(),
+        data.len() as f64,
+        Some(SMALL_BLOCK),
+        None,
+    )
+    .expect("planCallback failed");
     (pending, reader)
 }
 
@@ -602,11 +623,11 @@ fn the_parallel_layer_api_refuses_misuse() {
     let reader = Reader::new(LAYERED, fill);
     for bad in [-1.0, 0.5, f64::NAN] {
         assert_eq!(
-            error_code(wasm::plan_callback(reader.function(), bad, None)),
+            error_code(wasm::plan_callback(reader.function(), bad, None, None)),
             "E_USAGE"
         );
         assert_eq!(
-            error_code(wasm::LayerScan::new("x", bad, 1.0, None)),
+            error_code(wasm::LayerScan::new("x", bad, 1.0, None, None, None)),
             "E_USAGE"
         );
         assert_eq!(
@@ -615,6 +636,7 @@ fn the_parallel_layer_api_refuses_misuse() {
                 Some(bad),
                 None,
                 false,
+                None,
                 None
             )),
             "E_USAGE"
@@ -665,13 +687,20 @@ impl WindowReader {
 /// Scan a layer in steps, each with `width` bytes from where the last one
 /// stopped (twice as many after a step that made no progress, as the
 /// browser's window grows). Returns the summary and the number of steps.
-fn scan_in_steps(
+fn scan_in_steps(data: &'static [u8], layer: &(String, f64, f64), width: u64) -> (Vec<u8>, usize) {
+    scan_in_steps_within(data, layer, width, None)
+}
+
+/// [`scan_in_steps`], the layer's decoder allowed `allowance` bytes.
+fn scan_in_steps_within(
     data: &'static [u8],
     (name, offset, size): &(String, f64, f64),
     width: u64,
+    allowance: Option<f64>,
 ) -> (Vec<u8>, usize) {
     let r = WindowReader::new(data);
-    let mut scan = wasm::LayerScan::new(name, *offset, *size, Some(SMALL_BLOCK)).unwrap();
+    let mut scan =
+        wasm::LayerScan::new(name, *offset, *size, Some(SMALL_BLOCK), allowance, None).unwrap();
     let (mut steps, mut last, mut width) = (0, None, width);
     let summary = loop {
         let at = match step(&mut scan, r.reader.function()).unwrap() {
@@ -725,6 +754,87 @@ fn layers_scanned_in_steps_give_the_summary_of_one_step() {
         }
         assert_eq!(pending.finish().unwrap().json(), analyze(archive).json());
     }
+}
+
+/// An OCI archive of two gzip layers (4.1 and 2.0 MB decoded).
+const TWO_GZIP_LAYERS: &[u8] =
+    include_bytes!("../../shared/fixtures/built/bb-filecap.oci-archive.tar");
+
+#[wasm_bindgen_test]
+fn layer_scans_keep_to_the_decompression_budget() {
+    const MIB: f64 = 1048576.0;
+    let reader = Reader::new(GZIP_LAYERED, fill);
+    let len = GZIP_LAYERED.len() as f64;
+    let mut pending =
+        wasm::plan_callback(reader.function(), len, Some(SMALL_BLOCK), Some(MIB)).unwrap();
+    assert_eq!(pending.budget_left(), MIB);
+    let layer = &deferred(&pending)[0];
+    // In one go and in steps: stopped at the same byte, the same summary.
+    let r = Reader::new(GZIP_LAYERED, give);
+    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None, Some(MIB), None).unwrap();
+    let one_go = scan.resume(r.function()).unwrap();
+    let one_go = one_go.dyn_into::<Uint8Array>().unwrap().to_vec();
+    for width in [700, 100_000] {
+        let (stepped, _) = scan_in_steps_within(GZIP_LAYERED, layer, width, Some(MIB));
+        assert!(stepped == one_go, "in steps of {width} bytes");
+    }
+    pending.add_layer(&layer.0, &one_go).unwrap();
+    assert_eq!(pending.budget_left(), 0.0);
+    let json = pending.finish().unwrap().json();
+    let report = parse(&json);
+    assert_eq!(report["errors"][0]["code"], "E_LIMIT");
+    assert_eq!(report["errors"][0]["entry"], layer.0.as_str());
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("1048576 bytes decompressed in all"),
+        "{message}"
+    );
+    // As one pass over the bytes with the same budget.
+    let bytes = Uint8Array::from(GZIP_LAYERED);
+    assert_eq!(
+        wasm::analyze_bytes(&bytes, false, Some(MIB))
+            .unwrap()
+            .json(),
+        json
+    );
+    // Infinity lifts it; anything but bytes is E_USAGE.
+    let unlimited = wasm::plan_callback(reader.function(), len, None, Some(f64::INFINITY)).unwrap();
+    assert_eq!(unlimited.budget_left(), f64::INFINITY);
+    let plain = wasm::analyze_bytes(&bytes, false, Some(f64::INFINITY)).unwrap();
+    assert_eq!(plain.json(), analyze(GZIP_LAYERED).json());
+    for bad in [-1.0, 0.5, f64::NAN, f64::NEG_INFINITY] {
+        assert_eq!(
+            error_code(wasm::analyze_bytes(&bytes, false, Some(bad))),
+            "E_USAGE"
+        );
+    }
+
+    // Two layers summarised at once, each allowed what was left when it
+    // started (5 MiB): 6.1 MB together, past the budget; finish() says so.
+    let reader = Reader::new(TWO_GZIP_LAYERS, fill);
+    let len = TWO_GZIP_LAYERS.len() as f64;
+    let mut pending = wasm::plan_callback(reader.function(), len, None, Some(5.0 * MIB)).unwrap();
+    let layers = deferred(&pending);
+    let left = pending.budget_left();
+    let summaries: Vec<Vec<u8>> = layers
+        .iter()
+        .map(|layer| {
+            let r = Reader::new(TWO_GZIP_LAYERS, give);
+            let mut scan =
+                wasm::LayerScan::new(&layer.0, layer.1, layer.2, None, Some(left), None).unwrap();
+            scan.resume(r.function())
+                .unwrap()
+                .dyn_into::<Uint8Array>()
+                .unwrap()
+                .to_vec()
+        })
+        .collect();
+    for (layer, summary) in layers.iter().zip(&summaries) {
+        pending.add_layer(&layer.0, summary).unwrap();
+    }
+    let report = parse(&pending.finish().unwrap().json());
+    assert_eq!(report["errors"][0]["code"], "E_LIMIT", "{report}");
+    assert_eq!(report["partial"], true);
 }
 
 /// A gzip "layer" of `tar`, alone in a blob of its own.
@@ -798,13 +908,13 @@ fn only_a_layer_scan_may_wait_for_bytes() {
     let whole = scan(ZSTD_LAYERED, layer);
     let r = WindowReader::new(ZSTD_LAYERED);
     r.window.set((layer.1 as u64, layer.1 as u64 + 1000));
-    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None).unwrap();
+    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None, None, None).unwrap();
     assert_eq!(error_code(scan.resume(r.reader.function())), "E_USAGE");
     // And the scan is over.
     r.window.set((0, ZSTD_LAYERED.len() as u64));
     assert_eq!(error_code(scan.resume(r.reader.function())), "E_USAGE");
     // With every byte there, it is the one-go summary.
-    let mut zstd = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None).unwrap();
+    let mut zstd = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None, None, None).unwrap();
     assert_eq!(step(&mut zstd, r.reader.function()).unwrap(), Err(whole));
 
     // Nor may the one-pass readers be told "no bytes yet".
@@ -817,6 +927,7 @@ fn only_a_layer_scan_may_wait_for_bytes() {
         Some(SMALL_BLOCK),
         false,
         None,
+        None,
     ));
     assert_eq!(code(&err), "E_USAGE");
     assert!(message(&err).contains("-1"), "{}", message(&err));
@@ -824,7 +935,8 @@ fn only_a_layer_scan_may_wait_for_bytes() {
         error_code(wasm::plan_callback(
             r.reader.function(),
             size,
-            Some(SMALL_BLOCK)
+            Some(SMALL_BLOCK),
+            None
         )),
         "E_USAGE"
     );
@@ -833,7 +945,7 @@ fn only_a_layer_scan_may_wait_for_bytes() {
     let (pending, _) = plan(LAYERED);
     let layer = &deferred(&pending)[0];
     let r = WindowReader::new(LAYERED);
-    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None).unwrap();
+    let mut scan = wasm::LayerScan::new(&layer.0, layer.1, layer.2, None, None, None).unwrap();
     assert_eq!(step(&mut scan, r.reader.function()).unwrap(), Ok(layer.1));
     assert_eq!(step(&mut scan, r.reader.function()).unwrap(), Ok(layer.1));
     r.window.set((layer.1 as u64, (layer.1 + layer.2) as u64));
@@ -944,8 +1056,15 @@ fn junk_is_not_an_archive_from_bytes_or_callback() {
     const ZIP: &[u8] = b"PK\x03\x04 this is a zip file, not a tar archive";
     let reader = Reader::new(ZIP, fill);
     for result in [
-        wasm::analyze_bytes(&Uint8Array::from(ZIP), false),
-        wasm::analyze_callback(reader.function(), Some(ZIP.len() as f64), None, false, None),
+        wasm::analyze_bytes(&Uint8Array::from(ZIP), false, None),
+        wasm::analyze_callback(
+            reader.function(),
+            Some(ZIP.len() as f64),
+            None,
+            false,
+            None,
+            None,
+        ),
     ] {
         let err = error(result);
         assert_eq!(code(&err), "E_NOT_ARCHIVE");

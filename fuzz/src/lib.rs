@@ -557,12 +557,21 @@ pub fn layer_codec(data: &[u8]) {
         max_entries: 10_000,
         ..LayerLimits::default()
     };
-    let (summary, _) = rootless_check::archive::scan_layer(
+    // The analysis's default decompression budget for an input of this size.
+    let budget = rootless_check::archive::budget::Budget::new(
+        rootless_check::analysis::budget::MaxDecompressed::Auto,
+        Some(data.len() as u64),
+    );
+    let layer = rootless_check::archive::LayerRead {
+        limits,
+        budget: &budget,
+        digest: false,
+    };
+    let summary = rootless_check::archive::scan_layer(
         input,
         Compression::sniff(data),
         data.len() as u64,
-        limits,
-        false,
+        &layer,
     );
     let bytes = summary.encode();
     let back = LayerSummary::decode(&bytes).expect("a summary's own bytes decode");

@@ -21,13 +21,18 @@ function abortReason(signal) {
 
 // Runs one analysis in a fresh worker; resolves with the worker's message
 // ({ json, sarif }: the rendered reports as strings).
-function run(source, { onProgress, signal, blockSize, ignore, verify, parallelMinBytes } = {}, outputs) {
+function run(source, { onProgress, signal, blockSize, ignore, verify, maxDecompressed, parallelMinBytes } = {}, outputs) {
   if (signal && signal.aborted) return Promise.reject(abortReason(signal));
   if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   if (!(source instanceof Blob) && !(source instanceof Uint8Array)) {
     return Promise.reject(
       codedError({ code: 'E_USAGE', message: 'analyze() takes a File, a Blob, a Uint8Array or an ArrayBuffer' }),
     );
+  }
+  // The decompression budget as the wasm takes it: Infinity for 'none'.
+  if (maxDecompressed === 'none') maxDecompressed = Infinity;
+  else if (maxDecompressed !== undefined && typeof maxDecompressed !== 'number') {
+    return Promise.reject(codedError({ code: 'E_USAGE', message: "maxDecompressed must be a number of bytes or 'none'" }));
   }
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
@@ -58,6 +63,7 @@ function run(source, { onProgress, signal, blockSize, ignore, verify, parallelMi
       blockSize,
       ignore,
       verify,
+      maxDecompressed,
       outputs,
       parallelMinBytes,
       progress: typeof onProgress === 'function',

@@ -87,7 +87,7 @@ const STREAM_WINDOW = 4 << 20;
 // Summarise the layer {name, offset, size} of `blob` (uncompressed or gzip)
 // through streams; resolves with the summary's bytes. `onRead(count, layer)`
 // follows the reading.
-async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead) {
+async function scanLayerStreamed(blob, { name, offset, size, allowance }, blockSize, onRead) {
   const end = offset + size;
   const window = Math.max(64 << 10, Math.min(blockSize, STREAM_WINDOW));
   // A gap (a big file's content skipped) up to this long is read through;
@@ -155,7 +155,7 @@ async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead
     }
     return at >= end || ended ? 0 : -1;
   };
-  const scan = new wasm.LayerScan(name, offset, size, window);
+  const scan = new wasm.LayerScan(name, offset, size, window, allowance, false);
   try {
     let step = scan.resume(read);
     for (; typeof step === 'number'; step = scan.resume(read)) await fill(step);
@@ -167,12 +167,16 @@ async function scanLayerStreamed(blob, { name, offset, size }, blockSize, onRead
 }
 
 // Summarise one layer of `blob`: through streams when it is uncompressed or
-// gzip, else (zstd) with FileReaderSync in `blockSize` blocks (that
-// decompressor pulls its input; it cannot wait for a stream).
+// gzip, else (zstd, or a compressed layer to digest) with FileReaderSync in
+// `blockSize` blocks (that decompressor pulls its input; it cannot wait for
+// a stream). `layer.allowance`: what its decoder may give (the budget left).
 async function scanLayer(blob, layer, blockSize, onRead) {
   const head = new Uint8Array(await blob.slice(layer.offset, layer.offset + 8).arrayBuffer());
-  if (wasm.sniffCompression(head) !== 'zstd') return scanLayerStreamed(blob, layer, blockSize, onRead);
-  const scan = new wasm.LayerScan(layer.name, layer.offset, layer.size, blockSize);
+  const compression = wasm.sniffCompression(head);
+  if (compression === 'none' || (compression === 'gzip' && !layer.digest)) {
+    return scanLayerStreamed(blob, layer, blockSize, onRead);
+  }
+  const scan = new wasm.LayerScan(layer.name, layer.offset, layer.size, blockSize, layer.allowance, layer.digest);
   try {
     return scan.resume(blobReader(blob, (end, n, name) => onRead(n, name)));
   } finally {
@@ -180,11 +184,12 @@ async function scanLayer(blob, layer, blockSize, onRead) {
   }
 }
 
-// Summarise `layers` ({name, offset, size}) of `blob`: in layer workers when
-// they are big and there are CPUs to spare, else here. Each summary goes to
-// `onSummary(name, summary)` as soon as it is made (decoded here while the
-// layer workers read on); resolves when all have.
-function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummary) {
+// Summarise `layers` ({name, offset, size, digest}) of `blob`: in layer
+// workers when they are big and there are CPUs to spare, else here. Each
+// summary goes to `onSummary(name, summary)` as soon as it is made (decoded
+// here while the layer workers read on); resolves when all have. Each layer
+// may decode what `budgetLeft()` gives when it starts.
+function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummary, budgetLeft) {
   const total = layers.reduce((sum, l) => sum + l.size, 0);
   // Twice as many workers as CPUs: a worker waiting for its reads (the
   // browser process does the reading) leaves its CPU to another. Measured
@@ -195,7 +200,9 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
   const count = Math.min(2 * (navigator.hardwareConcurrency || 1), layers.length, 8);
   if (count < 2 || total < minParallelBytes) {
     return (async () => {
-      for (const layer of layers) onSummary(layer.name, await scanLayer(blob, layer, blockSize, onBytes));
+      for (const layer of layers) {
+        onSummary(layer.name, await scanLayer(blob, { ...layer, allowance: budgetLeft() }, blockSize, onBytes));
+      }
     })();
   }
   const queue = [...layers].sort((a, b) => b.size - a.size);
@@ -212,7 +219,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
     };
     const feed = (worker) => {
       const job = queue.shift();
-      if (job) worker.postMessage({ type: 'layer', blob, blockSize, ...job });
+      if (job) worker.postMessage({ type: 'layer', blob, blockSize, ...job, allowance: budgetLeft() });
     };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL(import.meta.url), { type: 'module' });
@@ -247,10 +254,10 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
 }
 
 // A layer worker: summarise one layer of the Blob it is sent.
-async function scanOneLayer({ blob, name, offset, size, blockSize }) {
+async function scanOneLayer({ blob, name, offset, size, allowance, digest, blockSize }) {
   try {
     await load();
-    const summary = await scanLayer(blob, { name, offset, size }, blockSize, (bytes, layer) =>
+    const summary = await scanLayer(blob, { name, offset, size, allowance, digest }, blockSize, (bytes, layer) =>
       self.postMessage({ type: 'layer-progress', bytes, layer }));
     self.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
   } catch (err) {
@@ -269,6 +276,8 @@ self.onmessage = async ({ data }) => {
     return;
   }
   const { source, blockSize = DEFAULT_BLOCK, progress, ignore, verify = false, outputs = false } = data;
+  // The decompression budget: undefined (the default), Infinity (none) or bytes.
+  const max = data.maxDecompressed;
   // Tests lower the threshold to run the layer workers on small archives.
   const { parallelMinBytes = PARALLEL_MIN_BYTES } = data;
   try {
@@ -285,26 +294,35 @@ self.onmessage = async ({ data }) => {
       };
       const read = blobReader(source, (end, n, layer) => report(end, layer));
       if (verify) {
-        analysis = wasm.analyzeCallback(read, source.size, blockSize, verify);
+        analysis = wasm.analyzeCallback(read, source.size, blockSize, verify, undefined, max);
       } else {
-        const pending = wasm.planCallback(read, source.size, blockSize);
+        const pending = wasm.planCallback(read, source.size, blockSize, max);
         try {
-          const layers = pending.deferredLayers().map(([name, offset, size]) => ({ name, offset, size }));
+          const layers = pending
+            .deferredLayers()
+            .map(([name, offset, size, digest]) => ({ name, offset, size, digest }));
           // Bytes outside the layers were read or skipped while planning.
           let done = source.size - layers.reduce((sum, l) => sum + l.size, 0);
           const onBytes = (bytes, layer) => {
             done += bytes;
             report(Math.min(done, source.size), layer);
           };
-          await scanLayers(source, layers, blockSize, parallelMinBytes, onBytes, (name, summary) =>
-            pending.addLayer(name, summary));
+          await scanLayers(
+            source,
+            layers,
+            blockSize,
+            parallelMinBytes,
+            onBytes,
+            (name, summary) => pending.addLayer(name, summary),
+            () => pending.budgetLeft(),
+          );
           analysis = pending.finish();
         } finally {
           pending.free();
         }
       }
     } else {
-      analysis = wasm.analyzeBytes(source, verify);
+      analysis = wasm.analyzeBytes(source, verify, max);
       if (progress) {
         self.postMessage({ type: 'progress', progress: { bytesRead: source.length, totalBytes: source.length } });
       }

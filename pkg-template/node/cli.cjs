@@ -105,6 +105,7 @@ async function main(argv) {
   try {
     analysis = await run(args.file === '-' ? { fd: 0 } : args.file, {
       verify: args.verify,
+      maxDecompressed: args.maxDecompressed,
       onProgress: progress.onProgress,
     });
   } catch (err) {

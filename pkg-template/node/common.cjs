@@ -55,11 +55,13 @@ function layerName(layer) {
   return typeof layer === 'string' ? layer : undefined;
 }
 
-// Summarise the deferred layer {name, offset, size} in one go: reads here
-// never wait (never return -1), so the wasm's LayerScan needs one step.
-// Returns the summary's bytes for Pending.addLayer.
-function scanLayer(wasm, read, { name, offset, size }, blockSize) {
-  const scan = new wasm.LayerScan(name, offset, size, blockSize);
+// Summarise the deferred layer {name, offset, size, allowance, digest} in
+// one go: reads here never wait (never return -1), so the wasm's LayerScan
+// needs one step. `allowance`: what its decoder may give (the decompression
+// budget left, Pending.budgetLeft()); `digest`: Pending.deferredLayers()'s
+// flag. Returns the summary's bytes for Pending.addLayer.
+function scanLayer(wasm, read, { name, offset, size, allowance, digest }, blockSize) {
+  const scan = new wasm.LayerScan(name, offset, size, blockSize, allowance, digest);
   try {
     const summary = scan.resume(read);
     if (!(summary instanceof Uint8Array)) throw codedError('E_INTERNAL', 'a layer scan stopped half-way');
@@ -69,4 +71,13 @@ function scanLayer(wasm, read, { name, offset, size }, blockSize) {
   }
 }
 
-module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName, scanLayer };
+// The `maxDecompressed` option as the wasm takes it: undefined for the
+// default budget, Infinity for 'none', else a number of bytes (which the
+// wasm checks).
+function budgetOption(max) {
+  if (max === undefined || typeof max === 'number') return max;
+  if (max === 'none') return Infinity;
+  throw codedError('E_USAGE', "maxDecompressed must be a number of bytes or 'none'");
+}
+
+module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName, scanLayer, budgetOption };

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
 const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
-const { codedError, normalizeError, checkAborted, readInto, layerName } = require('./common.cjs');
+const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption } = require('./common.cjs');
 
 const DEFAULT_BLOCK = 8 << 20;
 // Smaller gzip files are decoded by the wasm: a worker takes tens of
@@ -28,6 +28,7 @@ function isGzip(fd) {
 // devices are read straight through.
 async function runFd(fd, options) {
   const { onProgress, signal, blockSize = DEFAULT_BLOCK } = options;
+  const max = budgetOption(options.maxDecompressed);
   const stat = fs.fstatSync(fd);
   const seekable = stat.isFile();
   const size = seekable ? stat.size : undefined;
@@ -46,17 +47,19 @@ async function runFd(fd, options) {
     return n;
   };
   if (seekable && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && isGzip(fd)) {
-    const analysis = await analyzeGzipFile(wasm, fd, size, { ...options, blockSize });
+    const analysis = await analyzeGzipFile(wasm, fd, size, { ...options, blockSize, maxDecompressed: max });
     if (analysis) return analysis;
   }
   if (!seekable || options.verify) {
-    return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify));
+    return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify), undefined, max);
   }
   // The archive's structure first; its layers (when it is uncompressed) are
   // left to scanLayers, then handed back.
-  const pending = wasm.planCallback(read, size, blockSize);
+  const pending = wasm.planCallback(read, size, blockSize, max);
   try {
-    const layers = pending.deferredLayers().map(([name, offset, length]) => ({ name, offset, size: length }));
+    const layers = pending
+      .deferredLayers()
+      .map(([name, offset, length, digest]) => ({ name, offset, size: length, digest }));
     if (layers.length > 0) {
       const { parallelMinBytes } = options;
       // Each summary is decoded as it comes, while later layers are read.
@@ -65,6 +68,7 @@ async function runFd(fd, options) {
         signal,
         onProgress,
         onSummary: (name, summary) => pending.addLayer(name, summary),
+        budgetLeft: () => pending.budgetLeft(),
         totalBytes: size,
         wasm,
         ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
@@ -94,7 +98,8 @@ async function runPath(path, options) {
 function runBytes(bytes, options) {
   const { onProgress, signal } = options;
   const verify = Boolean(options.verify);
-  if (!signal && !onProgress) return wasm.analyzeBytes(bytes, verify);
+  const max = budgetOption(options.maxDecompressed);
+  if (!signal && !onProgress) return wasm.analyzeBytes(bytes, verify, max);
   // Through the callback so that progress and abort work too.
   const read = (offset, length, layer) => {
     checkAborted(signal);
@@ -102,7 +107,7 @@ function runBytes(bytes, options) {
     if (onProgress) onProgress({ bytesRead: offset + view.length, totalBytes: bytes.length, layer: layerName(layer) });
     return view;
   };
-  return wasm.analyzeCallback(read, bytes.length, 1 << 20, verify);
+  return wasm.analyzeCallback(read, bytes.length, 1 << 20, verify, undefined, max);
 }
 
 // Analyse `source`: resolves with the wasm Analysis (the caller frees it).

@@ -44,7 +44,7 @@ class Abandoned extends Error {}
  * Analyse the gzip file `fd` of `size` bytes: resolves with the wasm
  * Analysis, or null (see above). Options as core.cjs's run().
  */
-async function analyzeGzipFile(wasm, fd, size, { blockSize, verify, signal, onProgress, ringSize = RING }) {
+async function analyzeGzipFile(wasm, fd, size, { blockSize, verify, signal, onProgress, maxDecompressed, ringSize = RING }) {
   // ringSize: tests make it tiny, so that every read waits and writes wrap.
   const shared = new SharedArrayBuffer(64 + ringSize);
   const { ctrl, counts, ring } = layout(shared);
@@ -83,7 +83,8 @@ async function analyzeGzipFile(wasm, fd, size, { blockSize, verify, signal, onPr
   };
   let analysis = null;
   try {
-    analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify), size);
+    // The budget is the gzip file's, and the bytes Node decodes count against it.
+    analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify), size, maxDecompressed);
     if (analysis.exitStatus('none') === 2) throw new Abandoned(); // partial or altered
     // The rest of the stream (after the tar's end), so that its end is known.
     while (take(ring.length, null) > 0);

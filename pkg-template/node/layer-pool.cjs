@@ -20,15 +20,26 @@ function cpuCount() {
 
 /**
  * Resolves with `[{ name, summary }]` (summary: the bytes of a wasm.LayerScan)
- * for every `{ name, offset, size }` of `layers`; or, with `onSummary`, hands
+ * for every `{ name, offset, size, digest }` of `layers`; or, with `onSummary`, hands
  * each summary to `onSummary(name, summary)` as soon as it is made (the
  * caller decodes it while other layers are still being read) and resolves
- * with `[]`.
+ * with `[]`. `budgetLeft()`: the decompression budget left (Infinity: none)
+ * when a layer starts, its allowance.
  */
 async function scanLayers(
   fd,
   layers,
-  { blockSize, signal, onProgress, onSummary, totalBytes, wasm, threads = cpuCount(), minParallelBytes = PARALLEL_MIN_BYTES },
+  {
+    blockSize,
+    signal,
+    onProgress,
+    onSummary,
+    totalBytes,
+    wasm,
+    budgetLeft = () => Infinity,
+    threads = cpuCount(),
+    minParallelBytes = PARALLEL_MIN_BYTES,
+  },
 ) {
   const layerBytes = layers.reduce((sum, l) => sum + l.size, 0);
   // Progress counts the bytes outside the layers as done: planning read or skipped them.
@@ -51,7 +62,7 @@ async function scanLayers(
         progress(layer, n);
         return n;
       };
-      take(job.name, scanLayer(wasm, read, job, blockSize));
+      take(job.name, scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize));
     }
     return results;
   }
@@ -73,7 +84,7 @@ async function scanLayers(
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
     const feed = (worker) => {
       const job = queue.shift();
-      if (job) worker.postMessage({ ...job, blockSize });
+      if (job) worker.postMessage({ ...job, allowance: budgetLeft(), blockSize });
     };
     for (let i = 0; i < count; i++) {
       const worker = new Worker(path.join(__dirname, 'layer-worker.cjs'), { workerData: { fd } });

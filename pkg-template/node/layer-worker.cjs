@@ -8,14 +8,14 @@ const { normalizeError, readInto, scanLayer } = require('./common.cjs');
 
 const { fd } = workerData;
 
-parentPort.on('message', ({ name, offset, size, blockSize }) => {
+parentPort.on('message', ({ name, offset, size, allowance, digest, blockSize }) => {
   try {
     const read = (at, length, layer, into) => {
       const n = readInto(fd, into, length, at);
       parentPort.postMessage({ type: 'progress', layer, bytes: n });
       return n;
     };
-    const summary = scanLayer(wasm, read, { name, offset, size }, blockSize);
+    const summary = scanLayer(wasm, read, { name, offset, size, allowance, digest }, blockSize);
     parentPort.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
   } catch (err) {
     const e = normalizeError(err);

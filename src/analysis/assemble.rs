@@ -21,6 +21,9 @@ pub struct ImagePlan {
     pub layers: Vec<(String, Option<String>)>,
     /// Platform from the manifest list, used when the config has none.
     pub platform: Option<String>,
+    /// Put together without a manifest (`recover`): the archive was cut
+    /// before it; a layer it lost has an empty member path.
+    pub recovered: bool,
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +158,7 @@ impl OciWalk<'_> {
                 config_path: config::blob_path(&cfg.digest),
                 layers,
                 platform,
+                recovered: false,
             });
         }
         self.visited.pop();
@@ -225,6 +229,7 @@ pub fn assemble(contents: &ArchiveContents) -> Assembly {
                         config_path: Some(config_path),
                         layers,
                         platform: None,
+                        recovered: false,
                     });
                 }
             }

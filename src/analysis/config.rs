@@ -384,6 +384,31 @@ pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig> {
     parse(bytes, "image config", |r| new_struct(r, image_config_field))
 }
 
+/// What Docker's legacy `<id>/json` (one per layer of a `docker save`)
+/// says of its layer's place: the layer below, and whether it is an image's
+/// top layer (the only one that carries the image's `config`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct V1Layer {
+    pub parent: Option<String>,
+    pub is_top: bool,
+}
+
+pub fn parse_v1_layer(bytes: &[u8]) -> Result<V1Layer> {
+    parse(bytes, "layer json", |r| {
+        new_struct(r, |r, key, l: &mut V1Layer| match key {
+            _ if key_is(key, "parent") => string_into(r, &mut l.parent),
+            _ if key_is(key, "config") => {
+                l.is_top = !r.null()?;
+                if l.is_top {
+                    r.skip()?;
+                }
+                Ok(())
+            }
+            _ => r.skip(),
+        })
+    })
+}
+
 impl ImageConfig {
     /// `created_by` of the history step behind each layer: history entries
     /// marked `empty_layer` made no layer and are skipped.

@@ -7,6 +7,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::budget::Decompression;
 use super::config::Descriptor;
 use super::error::Error;
 use super::layer::{Compression, LayerSummary};
@@ -28,6 +29,8 @@ pub struct ArchiveContents {
     /// Compression around the whole archive.
     pub compression: Option<Compression>,
     pub bytes_read: u64,
+    /// What the decoders gave outside the layers, and the budget.
+    pub decompression: Decompression,
     /// The archive ended between entries without its end-of-archive marker
     /// (two zero blocks): it was probably cut short.
     pub end_marker_missing: bool,
@@ -57,7 +60,7 @@ pub enum Stored {
     /// A JSON-looking blob (manifest.json, index.json, configs, manifests).
     Json(Vec<u8>),
     /// A layer (tar, or gzip/zstd around tar), summarised.
-    Layer(LayerSummary),
+    Layer(alloc::boxed::Box<LayerSummary>),
     /// A layer whose summary is still to come (see `deferred_layers`).
     Deferred,
     /// Neither JSON nor a layer (or too large to keep).
@@ -89,7 +92,7 @@ impl ArchiveContents {
             }
         }
         self.deferred_layers.retain(|d| d.name != name);
-        self.store(name, Stored::Layer(summary));
+        self.store(name, Stored::Layer(alloc::boxed::Box::new(summary)));
     }
 
     /// Keep what a member is, replacing an earlier member of the same name.
@@ -98,6 +101,20 @@ impl ArchiveContents {
         if let Some(earlier) = self.members.insert(String::from(name), what) {
             self.layer_count -= usize::from(earlier.is_layer());
         }
+    }
+
+    /// Whether to digest the uncompressed stream of the compressed layer
+    /// `name` (its diff_id) as it is read: when it lies at the archive's top
+    /// level, where go-containerregistry and kaniko write `<digest>.tar.gz`
+    /// layers, and no `manifest.json` or `index.json` has been read (yet):
+    /// their config's diff_ids then order the layers of an archive cut
+    /// before its manifest (which they write last). Other layouts have
+    /// what orders their layers without it: image manifest blobs
+    /// (`blobs/…`), layers named by their diff_id, Docker's `<id>/json`.
+    pub fn digest_layer(&self, name: &str) -> bool {
+        !name.contains('/')
+            && self.json_member("manifest.json").is_none()
+            && self.json_member("index.json").is_none()
     }
 
     /// Layer members, summarised or deferred.
@@ -110,7 +127,17 @@ impl ArchiveContents {
         self.members
             .iter()
             .filter_map(|(name, stored)| match stored {
-                Stored::Layer(l) => Some((name.as_str(), l)),
+                Stored::Layer(l) => Some((name.as_str(), &**l)),
+                _ => None,
+            })
+    }
+
+    /// The JSON members, by member path.
+    pub fn json_members(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.members
+            .iter()
+            .filter_map(|(name, stored)| match stored {
+                Stored::Json(j) => Some((name.as_str(), j.as_slice())),
                 _ => None,
             })
     }
@@ -241,7 +268,7 @@ mod tests {
         let mut c = ArchiveContents::default();
         c.store("a", Stored::Json(b"{}".to_vec()));
         assert!(matches!(c.member("a"), Member::Json(_)));
-        c.store("a", Stored::Layer(LayerSummary::default()));
+        c.store("a", Stored::Layer(Default::default()));
         assert!(matches!(c.member("a"), Member::Layer(_)));
         assert_eq!(c.layer_count(), 1);
         c.store("a", Stored::Other);

@@ -23,7 +23,8 @@ pub enum ErrorCode {
     BadJson,
     /// The archive is recognisably an image archive, but of a kind this tool does not read.
     UnsupportedFormat,
-    /// A safety limit was reached (entry count, JSON size, path length, link chain, …).
+    /// A safety limit was reached (the decompression budget, entry count, JSON
+    /// size, path length, link chain, …).
     LimitExceeded,
     /// Reading the source failed for a reason other than its content.
     Io,
@@ -92,7 +93,7 @@ impl ErrorCode {
                 "Give the archive that `docker save IMAGE -o image.tar`, `podman save`, `skopeo copy … oci-archive:image.tar` or `docker export` wrote; decompress xz/bzip2 first.",
             ),
             ErrorCode::Truncated => (
-                "The input ends inside a header, an entry or a compressed stream, or without its end-of-archive marker. With a manifest already read, the report is partial instead.",
+                "The input ends inside a header, an entry or a compressed stream, or without its end-of-archive marker. With a manifest already read, or cut before its manifest but after an image's config, the report is partial instead: the images are put together from their configs and the layers before the cut.",
                 "Download or copy the archive again; check free disk space where it was written; `tar -tf image.tar > /dev/null` shows the same.",
             ),
             ErrorCode::CorruptTar => (
@@ -102,7 +103,7 @@ impl ErrorCode {
             ErrorCode::CorruptGzip => ("A gzip stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `gzip -t` confirms."),
             ErrorCode::CorruptZstd => ("A zstd stream (the whole archive or a layer) is corrupt.", "Write or download the archive again; `zstd -t` confirms."),
             ErrorCode::MissingBlob => (
-                "A manifest or index names a config, layer or manifest that is not in the archive. Platforms of a manifest list that are absent are only a warning.",
+                "A manifest or index names a config, layer or manifest that is not in the archive; in an archive cut before its manifest, a layer of an image's config (named by its diff_id) that the cut lost. Platforms of a manifest list that are absent are only a warning.",
                 "Save the image again with all its layers (`docker save`, `skopeo copy --all` for every platform).",
             ),
             ErrorCode::BadJson => (
@@ -114,8 +115,8 @@ impl ErrorCode {
                 "Re-save the image with a current Docker, podman or skopeo.",
             ),
             ErrorCode::LimitExceeded => (
-                "A safety limit was reached: entries or names per layer, path length, PAX header size, JSON size, layers or images per archive, index nesting.",
-                "The archive is unusually large or crafted; the report covers what came before the limit.",
+                "A safety limit was reached: the decompression budget (gzip and zstd together may give at most the larger of 2 GiB and 100 times the archive's size; the message names the layer, what was decompressed and the budget), entries or names per layer, path length, PAX header size, JSON size, layers or images per archive, index nesting.",
+                "The archive is unusually large or crafted (a decompression bomb); the report covers what came before the limit. An image that really decompresses to more (huge zeroed or sparse files) is analysed whole with `--max-decompressed 64G` (or `none`; `maxDecompressed` in the JS API).",
             ),
             ErrorCode::Io => ("The source could not be opened or read (permissions, a missing file, a read error).", "Check the path and permissions."),
             ErrorCode::Usage => ("The command line or API call was wrong: an unknown option, rule or severity.", "See `rootless-check --help`."),

@@ -93,16 +93,41 @@ pub fn analyze_plan(
                 None
             }
         };
+    let diff_ids: Vec<String> = config
+        .as_ref()
+        .and_then(|c| c.rootfs.as_ref())
+        .and_then(|r| r.diff_ids.clone())
+        .unwrap_or_default();
     let mut summaries = Vec::new();
     let mut infos = Vec::new();
-    for (archive_path, digest) in &plan.layers {
+    // Where each layer found stands in the plan (and so in the config's
+    // diff_ids and history), when layers before it are missing.
+    let mut positions = Vec::new();
+    for (position, (archive_path, digest)) in plan.layers.iter().enumerate() {
         match contents.member(archive_path) {
             Member::Layer(s) => {
                 infos.push(layer_info(summaries.len(), archive_path, digest.clone(), s));
                 summaries.push(s);
+                positions.push(position);
                 if s.is_partial() {
                     partial = true;
                 }
+            }
+            Member::Missing if plan.recovered => {
+                let diff_id = diff_ids.get(position).map_or("", String::as_str);
+                errors.push(
+                    Error::new(
+                        ErrorCode::MissingBlob,
+                        alloc::format!(
+                            "the archive ends before layer {} of {} (diff_id {}): its files are not in the report",
+                            position,
+                            plan.layers.len(),
+                            diff_id
+                        ),
+                    )
+                    .with_entry(diff_id),
+                );
+                partial = true;
             }
             Member::Missing => {
                 errors.push(
@@ -128,14 +153,9 @@ pub fn analyze_plan(
     }
     if let Some(c) = &config {
         let steps = c.layer_steps();
-        let diff_ids = c
-            .rootfs
-            .as_ref()
-            .and_then(|r| r.diff_ids.clone())
-            .unwrap_or_default();
-        for info in infos.iter_mut() {
-            info.created_by = steps.get(info.index).cloned().flatten();
-            info.diff_id = diff_ids.get(info.index).cloned();
+        for (info, &position) in infos.iter_mut().zip(&positions) {
+            info.created_by = steps.get(position).cloned().flatten();
+            info.diff_id = diff_ids.get(position).cloned();
         }
     }
     let run = config

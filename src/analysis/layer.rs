@@ -145,6 +145,14 @@ pub struct LayerSummary {
     pub compression: Option<Compression>,
     /// Size of the blob as stored in the archive.
     pub stored_size: u64,
+    /// Bytes its decoder gave (0 for an uncompressed layer), against the
+    /// decompression budget.
+    pub decompressed: u64,
+    /// The decompression budget stopped its decoder.
+    pub over_budget: bool,
+    /// `sha256:<hex>` of its uncompressed stream (its diff_id), when the
+    /// reader digested it (a compressed layer read before any manifest).
+    pub diff_id: Option<String>,
     /// Problems met while reading this layer; the summary covers what came before them.
     pub errors: Vec<Error>,
 }

@@ -2,6 +2,7 @@
 //! reader found ([`contents::ArchiveContents`]) and produces a [`report::Report`].
 
 pub mod assemble;
+pub mod budget;
 pub mod caps;
 pub mod config;
 pub mod contents;
@@ -13,6 +14,7 @@ pub mod merge;
 pub mod passwd;
 pub mod path;
 pub mod policy;
+pub mod recover;
 pub mod reference;
 pub mod report;
 pub mod rules;
@@ -33,12 +35,15 @@ use report::{ArchiveFormat, InputInfo, Report, ToolInfo, SCHEMA_VERSION};
 /// which is then marked partial.
 pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
     let assembly = assemble::assemble(contents);
-    let mut errors: Vec<Error> = contents.errors.clone();
+    // The decoders went past the budget: that first, it may be why little is left.
+    let mut errors: Vec<Error> = budget::budget_error(contents).into_iter().collect();
+    errors.extend(contents.errors.iter().cloned());
     let has_metadata = assembly.has_index || assembly.has_docker_manifest;
     // An archive cut short that holds layer blobs but no manifest is an image
     // archive that lost its manifest (docker save writes it last), not a
     // flattened filesystem, even when its layers sit at the top level.
     let cut_short = contents.end_marker_missing
+        || contents.decompression.outer_stopped
         || contents
             .errors
             .iter()
@@ -53,20 +58,43 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
             "the archive ends without its end-of-archive marker, before its manifest: it was probably cut short",
         ));
     }
-    errors.extend(assembly.errors.iter().cloned());
     let mut warnings = assembly.warnings.clone();
+    // Cut before its manifest: the images are put together from what the
+    // archive holds (configs, image manifest blobs, layers).
+    let recovered = if lost_manifest && cut_short {
+        recover::recover(contents)
+    } else {
+        Vec::new()
+    };
+    if recovered.is_empty() {
+        errors.extend(assembly.errors.iter().cloned());
+    } else {
+        warnings.push(alloc::string::String::from(
+            "no manifest was read (the archive is cut short, or a limit stopped its reading): each image was put together from what came before, its config (and image manifest, if any) and its layers in the order of the config's diff_ids; its tags are unknown",
+        ));
+    }
+    let plans = if recovered.is_empty() {
+        &assembly.plans
+    } else {
+        &recovered
+    };
 
     let is_image_archive = has_metadata || lost_manifest;
     let format = if !is_image_archive {
         ArchiveFormat::Filesystem
-    } else if assembly.has_docker_manifest {
+    } else if assembly.has_docker_manifest
+        || recovered.iter().any(|p| {
+            p.config_path
+                .as_deref()
+                .is_some_and(|c| !c.starts_with("blobs/"))
+        })
+    {
         ArchiveFormat::DockerArchive
     } else {
         ArchiveFormat::OciArchive
     };
     let images = if is_image_archive {
-        assembly
-            .plans
+        plans
             .iter()
             .map(|plan| image::analyze_plan(contents, plan, &mut errors))
             .collect()
@@ -95,7 +123,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
                 ErrorCode::Truncated,
                 "the archive ends without its end-of-archive marker: it may have been cut short, and files after the cut would be missing",
             ));
-        } else {
+        } else if recovered.is_empty() {
             // Every blob the manifests name was found whole: the analysis is complete.
             warnings.push(alloc::string::String::from(
                 "the archive ends without its end-of-archive marker: it may have been cut short after its last image",

@@ -14,7 +14,9 @@ use std::io::{self, Read};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::budget::{over_budget, Budget};
 use super::input::Input;
+use crate::analysis::layer::{LayerBuilder, LayerSummary};
 
 /// Bytes of compressed input read at a time.
 const INPUT: usize = 64 << 10;
@@ -160,8 +162,9 @@ impl<R: Read> Read for GzipReader<R> {
 
 /// A gzip layer decoded in steps (see `LayerScan` in the wasm bindings):
 /// the decoder's state between steps, and the decoded bytes that a walk
-/// which stopped inside an entry reads again when it starts over.
-#[derive(Default)]
+/// which stopped inside an entry reads again when it starts over. Each
+/// decoded byte is charged once to the layer's budget, as the walk reads
+/// or skips it: the same charges as a walk in one pass (`scan_layer`).
 pub struct GunzipSteps {
     /// The decoder, and the compressed bytes taken from the sources.
     pulling: Pulling,
@@ -169,9 +172,30 @@ pub struct GunzipSteps {
     kept: Vec<u8>,
     kept_at: u64,
     decoded: u64,
+    /// What this layer may decode.
+    budget: Budget,
+    over_budget: bool,
+}
+
+impl Default for GunzipSteps {
+    fn default() -> Self {
+        GunzipSteps::new(None)
+    }
 }
 
 impl GunzipSteps {
+    /// A layer that may decode `allowance` bytes (`None`: no limit).
+    pub fn new(allowance: Option<u64>) -> Self {
+        GunzipSteps {
+            pulling: Pulling::default(),
+            kept: Vec::new(),
+            kept_at: 0,
+            decoded: 0,
+            budget: Budget::of(allowance),
+            over_budget: false,
+        }
+    }
+
     /// Compressed bytes taken so far: the next step's source starts there.
     pub fn taken(&self) -> u64 {
         self.pulling.taken
@@ -188,10 +212,30 @@ impl GunzipSteps {
         }
     }
 
+    /// The walk is over: the layer's summary, with what was decoded.
+    pub fn finish(&self, builder: LayerBuilder) -> LayerSummary {
+        let mut summary = builder.finish();
+        summary.decompressed = self.decoded;
+        summary.over_budget = self.over_budget;
+        summary
+    }
+
     /// Decode into `out`, taking compressed bytes from `source`; 0 at the end.
     fn decode(&mut self, source: &mut dyn Input, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.pulling.decode(&mut |buf| source.read(buf), out)?;
-        self.decoded += n as u64;
+        let room = usize::try_from(self.budget.room().saturating_add(1)).unwrap_or(usize::MAX);
+        let want = out.len().min(room);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self
+            .pulling
+            .decode(&mut |buf| source.read(buf), &mut out[..want])?;
+        let fit = self.budget.charge(n as u64);
+        self.decoded += fit;
+        if fit < n as u64 {
+            self.over_budget = true;
+            return Err(over_budget());
+        }
         Ok(n)
     }
 }

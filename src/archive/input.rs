@@ -10,6 +10,8 @@ use std::{format, vec};
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use super::budget::Budget;
+
 const BUFFER: usize = 256 << 10;
 
 pub trait Input {
@@ -334,28 +336,29 @@ impl<I: Input + ?Sized> Input for Window<'_, I> {
     }
 }
 
-/// Counts the bytes taken from (read or skipped in) the source, into a cell
-/// the caller keeps while the input itself is moved into decoders.
-pub struct Counted<I: Input> {
+/// Counts the bytes taken from (read or skipped in) the source into the
+/// analysis's budget (which the caller keeps while the input itself is
+/// moved into decoders): `bytesRead`, and a stream's size so far.
+pub struct Counted<'b, I: Input> {
     inner: I,
-    count: std::rc::Rc<std::cell::Cell<u64>>,
+    budget: &'b Budget,
 }
 
-impl<I: Input> Counted<I> {
-    pub fn new(inner: I, count: std::rc::Rc<std::cell::Cell<u64>>) -> Self {
-        Counted { inner, count }
+impl<'b, I: Input> Counted<'b, I> {
+    pub fn new(inner: I, budget: &'b Budget) -> Self {
+        Counted { inner, budget }
     }
 }
 
-impl<I: Input> Input for Counted<I> {
+impl<I: Input> Input for Counted<'_, I> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get() + n as u64);
+        self.budget.add_consumed(n as u64);
         Ok(n)
     }
     fn skip(&mut self, n: u64) -> io::Result<u64> {
         let done = self.inner.skip(n)?;
-        self.count.set(self.count.get() + done);
+        self.budget.add_consumed(done);
         Ok(done)
     }
     fn position(&self) -> u64 {

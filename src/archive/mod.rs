@@ -9,6 +9,7 @@ use std::prelude::rust_2021::*;
 #[allow(unused_imports)]
 use std::{format, vec};
 
+pub mod budget;
 pub mod gzip;
 pub mod hashing;
 pub mod input;
@@ -19,6 +20,7 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
+use crate::analysis::budget::{self as rule, MaxDecompressed};
 use crate::analysis::config::MAX_JSON_BYTES;
 use crate::analysis::contents::{ArchiveContents, DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode, Result};
@@ -27,6 +29,7 @@ use crate::analysis::path;
 use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
 
+use budget::{is_over_budget, Budget, Meter, Metered};
 use hashing::Hashing;
 use input::{read_full, DynInput, Input, InputReader, Peeked, SeekInput, StreamInput, Window};
 use tar_walk::TarWalker;
@@ -49,6 +52,12 @@ pub struct ReadOptions {
     /// that the caller can summarise them in parallel ([`scan_deferred_layer`]).
     /// Ignored with `verify`, which hashes every member in order.
     pub defer_layers: bool,
+    /// The decompression budget (`--max-decompressed`).
+    pub max_decompressed: MaxDecompressed,
+    /// The input is what a gzip file of this many bytes decodes to (decoded
+    /// by the caller: Node's zlib): the budget is that file's, and the
+    /// input's bytes count against it as decoded ones.
+    pub predecoded_gzip: Option<u64>,
 }
 
 impl Default for ReadOptions {
@@ -60,6 +69,8 @@ impl Default for ReadOptions {
             max_layers: 4096,
             verify: false,
             defer_layers: false,
+            max_decompressed: MaxDecompressed::Auto,
+            predecoded_gzip: None,
         }
     }
 }
@@ -101,6 +112,7 @@ fn cannot_seek(e: std::io::Error) -> Error {
 /// Summarise the layers [`read_archive`] deferred, on up to `threads`
 /// threads, the largest first; `open_at(offset)` gives an input starting at
 /// a source offset (one per layer, so threads never share a file position).
+/// The threads share what is left of the decompression budget.
 pub fn scan_deferred_layers<F>(
     contents: &mut ArchiveContents,
     limits: LayerLimits,
@@ -111,18 +123,28 @@ pub fn scan_deferred_layers<F>(
 {
     let mut jobs = std::mem::take(&mut contents.deferred_layers);
     jobs.sort_by_key(|job| std::cmp::Reverse(job.size));
-    let scan = |job: &DeferredLayer| match open_at(job.offset) {
-        Ok(input) => scan_deferred_layer(input, job.size, limits),
-        Err(e) => {
-            let mut builder = LayerBuilder::new(limits);
-            builder.fail(e);
-            builder.finish()
+    let budget = Budget::resumed(&contents.decompression);
+    let hash: Vec<bool> = jobs
+        .iter()
+        .map(|j| contents.digest_layer(&j.name))
+        .collect();
+    let scan = |i: usize| {
+        let job = &jobs[i];
+        match open_at(job.offset) {
+            Ok(input) => scan_deferred_layer(input, job.size, limits, &budget, hash[i]),
+            Err(e) => {
+                let mut builder = LayerBuilder::new(limits);
+                builder.fail(e);
+                builder.finish()
+            }
         }
     };
-    let done = parallel(&jobs, threads, scan);
+    let indices: Vec<usize> = (0..jobs.len()).collect();
+    let done = parallel(&indices, threads, |&i| scan(i));
     for (i, summary) in done {
         contents.insert_layer(&jobs[i].name, summary);
     }
+    contents.decompression.total = budget.used();
 }
 
 /// `work` on every job, on up to `threads` threads, each taking the next
@@ -212,12 +234,43 @@ pub fn read_archive_observed<I: Input>(
     options: &ReadOptions,
     on_member: &mut dyn FnMut(&str),
 ) -> Result<ArchiveContents> {
+    let budget = Budget::new(
+        options.max_decompressed,
+        options.predecoded_gzip.or(input.total_len()),
+    );
+    // The whole archive's decoder (or Node's, for a predecoded input).
+    let outer = Meter::new(&budget);
+    let result = read_with_budget(input, options, on_member, &budget, &outer);
+    if let Err(e) = &result {
+        if e.code == ErrorCode::LimitExceeded && e.message == rule::SPENT {
+            // Spent within the first block: nothing to report but that.
+            let mut contents = ArchiveContents::default();
+            contents.decompression = budget.figures(&outer);
+            return Err(rule::budget_error(&contents).unwrap_or_else(|| e.clone()));
+        }
+    }
+    result
+}
+
+fn read_with_budget<I: Input>(
+    input: I,
+    options: &ReadOptions,
+    on_member: &mut dyn FnMut(&str),
+    budget: &Budget,
+    outer: &Meter<'_>,
+) -> Result<ArchiveContents> {
     let source_len = input.total_len();
-    // Counts the source's own bytes, under any decompression.
-    let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let counted = input::Counted::new(input, consumed.clone());
-    let peeked = Peeked::new(Box::new(counted) as DynInput<'_>, BLOCK)
-        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read the input: {}", e)))?;
+    let counted: DynInput<'_> = Box::new(input::Counted::new(input, budget));
+    let source: DynInput<'_> = match options.predecoded_gzip {
+        Some(_) => Box::new(Metered::new(counted, outer)),
+        None => counted,
+    };
+    let peeked = Peeked::new(source, BLOCK).map_err(|e| {
+        if is_over_budget(&e) {
+            return Error::new(ErrorCode::LimitExceeded, rule::SPENT);
+        }
+        Error::new(ErrorCode::Io, format!("cannot read the input: {}", e))
+    })?;
     let head = peeked.head().to_vec();
     if head.is_empty() {
         return Err(Error::new(ErrorCode::NotAnArchive, "the input is empty"));
@@ -234,16 +287,24 @@ pub fn read_archive_observed<I: Input>(
             (peeked, ErrorCode::Io)
         }
         Compression::Gzip => (
-            Box::new(StreamInput::new(gzip::GzipReader::new(InputReader(peeked)))),
+            Box::new(Metered::new(
+                StreamInput::new(gzip::GzipReader::new(InputReader(peeked))),
+                outer,
+            )),
             ErrorCode::CorruptGzip,
         ),
         Compression::Zstd => (
-            Box::new(StreamInput::new(zstd::ZstdReader::new(InputReader(peeked)))),
+            Box::new(Metered::new(
+                StreamInput::new(zstd::ZstdReader::new(InputReader(peeked))),
+                outer,
+            )),
             ErrorCode::CorruptZstd,
         ),
     };
     let inner = Peeked::new(decoded, BLOCK).map_err(|e| {
-        let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        let code = if is_over_budget(&e) {
+            return Error::new(ErrorCode::LimitExceeded, rule::SPENT);
+        } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
             ErrorCode::Truncated
         } else {
             code
@@ -262,10 +323,29 @@ pub fn read_archive_observed<I: Input>(
     // Member offsets are source offsets only when nothing is decompressed.
     let defer_within = source_len
         .filter(|_| compression == Compression::None && options.defer_layers && !options.verify);
+    let source_offsets = compression == Compression::None && options.predecoded_gzip.is_none();
     let mut walker = TarWalker::new(Box::new(inner) as DynInput<'_>, code);
-    walk_archive(&mut walker, options, defer_within, on_member, &mut contents);
+    let mut walk = Walk {
+        options,
+        defer_within,
+        budget,
+        source_offsets,
+        json_total: 0,
+    };
+    walk.archive(&mut walker, on_member, &mut contents);
     drop(walker);
-    contents.bytes_read = consumed.get();
+    contents.bytes_read = budget.consumed();
+    if outer.stopped() {
+        // The analysis names what the budget stopped, with its figures.
+        contents
+            .errors
+            .retain(|e| !(e.code == ErrorCode::LimitExceeded && e.message == rule::SPENT));
+    }
+    contents.decompression = budget.figures(outer);
+    if let Some(size) = options.predecoded_gzip {
+        contents.compression = Some(Compression::Gzip);
+        contents.bytes_read = size;
+    }
     Ok(contents)
 }
 
@@ -283,11 +363,13 @@ fn entry_kind(flag: TypeFlag) -> Option<EntryKind> {
 }
 
 /// Members that may be image parts: top-level files (`manifest.json`,
-/// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar`, `blobs/<alg>/<hex>`.
+/// `<digest>.tar`, kaniko's `sha256:<hex>`), `<id>/layer.tar` and its
+/// `<id>/json` (which orders the layers of an archive cut before its
+/// manifest), `blobs/<alg>/<hex>`.
 fn is_candidate_member(p: &str) -> bool {
     let depth = p.split('/').count();
     depth == 1
-        || (depth == 2 && path::file_name(p) == "layer.tar")
+        || (depth == 2 && matches!(path::file_name(p), "layer.tar" | "json"))
         || (depth == 3 && p.starts_with("blobs/"))
 }
 
@@ -297,101 +379,211 @@ fn looks_like_json(head: &[u8]) -> bool {
         .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
-/// `defer_within`: the source's length when layers may be deferred.
-fn walk_archive(
-    walker: &mut TarWalker<DynInput<'_>>,
-    options: &ReadOptions,
+/// One walk of the outer archive: what stays the same from member to member.
+struct Walk<'o> {
+    options: &'o ReadOptions,
+    /// The source's length when layers may be deferred.
     defer_within: Option<u64>,
-    on_member: &mut dyn FnMut(&str),
-    contents: &mut ArchiveContents,
-) {
-    let mut filesystem = LayerBuilder::new(options.layer_limits);
-    let mut filesystem_failed = false;
-    let mut members: u64 = 0;
-    let mut json_total: usize = 0;
-    loop {
-        let entry = match walker.next_entry() {
-            Ok(Some(e)) => e,
-            Ok(None) => break,
-            Err(e) => {
-                contents.errors.push(e);
+    budget: &'o Budget,
+    /// Positions in the walked stream are the source's (nothing decoded).
+    source_offsets: bool,
+    json_total: usize,
+}
+
+impl Walk<'_> {
+    fn archive(
+        &mut self,
+        walker: &mut TarWalker<DynInput<'_>>,
+        on_member: &mut dyn FnMut(&str),
+        contents: &mut ArchiveContents,
+    ) {
+        let options = self.options;
+        let mut filesystem = LayerBuilder::new(options.layer_limits);
+        let mut filesystem_failed = false;
+        let mut members: u64 = 0;
+        loop {
+            let entry = match walker.next_entry() {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => {
+                    contents.errors.push(e);
+                    break;
+                }
+            };
+            members += 1;
+            if members > options.max_members {
+                contents.errors.push(Error::new(
+                    ErrorCode::LimitExceeded,
+                    "the archive has too many members",
+                ));
                 break;
             }
-        };
-        members += 1;
-        if members > options.max_members {
-            contents.errors.push(Error::new(
-                ErrorCode::LimitExceeded,
-                "the archive has too many members",
-            ));
-            break;
-        }
-        let Some(kind) = entry_kind(entry.type_flag) else {
-            continue;
-        };
-        // The archive as a filesystem, in case it has no image metadata.
-        let mut wanted = None;
-        if !filesystem_failed {
-            let raw = entry.raw(kind);
-            let wants = filesystem.wants_content(&raw);
-            match filesystem.add(raw) {
-                Ok(()) => wanted = wants,
-                Err(e) => {
-                    // Only matters if this turns out to be a flattened filesystem.
-                    filesystem.fail(e);
-                    filesystem_failed = true;
+            let Some(kind) = entry_kind(entry.type_flag) else {
+                continue;
+            };
+            // The archive as a filesystem, in case it has no image metadata.
+            let mut wanted = None;
+            if !filesystem_failed {
+                let raw = entry.raw(kind);
+                let wants = filesystem.wants_content(&raw);
+                match filesystem.add(raw) {
+                    Ok(()) => wanted = wants,
+                    Err(e) => {
+                        // Only matters if this turns out to be a flattened filesystem.
+                        filesystem.fail(e);
+                        filesystem_failed = true;
+                    }
                 }
             }
-        }
-        let name = path::normalize(&entry.path).path;
-        if !is_candidate_member(&name) {
-            if let Some(limit) = wanted {
-                match walker.read_content(limit) {
-                    Ok((bytes, truncated)) => filesystem.capture(&entry.path, bytes, truncated),
-                    Err(e) => {
+            let name = path::normalize(&entry.path).path;
+            if !is_candidate_member(&name) {
+                if let Some(limit) = wanted {
+                    match walker.read_content(limit) {
+                        Ok((bytes, truncated)) => filesystem.capture(&entry.path, bytes, truncated),
+                        Err(e) => {
+                            contents.errors.push(e.with_entry(name));
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+            match kind {
+                EntryKind::Symlink => {
+                    let target = path::resolve_link(&name, &String::from_utf8_lossy(&entry.link));
+                    contents.links.insert(name, target);
+                }
+                EntryKind::HardLink => {
+                    contents
+                        .links
+                        .insert(name, path::normalize(&entry.link).path);
+                }
+                EntryKind::File => {
+                    on_member(&name);
+                    if let Err(e) = self.member(walker, &name, entry.size, contents) {
                         contents.errors.push(e.with_entry(name));
                         break;
                     }
                 }
+                _ => {}
             }
-            continue;
+        }
+        contents.as_filesystem = filesystem.finish();
+        contents.end_marker_missing = contents.errors.is_empty() && !walker.saw_end_marker();
+    }
+
+    /// Sniff one member and keep what it is: JSON, a layer summary, or just
+    /// its name. With `--verify`, the whole member is hashed on the way.
+    fn member(
+        &mut self,
+        walker: &mut TarWalker<DynInput<'_>>,
+        name: &str,
+        size: u64,
+        contents: &mut ArchiveContents,
+    ) -> Result<()> {
+        let options = self.options;
+        // A member that comes again replaces the earlier one (`store`).
+        contents.deferred_layers.retain(|d| d.name != name);
+        let layer_room = contents.layer_count() < options.max_layers;
+        let offset = walker.position();
+        if self.source_offsets {
+            // A stream's budget grows with what is known of it.
+            self.budget.note_input(offset.saturating_add(size));
+        }
+        // Only a member that lies whole within the source: a cut one is read
+        // here, where truncation is reported as such.
+        let defer = self
+            .defer_within
+            .is_some_and(|len| offset.checked_add(size).is_some_and(|end| end <= len));
+        let layer = LayerRead {
+            limits: options.layer_limits,
+            budget: self.budget,
+            digest: options.verify || contents.digest_layer(name),
+        };
+        let (kind, drained, digest) = {
+            let mut member = Hashing::new(walker.content(), options.verify);
+            let kind = classify_member(
+                &mut member,
+                size,
+                options,
+                self.json_total,
+                layer_room,
+                defer,
+                &layer,
+            );
+            // The digest covers the whole member, however little of it the analysis
+            // needs. A failure there must not lose what was already read: it is
+            // reported after the member is kept, as without --verify.
+            let drained = if kind.is_ok() { member.drain() } else { Ok(()) };
+            let digest = member.finish().filter(|_| drained.is_ok());
+            (kind, drained, digest)
+        };
+        let kind = kind.map_err(|e| walker.io_error(e))?;
+        let truncated = walker.is_truncated();
+        if truncated && !matches!(kind, MemberKind::Layer(..) | MemberKind::Deferred) {
+            return Err(
+                Error::new(ErrorCode::Truncated, "the archive ends inside a member")
+                    .with_offset(walker.position()),
+            );
+        }
+        if let Some(d) = digest.filter(|_| !truncated) {
+            contents.blob_digests.insert(name.to_string(), d);
         }
         match kind {
-            EntryKind::Symlink => {
-                let target = path::resolve_link(&name, &String::from_utf8_lossy(&entry.link));
-                contents.links.insert(name, target);
+            MemberKind::Json(bytes) => {
+                self.json_total += bytes.len();
+                contents.store(name, Stored::Json(bytes));
             }
-            EntryKind::HardLink => {
+            MemberKind::Other => contents.store(name, Stored::Other),
+            MemberKind::Deferred => {
+                contents.store(name, Stored::Deferred);
+                contents.deferred_layers.push(DeferredLayer {
+                    name: name.to_string(),
+                    offset,
+                    size,
+                });
+            }
+            MemberKind::OverLimit(what) => {
                 contents
-                    .links
-                    .insert(name, path::normalize(&entry.link).path);
+                    .errors
+                    .push(Error::new(ErrorCode::LimitExceeded, what).with_entry(name));
+                contents.store(name, Stored::Other);
             }
-            EntryKind::File => {
-                on_member(&name);
-                if let Err(e) = read_member(
-                    walker,
-                    &name,
-                    entry.size,
-                    options,
-                    defer_within,
-                    contents,
-                    &mut json_total,
-                ) {
-                    contents.errors.push(e.with_entry(name));
-                    break;
+            MemberKind::Layer(mut summary) => {
+                if truncated {
+                    // The archive itself ended inside this layer: say so, not "corrupt gzip".
+                    for e in summary.errors.iter_mut() {
+                        e.code = ErrorCode::Truncated;
+                    }
+                    if summary.errors.is_empty() {
+                        summary.errors.push(Error::new(
+                            ErrorCode::Truncated,
+                            "the archive ends inside this layer",
+                        ));
+                    }
+                    summary.diff_id = None;
+                }
+                if let Some(d) = &summary.diff_id {
+                    contents.diff_digests.insert(name.to_string(), d.clone());
+                }
+                contents.insert_layer(name, *summary);
+                if truncated {
+                    return Err(Error::new(
+                        ErrorCode::Truncated,
+                        "the archive ends inside a layer",
+                    )
+                    .with_offset(walker.position()));
                 }
             }
-            _ => {}
         }
+        drained.map_err(|e| walker.io_error(e))
     }
-    contents.as_filesystem = filesystem.finish();
-    contents.end_marker_missing = contents.errors.is_empty() && !walker.saw_end_marker();
 }
 
 /// What one member turned out to be.
 enum MemberKind {
     Json(Vec<u8>),
-    Layer(Box<LayerSummary>, Option<String>),
+    Layer(Box<LayerSummary>),
     /// A layer left for [`scan_deferred_layer`].
     Deferred,
     Other,
@@ -399,93 +591,13 @@ enum MemberKind {
     OverLimit(&'static str),
 }
 
-/// Sniff one member and keep what it is: JSON, a layer summary, or just its
-/// name. With `--verify`, the whole member is hashed on the way.
-#[allow(clippy::too_many_arguments)]
-fn read_member(
-    walker: &mut TarWalker<DynInput<'_>>,
-    name: &str,
-    size: u64,
-    options: &ReadOptions,
-    defer_within: Option<u64>,
-    contents: &mut ArchiveContents,
-    json_total: &mut usize,
-) -> Result<()> {
-    // A member that comes again replaces the earlier one (`store`).
-    contents.deferred_layers.retain(|d| d.name != name);
-    let layer_room = contents.layer_count() < options.max_layers;
-    let offset = walker.position();
-    // Only a member that lies whole within the source: a cut one is read
-    // here, where truncation is reported as such.
-    let defer =
-        defer_within.is_some_and(|len| offset.checked_add(size).is_some_and(|end| end <= len));
-    let (kind, drained, digest) = {
-        let mut member = Hashing::new(walker.content(), options.verify);
-        let kind = classify_member(&mut member, size, options, *json_total, layer_room, defer);
-        // The digest covers the whole member, however little of it the analysis
-        // needs. A failure there must not lose what was already read: it is
-        // reported after the member is kept, as without --verify.
-        let drained = if kind.is_ok() { member.drain() } else { Ok(()) };
-        let digest = member.finish().filter(|_| drained.is_ok());
-        (kind, drained, digest)
-    };
-    let kind = kind.map_err(|e| walker.io_error(e))?;
-    let truncated = walker.is_truncated();
-    if truncated && !matches!(kind, MemberKind::Layer(..) | MemberKind::Deferred) {
-        return Err(
-            Error::new(ErrorCode::Truncated, "the archive ends inside a member")
-                .with_offset(walker.position()),
-        );
-    }
-    if let Some(d) = digest.filter(|_| !truncated) {
-        contents.blob_digests.insert(name.to_string(), d);
-    }
-    match kind {
-        MemberKind::Json(bytes) => {
-            *json_total += bytes.len();
-            contents.store(name, Stored::Json(bytes));
-        }
-        MemberKind::Other => contents.store(name, Stored::Other),
-        MemberKind::Deferred => {
-            contents.store(name, Stored::Deferred);
-            contents.deferred_layers.push(DeferredLayer {
-                name: name.to_string(),
-                offset,
-                size,
-            });
-        }
-        MemberKind::OverLimit(what) => {
-            contents
-                .errors
-                .push(Error::new(ErrorCode::LimitExceeded, what).with_entry(name));
-            contents.store(name, Stored::Other);
-        }
-        MemberKind::Layer(mut summary, diff_digest) => {
-            if truncated {
-                // The archive itself ended inside this layer: say so, not "corrupt gzip".
-                for e in summary.errors.iter_mut() {
-                    e.code = ErrorCode::Truncated;
-                }
-                if summary.errors.is_empty() {
-                    summary.errors.push(Error::new(
-                        ErrorCode::Truncated,
-                        "the archive ends inside this layer",
-                    ));
-                }
-            }
-            if let Some(d) = diff_digest.filter(|_| !truncated) {
-                contents.diff_digests.insert(name.to_string(), d);
-            }
-            contents.insert_layer(name, *summary);
-            if truncated {
-                return Err(
-                    Error::new(ErrorCode::Truncated, "the archive ends inside a layer")
-                        .with_offset(walker.position()),
-                );
-            }
-        }
-    }
-    drained.map_err(|e| walker.io_error(e))
+/// How a layer is summarised: its limits, the analysis's decompression
+/// budget, and whether to digest its uncompressed stream (its diff_id:
+/// `--verify`, or a compressed layer read before any manifest).
+pub struct LayerRead<'b> {
+    pub limits: LayerLimits,
+    pub budget: &'b Budget,
+    pub digest: bool,
 }
 
 fn classify_member(
@@ -495,6 +607,7 @@ fn classify_member(
     json_total: usize,
     layer_room: bool,
     defer: bool,
+    layer: &LayerRead<'_>,
 ) -> std::io::Result<MemberKind> {
     let mut head = vec![0u8; BLOCK];
     let got = read_full(member, &mut head)?;
@@ -524,58 +637,67 @@ fn classify_member(
         return Ok(MemberKind::Deferred);
     }
     let replay: DynInput<'_> = Box::new(Peeked::with_head(member as &mut dyn Input, head));
-    let (summary, diff_digest) = scan_layer(
-        replay,
-        compression,
-        size,
-        options.layer_limits,
-        options.verify,
-    );
-    Ok(MemberKind::Layer(Box::new(summary), diff_digest))
+    let summary = scan_layer(replay, compression, size, layer);
+    Ok(MemberKind::Layer(Box::new(summary)))
 }
 
-/// Summarise one layer blob (tar, or gzip/zstd around tar). With `verify`,
-/// also returns the digest of the uncompressed stream (the config's diff_id)
-/// for compressed layers; for uncompressed ones it is the blob's own digest.
+/// Summarise one layer blob (tar, or gzip/zstd around tar). A compressed
+/// layer's decoded bytes are charged to the budget (`decompressed`,
+/// `over_budget`); with `digest`, its uncompressed stream is digested
+/// (`diff_id`). An uncompressed layer's diff_id is its blob's digest.
 pub fn scan_layer(
     input: DynInput<'_>,
     compression: Compression,
     stored_size: u64,
-    limits: LayerLimits,
-    verify: bool,
-) -> (LayerSummary, Option<String>) {
-    let mut builder = LayerBuilder::new(limits);
+    layer: &LayerRead<'_>,
+) -> LayerSummary {
+    let mut builder = LayerBuilder::new(layer.limits);
     builder.set_compression(compression, stored_size);
-    let (result, diff_digest) = match compression {
+    let meter = Meter::new(layer.budget);
+    let (result, diff_id) = match compression {
         Compression::None => (
             walk_layer_with(&mut TarWalker::new(input, ErrorCode::Io), &mut builder),
             None,
         ),
         Compression::Gzip => walk_decoded(
-            Box::new(StreamInput::new(gzip::GzipReader::new(InputReader(input)))),
+            Box::new(Metered::new(
+                StreamInput::new(gzip::GzipReader::new(InputReader(input))),
+                &meter,
+            )),
             ErrorCode::CorruptGzip,
-            verify,
+            layer.digest,
             &mut builder,
         ),
         Compression::Zstd => walk_decoded(
-            Box::new(StreamInput::new(zstd::ZstdReader::new(InputReader(input)))),
+            Box::new(Metered::new(
+                StreamInput::new(zstd::ZstdReader::new(InputReader(input))),
+                &meter,
+            )),
             ErrorCode::CorruptZstd,
-            verify,
+            layer.digest,
             &mut builder,
         ),
     };
     if let Err(e) = result {
         builder.fail(e);
     }
-    (builder.finish(), diff_digest)
+    let mut summary = builder.finish();
+    summary.decompressed = meter.given();
+    summary.over_budget = meter.stopped();
+    summary.diff_id = diff_id;
+    summary
 }
 
 /// Summarise a layer that [`read_archive`] deferred: `input` starts at the
 /// member's first byte (its `offset`) and holds at least `size` more bytes.
+/// `digest`: digest a compressed layer's uncompressed stream (see
+/// [`ArchiveContents::digest_layer`]).
 pub fn scan_deferred_layer(
     mut input: DynInput<'_>,
     size: u64,
     limits: LayerLimits,
+    budget: &Budget,
+    digest: bool,
 ) -> LayerSummary {
     let mut remaining = size;
     let mut truncated = false;
@@ -597,7 +719,12 @@ pub fn scan_deferred_layer(
     };
     let compression = Compression::sniff(&head);
     let replay: DynInput<'_> = Box::new(Peeked::with_head(&mut member as &mut dyn Input, head));
-    scan_layer(replay, compression, size, limits, false).0
+    let layer = LayerRead {
+        limits,
+        budget,
+        digest,
+    };
+    scan_layer(replay, compression, size, &layer)
 }
 
 /// Walk a deferred layer's tar (`size` bytes, or `u64::MAX` when not
@@ -626,26 +753,34 @@ pub fn walk_layer_from(
 fn walk_decoded(
     decoded: DynInput<'_>,
     code: ErrorCode,
-    verify: bool,
+    digest: bool,
     builder: &mut LayerBuilder,
 ) -> (Result<()>, Option<String>) {
-    let mut hashed = Hashing::new(decoded, verify);
+    let mut hashed = Hashing::new(decoded, digest);
     let mut result = walk_layer_with(
         &mut TarWalker::new(Box::new(&mut hashed) as DynInput<'_>, code),
         builder,
     );
-    if verify && result.is_ok() {
+    if digest && result.is_ok() {
+        // The digest covers the stream to its end, past the tar's end blocks.
         if let Err(e) = hashed.drain() {
-            let code = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                ErrorCode::Truncated
-            } else {
-                code
-            };
-            result = Err(Error::new(code, format!("{}", e)));
+            result = Err(walker_error(e, code));
         }
     }
     let digest = hashed.finish().filter(|_| result.is_ok());
     (result, digest)
+}
+
+/// An error of a decoded stream read outside a walk.
+fn walker_error(e: std::io::Error, code: ErrorCode) -> Error {
+    let code = if is_over_budget(&e) {
+        ErrorCode::LimitExceeded
+    } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        ErrorCode::Truncated
+    } else {
+        code
+    };
+    Error::new(code, format!("{}", e))
 }
 
 fn walk_layer_with(walker: &mut TarWalker<DynInput<'_>>, builder: &mut LayerBuilder) -> Result<()> {

@@ -111,6 +111,11 @@ impl<I: Input> TarWalker<I> {
 
     /// Map an I/O error to a stable code.
     pub fn io_error(&self, e: io::Error) -> Error {
+        if super::budget::is_over_budget(&e) {
+            // The analysis names what the budget stopped (`analysis::budget`).
+            return Error::new(ErrorCode::LimitExceeded, format!("{}", e))
+                .with_offset(self.input.position());
+        }
         let code = if self.truncated || e.kind() == io::ErrorKind::UnexpectedEof {
             ErrorCode::Truncated
         } else {

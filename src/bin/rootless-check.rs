@@ -111,6 +111,7 @@ fn main() -> ExitCode {
     let options = SourceOptions {
         read: ReadOptions {
             verify: o.verify,
+            max_decompressed: o.max_decompressed,
             ..ReadOptions::default()
         },
         platform: o.platform.clone(),

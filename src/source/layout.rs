@@ -21,6 +21,7 @@ use crate::analysis::config::{self, Descriptor};
 use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::LayerSummary;
 use crate::analysis::report::{Report, SourceInfo};
+use crate::archive::budget::{Budget, Meter};
 use crate::archive::input::{DynInput, SeekInput};
 use crate::archive::scan_deferred_layer;
 
@@ -186,7 +187,12 @@ pub fn analyze(
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let limits = options.read.layer_limits;
-    let scanned = super::parallel(&layers, threads, |d| scan_layer_file(dir, d, limits));
+    let stored = layers.iter().filter_map(|l| l.size).sum();
+    let budget = Budget::new(options.read.max_decompressed, Some(stored));
+    let scanned = super::parallel(&layers, threads, |d| {
+        scan_layer_file(dir, d, limits, &budget)
+    });
+    parts.contents.decompression = budget.figures(&Meter::new(&budget));
     let mut bytes = 0;
     for (i, (summary, size)) in scanned {
         bytes += size;
@@ -217,6 +223,7 @@ fn scan_layer_file(
     dir: &Path,
     d: &Descriptor,
     limits: crate::analysis::layer::LayerLimits,
+    budget: &Budget,
 ) -> (Option<LayerSummary>, u64) {
     let Some(rel) = config::blob_path(&d.digest) else {
         return (None, 0);
@@ -227,7 +234,9 @@ fn scan_layer_file(
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let summary = match SeekInput::new(file) {
-        Ok(input) => scan_deferred_layer(Box::new(input) as DynInput<'_>, size, limits),
+        Ok(input) => {
+            scan_deferred_layer(Box::new(input) as DynInput<'_>, size, limits, budget, false)
+        }
         Err(e) => {
             let mut b = crate::analysis::layer::LayerBuilder::new(limits);
             b.fail(io_error(&path, e));

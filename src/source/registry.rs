@@ -22,8 +22,9 @@ use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::{Compression, LayerSummary};
 use crate::analysis::reference::Reference;
 use crate::analysis::report::{Report, SourceInfo};
+use crate::archive::budget::{Budget, Meter};
 use crate::archive::input::{read_full, DynInput, Peeked, StreamInput};
-use crate::archive::scan_layer;
+use crate::archive::{scan_layer, LayerRead};
 
 /// What the client asks a manifest for, most wanted first (schema 1 left
 /// out, so that a registry converts when it can).
@@ -925,12 +926,16 @@ pub fn analyze(reference: &Reference, given: &str, options: &SourceOptions) -> R
     }
     let threads = options.concurrency.max(1);
     let progress = options.progress.as_deref();
+    // The decompression budget, from what the layers weigh as stored.
+    let stored: u64 = layers.iter().filter_map(|l| l.size).sum();
+    let budget = Budget::new(options.read.max_decompressed, Some(stored));
     let results = super::parallel(&layers, threads, |d| {
-        scan_blob(&client, d, options, progress)
+        scan_blob(&client, d, options, &budget, progress)
     });
     for (i, result) in results {
         parts.add_layer(&layers[i].digest, result?)?;
     }
+    parts.contents.decompression = budget.figures(&Meter::new(&budget));
     let source = SourceInfo {
         kind: String::from("registry"),
         reference: given.to_string(),
@@ -966,6 +971,7 @@ fn scan_blob(
     client: &Client,
     d: &Descriptor,
     options: &SourceOptions,
+    budget: &Budget,
     progress: Option<&Progress>,
 ) -> Result<LayerSummary> {
     if let Some(summary) = super::estargz::scan(client, d, options.read.layer_limits) {
@@ -979,14 +985,12 @@ fn scan_blob(
         head.truncate(got);
         let compression = Compression::sniff(&head);
         let replay: DynInput<'_> = Box::new(Peeked::with_head(input, head));
-        scan_layer(
-            replay,
-            compression,
-            d.size.unwrap_or(0),
-            options.read.layer_limits,
-            false,
-        )
-        .0
+        let layer = LayerRead {
+            limits: options.read.layer_limits,
+            budget,
+            digest: false,
+        };
+        scan_layer(replay, compression, d.size.unwrap_or(0), &layer)
     };
     // The walker stops at the tar's end: the rest still counts for the digest.
     let _ = io::copy(&mut reader, &mut io::sink());

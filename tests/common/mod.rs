@@ -310,3 +310,54 @@ impl<R: Seek> Seek for CountingSeek<R> {
         self.inner.seek(pos)
     }
 }
+
+/// A gzip layer of `zeros` zero bytes in one file (`zeros`), then a setuid
+/// `usr/bin/su`: a decompression bomb, written as a multi-member gzip stream
+/// (one member compressed once, repeated), so that making a 16 GiB bomb
+/// takes a moment, not minutes. `zeros`: a multiple of 64 MiB, or less.
+pub fn zeros_bomb_gzip(zeros: u64) -> Vec<u8> {
+    zeros_bomb(zeros, |data| {
+        let mut g = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        g.write_all(data).unwrap();
+        g.finish().unwrap()
+    })
+}
+
+/// The same as a zstd layer (one frame repeated).
+pub fn zeros_bomb_zstd(zeros: u64) -> Vec<u8> {
+    zeros_bomb(zeros, zstd)
+}
+
+/// The uncompressed tar of that layer, `zeros` bytes of zeros in the
+/// middle, as its parts: the prefix, the zeros' chunk and its count, and
+/// the suffix (for archives compressed as a whole).
+pub fn zeros_layer_parts(zeros: u64) -> (Vec<u8>, u64, u64, Vec<u8>) {
+    const CHUNK: u64 = 64 << 20;
+    let mut h = Header::new_gnu();
+    h.set_path("zeros").unwrap();
+    h.set_size(zeros);
+    h.set_mode(0o644);
+    h.set_entry_type(EntryType::Regular);
+    h.set_mtime(0);
+    h.set_cksum();
+    let chunk = zeros.min(CHUNK);
+    assert!(
+        zeros <= CHUNK || zeros % CHUNK == 0,
+        "zeros: a multiple of 64 MiB, or less"
+    );
+    let count = zeros.checked_div(chunk).unwrap_or(0);
+    let mut tail = vec![0u8; ((512 - zeros % 512) % 512) as usize];
+    tail.extend(layer(&[file("usr/bin/su", 0o4755)]));
+    (h.as_bytes().to_vec(), chunk, count, tail)
+}
+
+fn zeros_bomb(zeros: u64, compress: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let (head, chunk, count, tail) = zeros_layer_parts(zeros);
+    let mut out = compress(&head);
+    let member = compress(&vec![0u8; chunk as usize]);
+    for _ in 0..count {
+        out.extend_from_slice(&member);
+    }
+    out.extend(compress(&tail));
+    out
+}

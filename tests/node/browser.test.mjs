@@ -14,7 +14,7 @@ import { fileIn, launch, missing, serve } from './chromium.mjs';
 const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check</title>
 <script type="module">
 import { analyze, version } from '/pkg/web/index.js';
-window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBytes } = {}) => {
+window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBytes, maxDecompressed } = {}) => {
   const blob = await (await fetch(url)).blob();
   const controller = new AbortController();
   let blocks = 0;
@@ -23,7 +23,7 @@ window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBy
     if (abortAfterFirstBlock) controller.abort();
   };
   try {
-    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal, parallelMinBytes });
+    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal, parallelMinBytes, maxDecompressed });
     return { report, blocks, version: version() };
   } catch (e) {
     return { error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } };
@@ -126,6 +126,49 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       }
     }
     assert.ok(cuts > 0, 'no cut archive gave a (partial) report');
+  });
+
+  test('maxDecompressed: the budget stops the decoders of the worker and its layer workers', async () => {
+    // Two gzip layers, 6.1 MB decoded.
+    const file = fixtureFiles().find((f) => f.endsWith('bb-filecap.oci-archive.tar'));
+    const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
+    const run = (options) => page.evaluate(([url, o]) => window.analyzeUrl(url, o), [fixtureUrl(file), options]);
+    for (const parallelMinBytes of [undefined, 0]) {
+      const limited = await run({ parallelMinBytes, maxDecompressed: 1 << 20 });
+      assert.ok(!limited.error, JSON.stringify(limited.error));
+      assert.equal(limited.report.partial, true);
+      assert.equal(limited.report.errors[0].code, 'E_LIMIT');
+      assert.match(limited.report.errors[0].message, /budget of 1048576 bytes/);
+      assert.deepEqual((await run({ parallelMinBytes, maxDecompressed: 'none' })).report, native);
+      assert.deepEqual((await run({ parallelMinBytes, maxDecompressed: 8 << 20 })).report, native);
+    }
+    assert.equal((await run({ maxDecompressed: 'lots' })).error.code, 'E_USAGE');
+  });
+
+  // Cut at the header of their manifest.json / index.json: the images put
+  // together from their configs (the kaniko archive's gzip layers digested
+  // by the layer workers to place them).
+  test('archives cut before their manifest give the native partial report', async (t) => {
+    const dir = tempDir('cut-manifest');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    for (const suffix of ['bb-suid-wh.docker20-save.tar', 'wagoodman+dive__test-kaniko-image.tar',
+      'bb-filecap.oci-archive.tar', 'bb-opaque.docker26-save.tar']) {
+      const bytes = fs.readFileSync(fixtureFiles().find((f) => f.endsWith(suffix)));
+      let at = 0;
+      while (!['manifest.json', 'index.json'].includes(bytes.subarray(at, at + 100).toString('latin1').replace(/\0.*$/s, ''))) {
+        at += 512 + Math.ceil(parseInt(bytes.subarray(at + 124, at + 136).toString('latin1'), 8) / 512) * 512;
+      }
+      const cut = path.join(dir, suffix);
+      fs.writeFileSync(cut, bytes.subarray(0, at));
+      const native = JSON.parse(runCli(nativeCli, ['--format', 'json', cut]).stdout);
+      assert.equal(native.partial, true);
+      for (const parallelMinBytes of [undefined, 0]) {
+        const out = await page.evaluate(([url, p]) => window.analyzeUrl(url, { blockSize: 65536, parallelMinBytes: p }),
+          [fixtureUrl(cut), parallelMinBytes]);
+        assert.ok(!out.error, `${suffix}: ${JSON.stringify(out.error)}`);
+        assert.deepEqual(out.report, native, `${suffix}, parallelMinBytes ${parallelMinBytes}`);
+      }
+    }
   });
 
   test('errors cross from the worker as Error objects with the code', async () => {

@@ -11,7 +11,7 @@ use crate::analysis::caps::FileCaps;
 use crate::analysis::error::{Error, ErrorCode};
 
 /// First bytes of every encoded summary; bumped when the layout changes.
-const MAGIC: &[u8; 4] = b"RLS1";
+const MAGIC: &[u8; 4] = b"RLS2";
 
 struct Writer(Vec<u8>);
 
@@ -164,6 +164,9 @@ impl LayerSummary {
             None => w.u8(0),
         }
         w.u64(self.stored_size);
+        w.u64(self.decompressed);
+        w.u8(self.over_budget as u8);
+        w.opt_str(self.diff_id.as_deref());
         w.u64(self.errors.len() as u64);
         for e in &self.errors {
             w.u8(index_of(&ErrorCode::ALL, &e.code));
@@ -259,6 +262,9 @@ impl LayerSummary {
             k => Some(*COMPRESSIONS.get(k as usize - 1)?),
         };
         let stored_size = r.u64()?;
+        let decompressed = r.u64()?;
+        let over_budget = r.bool()?;
+        let diff_id = r.opt_string()?;
         let n = r.count(27)?;
         let mut errors = Vec::with_capacity(n);
         for _ in 0..n {
@@ -284,6 +290,9 @@ impl LayerSummary {
             undecodable_caps,
             compression,
             stored_size,
+            decompressed,
+            over_budget,
+            diff_id,
             errors,
         })
     }
@@ -335,7 +344,11 @@ mod tests {
         );
         b.set_compression(Compression::Gzip, 12345);
         b.fail(Error::new(ErrorCode::CorruptGzip, "bad block").with_offset(99));
-        b.finish()
+        let mut s = b.finish();
+        s.decompressed = 1 << 33;
+        s.over_budget = true;
+        s.diff_id = Some(String::from("sha256:0123"));
+        s
     }
 
     fn same(a: &LayerSummary, b: &LayerSummary) -> bool {

@@ -1,0 +1,241 @@
+// The decompression budget (issue 16) in the npm package: the Node CLI stops
+// the 16 GiB bomb fast with E_LIMIT and exit 2, as the native CLI does;
+// --max-decompressed / maxDecompressed raise or lift the budget, through
+// every way Node reads (a file, its layer workers, stdin, Node's own zlib
+// for a file gzipped as a whole).
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
+import { nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
+import { tar } from './tar.mjs';
+
+const nodeCli = path.join(pkgDir, 'node', 'cli.cjs');
+const CHUNK = 64 << 20;
+
+// A ustar header of a regular file of `size` bytes (up to 8 GiB - 1: octal,
+// or base-256 above, as GNU tar writes big sizes).
+function header(name, size, mode = 0o644) {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'latin1');
+  h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100, 8, 'latin1');
+  h.write('0000000\0', 108, 8, 'latin1');
+  h.write('0000000\0', 116, 8, 'latin1');
+  if (size < 8 ** 11) {
+    h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'latin1');
+  } else {
+    h[124] = 0x80;
+    let n = BigInt(size);
+    for (let i = 135; i > 124; i--, n >>= 8n) h[i] = Number(n & 0xffn);
+  }
+  h.write('00000000000\0', 136, 12, 'latin1');
+  h.write('        ', 148, 8, 'latin1');
+  h.write('0', 156, 1, 'latin1');
+  h.write('ustar\x0000', 257, 8, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+  return h;
+}
+
+const gzipBest = (data) => zlib.gzipSync(data, { level: 9 });
+let zeroMember;
+// One gzip member of 64 MiB of zeros, made once.
+function zeros() {
+  zeroMember ??= gzipBest(Buffer.alloc(CHUNK));
+  return zeroMember;
+}
+
+// The parts of a layer tar holding a file of `bytes` zeros (a multiple of
+// 64 MiB), then a setuid /usr/bin/su: its head, the count of 64 MiB chunks
+// of zeros, its tail.
+function zeroLayerParts(bytes) {
+  assert.equal(bytes % CHUNK, 0);
+  return {
+    head: header('zeros', bytes),
+    chunks: bytes / CHUNK,
+    tail: Buffer.concat([header('usr/bin/su', 0, 0o4755), Buffer.alloc(1024)]),
+  };
+}
+
+// That layer as a multi-member gzip stream: made in a moment, whatever its size.
+function gzipBomb(bytes) {
+  const { head, chunks, tail } = zeroLayerParts(bytes);
+  return Buffer.concat([gzipBest(head), ...Array(chunks).fill(zeros()), gzipBest(tail)]);
+}
+
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+
+// A docker save (legacy layout, manifest.json last) of the given layer blobs.
+function dockerSave(layers) {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { User: '1000', Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: [] },
+      history: layers.map((_, i) => ({ created_by: `RUN step ${i}` })),
+    }),
+  );
+  const configName = `${sha256(config)}.json`;
+  const names = layers.map((l) => `${sha256(l)}/layer.tar`);
+  const manifest = [{ Config: configName, RepoTags: ['bomb:1'], Layers: names }];
+  return tar([
+    ...layers.map((data, i) => ({ name: names[i], data })),
+    { name: configName, data: config },
+    { name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) },
+  ]);
+}
+
+let dir;
+let bomb;
+let bombLayer;
+before(() => {
+  requirePkg();
+  assert.ok(fs.existsSync(nativeCli), `no native CLI at ${nativeCli}: run cargo build --release or set NATIVE_CLI`);
+  dir = tempDir('limits');
+  const layer = gzipBomb(16 * 2 ** 30);
+  bombLayer = `${sha256(layer)}/layer.tar`;
+  bomb = path.join(dir, 'bomb.tar');
+  fs.writeFileSync(bomb, dockerSave([layer]));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function timed(command, args, options) {
+  const started = process.hrtime.bigint();
+  const r = runCli(command, args, options);
+  return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+describe('the 16 GiB bomb', () => {
+  test('the Node CLI stops it fast: E_LIMIT, exit 2, the native CLI\'s output', () => {
+    assert.ok(fs.statSync(bomb).size < 17 << 20);
+    const node = timed(process.execPath, [nodeCli, bomb]);
+    const native = timed(nativeCli, [bomb]);
+    // Whole, it took 20-22 s in the Node CLI (10.5 s for this bomb); 2 GiB
+    // of zeros is about 1.7 s here.
+    assert.ok(node.seconds < 8, `the Node CLI took ${node.seconds} s`);
+    assert.equal(node.status, 2);
+    assert.match(node.stderr, /^rootless-check: E_LIMIT: decompressing went past the budget of 2147483648 bytes/m);
+    assert.ok(node.stderr.includes(`(entry "${bombLayer}")`), node.stderr);
+    assert.equal(node.stdout, native.stdout);
+    assert.equal(node.stderr, native.stderr);
+    assert.equal(node.status, native.status);
+  });
+
+  test('JSON: the error names the layer and the figures; the report is partial', () => {
+    const r = runCli(process.execPath, [nodeCli, '--format', 'json', bomb]);
+    assert.equal(r.status, 2);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.partial, true);
+    const [error] = report.errors;
+    assert.equal(error.code, 'E_LIMIT');
+    assert.equal(error.entry, bombLayer);
+    assert.match(error.message, /2147483648 bytes decompressed in all, 2147483648 of them from this layer of \d+ bytes/);
+    assert.equal(report.images[0].user.configured, '1000');
+    assert.equal(report.images[0].layers[0].partial, true);
+  });
+
+  test('through stdin too', () => {
+    const r = timed(process.execPath, [nodeCli, '-'], { input: fs.readFileSync(bomb) });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /E_LIMIT/);
+    assert.ok(r.seconds < 8, `${r.seconds} s`);
+  });
+});
+
+describe('raising or lifting the budget', () => {
+  let small;
+  let gzipped;
+  before(() => {
+    // 256 MiB of zeros in a gzip layer, and a second layer (two layers:
+    // the layer workers share the budget).
+    small = path.join(dir, 'small.tar');
+    fs.writeFileSync(small, dockerSave([gzipBomb(256 << 20), gzipBomb(128 << 20)]));
+    // A docker save of an uncompressed 256 MiB layer of zeros, gzipped as a
+    // whole (manifest.json first, so that a stop inside the layer leaves a
+    // report): Node's zlib decodes it (the pipe), and its bytes count.
+    const { head, chunks, tail } = zeroLayerParts(256 << 20);
+    const layerSize = head.length + chunks * CHUNK + tail.length;
+    const manifest = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['z:1'], Layers: ['l/layer.tar'] }]));
+    const config = Buffer.from(JSON.stringify({ config: { User: '1000' }, rootfs: { diff_ids: [] } }));
+    const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
+    const member = (name, data) => Buffer.concat([header(name, data.length), data, pad(data.length)]);
+    gzipped = path.join(dir, 'whole.tar.gz');
+    fs.writeFileSync(
+      gzipped,
+      Buffer.concat([
+        gzipBest(Buffer.concat([member('c.json', config), member('manifest.json', manifest), header('l/layer.tar', layerSize), head])),
+        ...Array(chunks).fill(zeros()),
+        gzipBest(Buffer.concat([tail, pad(layerSize), Buffer.alloc(1024)])),
+      ]),
+    );
+  });
+
+  // [options, exit status on small.tar (384 MiB decoded), on whole.tar.gz (256 MiB)]
+  for (const [args, smallStatus, gzippedStatus] of [
+    [[], 1, 1],
+    [['--max-decompressed', '100M'], 2, 2],
+    [['--max-decompressed=300M'], 2, 1],
+    [['--max-decompressed', '1G'], 1, 1],
+    [['--max-decompressed', 'none'], 1, 1],
+  ]) {
+    test(`rootless-check ${args.join(' ')}: exit ${smallStatus} and ${gzippedStatus}, as the native CLI`, () => {
+      for (const [file, status] of [[small, smallStatus], [gzipped, gzippedStatus]]) {
+        const node = runCli(process.execPath, [nodeCli, ...args, '--format', 'json', file]);
+        const native = runCli(nativeCli, [...args, '--format', 'json', file]);
+        assert.equal(node.status, status, `${file}: ${node.stderr}`);
+        assert.equal(native.status, status, `${file}: ${native.stderr}`);
+        for (const r of [node, native]) {
+          assert.equal(JSON.parse(r.stdout).errors[0]?.code, status === 2 ? 'E_LIMIT' : undefined, file);
+        }
+        // The same report, unless the budget stopped layers decompressed at
+        // once (the native CLI's threads): which of them it stops then
+        // depends on their pace. Stopped, the bytes read of a file gzipped
+        // as a whole depend on how the reader buffers it.
+        if (status !== 2) {
+          assert.equal(node.stdout, native.stdout);
+          assert.equal(node.stderr, native.stderr);
+        } else if (file === gzipped) {
+          const [a, b] = [JSON.parse(node.stdout), JSON.parse(native.stdout)];
+          delete a.input.bytesRead;
+          delete b.input.bytesRead;
+          assert.deepEqual(a, b);
+          assert.equal(node.stderr, native.stderr);
+        }
+      }
+    });
+  }
+
+  test('a bad size is a usage error', () => {
+    for (const cli of [[process.execPath, nodeCli], [nativeCli]]) {
+      const r = runCli(cli[0], [...cli.slice(1), '--max-decompressed', 'lots', small]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /^rootless-check: E_USAGE: invalid size "lots"/);
+    }
+  });
+
+  test('the API: maxDecompressed in bytes or none, with and without layer workers, and bytes in memory', async () => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    for (const parallelMinBytes of [0, 2 ** 40]) {
+      const limited = await analyze(small, { maxDecompressed: 300 * 2 ** 20, parallelMinBytes });
+      assert.equal(limited.partial, true);
+      assert.equal(limited.errors[0].code, 'E_LIMIT');
+      assert.match(limited.errors[0].message, /the budget of 314572800 bytes \(--max-decompressed\)/);
+      const whole = await analyze(small, { maxDecompressed: 'none', parallelMinBytes });
+      assert.equal(whole.partial, false);
+    }
+    const bytes = fs.readFileSync(small);
+    assert.equal((await analyze(bytes, { maxDecompressed: 2 ** 20 })).errors[0].code, 'E_LIMIT');
+    assert.equal((await analyze(bytes)).partial, false);
+    // Node's zlib reading the gzipped archive (gunzipMinBytes 0): stopped the same.
+    const piped = await analyze(gzipped, { maxDecompressed: 100 * 2 ** 20, gunzipMinBytes: 0 });
+    assert.equal(piped.errors[0].code, 'E_LIMIT');
+    assert.match(piped.errors[0].message, /^decompressing the archive went past the budget of 104857600 bytes/);
+    await assert.rejects(analyze(small, { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
+    await assert.rejects(analyze(small, { maxDecompressed: -1 }), { code: 'E_USAGE' });
+  });
+});
