@@ -111,6 +111,7 @@ impl Format {
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per run of the CLI
 pub enum Command {
     Help,
     Version,

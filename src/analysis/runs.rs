@@ -89,6 +89,10 @@ pub struct RunSpec {
     pub volume_types: Vec<String>,
     pub sysctls: Vec<String>,
     pub selinux_type: Option<String>,
+    /// A tmpfs mounted at /run (`--tmpfs /run:uid=…,gid=…,mode=…,exec`):
+    /// its owner uid, mode (Docker's default 1777) and whether it allows
+    /// exec (Docker's default is noexec).
+    pub run_tmpfs: Option<(u32, u32, bool)>,
     /// Lines of the fields, by the field's name in [`RunSpec::field`]'s terms.
     pub lines: Vec<(&'static str, u32)>,
     pub warnings: Vec<String>,
@@ -129,6 +133,7 @@ impl RunSpec {
             volume_types: Vec::new(),
             sysctls: Vec::new(),
             selinux_type: None,
+            run_tmpfs: None,
             lines: Vec::new(),
             warnings: Vec::new(),
         }
@@ -378,24 +383,28 @@ fn who(spec: &RunSpec, image: &ImageReport) -> Who {
         SpecKind::Run | SpecKind::Compose => {
             let given = spec.user.clone().or(image_user).unwrap_or_default();
             let f = user::resolve(Some(&given), rt.passwd.as_ref(), rt.groups.as_ref());
-            let refusal = f.problems.iter().find_map(|p| match p {
-                UserProblem::UserNotInPasswd { name } => Some(format!(
-                    "unable to find user {}: no matching entries in passwd file",
-                    name
-                )),
-                UserProblem::NoPasswdFile => Some(format!(
-                    "unable to find user {}: no matching entries in passwd file",
-                    f.name.as_deref().unwrap_or("")
-                )),
-                UserProblem::GroupNotInGroupFile { name } => Some(format!(
-                    "unable to find group {}: no matching entries in group file",
-                    name
-                )),
-                UserProblem::InvalidId { value } => Some(format!(
-                    "unable to find user {}: no matching entries in passwd file",
-                    value
-                )),
-            });
+            let refusal = f
+                .problems
+                .iter()
+                .map(|p| match p {
+                    UserProblem::UserNotInPasswd { name } => format!(
+                        "unable to find user {}: no matching entries in passwd file",
+                        name
+                    ),
+                    UserProblem::NoPasswdFile => format!(
+                        "unable to find user {}: no matching entries in passwd file",
+                        f.name.as_deref().unwrap_or("")
+                    ),
+                    UserProblem::GroupNotInGroupFile { name } => format!(
+                        "unable to find group {}: no matching entries in group file",
+                        name
+                    ),
+                    UserProblem::InvalidId { value } => format!(
+                        "unable to find user {}: no matching entries in passwd file",
+                        value
+                    ),
+                })
+                .next();
             Who {
                 uid: f.uid,
                 gid: f.gid,
@@ -520,6 +529,7 @@ fn is_setuid_root(image: &ImageReport, path: &str) -> bool {
 
 /// The start path's failure, in the program's own words, if it has one.
 fn start_failure(
+    spec: &RunSpec,
     image: &ImageReport,
     uid: u32,
     nnp: bool,
@@ -535,8 +545,31 @@ fn start_failure(
         }
         // preinit runs as the user: it goes on only when /run is already
         // the user's and writable by it.
-        let (owner, _, mode) = image.runtime.run_dir.unwrap_or((0, 0, 0o755));
+        let (owner, mode) = match spec.run_tmpfs {
+            Some((owner, mode, _)) => (owner, mode),
+            None => {
+                let (owner, _, mode) = image.runtime.run_dir.unwrap_or((0, 0, 0o755));
+                (owner, mode)
+            }
+        };
         if owner == uid && mode & 0o200 != 0 {
+            // A tmpfs without exec: stage0 cannot run what preinit put there
+            // (seen with the real s6-overlay 3.2.3.2 fixture: exit 126).
+            if let Some((_, _, false)) = spec.run_tmpfs {
+                let version = image.s6.version.as_deref().unwrap_or("");
+                let line = if version == "3.2.3.2" {
+                    "line 83: "
+                } else {
+                    ""
+                };
+                return Some((
+                    format!(
+                        "/package/admin/s6-overlay-{}/libexec/stage0: exec: {}/run/s6/basedir/bin/init: Permission denied",
+                        version, line
+                    ),
+                    String::from("the tmpfs at /run is mounted noexec (Docker's default): add exec to its options"),
+                ));
+            }
             return None;
         }
         let why = if helper.is_none() {
@@ -987,13 +1020,13 @@ pub fn predict(spec: &RunSpec, image: &ImageReport, index: usize) -> RunReport {
         add(f, spec.line_of("user"), &mut findings);
         fixes.push(uid_fix());
     } else if let Some(uid) = who.uid {
-        if let Some((m, why)) = start_failure(image, uid, nnp, &argv) {
+        if let Some((m, why)) = start_failure(spec, image, uid, nnp, &argv) {
             outcome = RunOutcome::Fails;
             let fix = if image.s6.detected {
                 match spec.kind {
                     SpecKind::Kubernetes => format!("# either let s6-overlay start as root and drop to its user itself:\nsecurityContext:\n  runAsUser: 0\n# or hand uid {} a /run it owns (an emptyDir at /run with fsGroup, or USER's /run chowned at build time: RUN chown {}:{} /run)", uid, uid, who.gid.unwrap_or(uid)),
-                    SpecKind::Compose => format!("# either drop no-new-privileges (suexec then regains root for preinit), or hand uid {} a /run it owns:\ntmpfs:\n  - /run:uid={},gid={}", uid, uid, who.gid.unwrap_or(uid)),
-                    SpecKind::Run => format!("--tmpfs /run:uid={},gid={}  # or run without no-new-privileges, or --user 0", uid, who.gid.unwrap_or(uid)),
+                    SpecKind::Compose => format!("# either drop no-new-privileges (suexec then regains root for preinit), or hand uid {} a /run it owns:\ntmpfs:\n  - /run:uid={},gid={},mode=0755,exec", uid, uid, who.gid.unwrap_or(uid)),
+                    SpecKind::Run => format!("--tmpfs /run:uid={},gid={},mode=0755,exec  # or run without no-new-privileges, or --user 0", uid, who.gid.unwrap_or(uid)),
                 }
             } else {
                 fix_text(
@@ -1156,8 +1189,8 @@ pub fn predict(spec: &RunSpec, image: &ImageReport, index: usize) -> RunReport {
                     fix_text(
                         spec,
                         "# s6-overlay regains root through its setuid suexec at every start; allowPrivilegeEscalation: false would make it fail.\n# Run it as root knowingly (runAsUser: 0), or pre-own /run for the uid and then set allowPrivilegeEscalation: false",
-                        "# s6-overlay regains root through its setuid suexec at every start; no-new-privileges would make it fail.\n# Run it as root knowingly, or pre-own /run for the uid (tmpfs: [/run:uid=UID,gid=GID]) and then add security_opt: [no-new-privileges:true]",
-                        "# s6-overlay regains root through suexec at every start: --security-opt no-new-privileges needs --tmpfs /run:uid=UID,gid=GID beside it",
+                        "# s6-overlay regains root through its setuid suexec at every start; no-new-privileges would make it fail.\n# Run it as root knowingly, or pre-own /run for the uid (tmpfs: [/run:uid=UID,gid=GID,mode=0755,exec]) and then add security_opt: [no-new-privileges:true]",
+                        "# s6-overlay regains root through suexec at every start: --security-opt no-new-privileges needs --tmpfs /run:uid=UID,gid=GID,mode=0755,exec beside it",
                     )
                 } else {
                     fix_text(
@@ -1408,4 +1441,23 @@ pub fn hold(
             }
         }
     }
+}
+
+/// A `--tmpfs`/compose `tmpfs` entry: `(uid, mode, exec)` when it mounts /run.
+pub fn run_tmpfs(entry: &str) -> Option<(u32, u32, bool)> {
+    let (path, options) = entry.split_once(':').unwrap_or((entry, ""));
+    if path.trim_end_matches('/') != "/run" {
+        return None;
+    }
+    let (mut uid, mut mode, mut exec) = (0, 0o1777, false);
+    for o in options.split(',') {
+        match o.split_once('=') {
+            Some(("uid", v)) => uid = v.parse().unwrap_or(0),
+            Some(("mode", v)) => mode = u32::from_str_radix(v, 8).unwrap_or(0o1777),
+            _ if o == "exec" => exec = true,
+            _ if o == "noexec" => exec = false,
+            _ => {}
+        }
+    }
+    Some((uid, mode, exec))
 }

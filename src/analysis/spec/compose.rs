@@ -325,7 +325,7 @@ fn resolve_extends(
         ));
         return Ok(node.clone());
     }
-    if seen.iter().any(|s| *s == base_name) {
+    if seen.contains(&base_name) {
         return Err(r.err(
             ext,
             format!(
@@ -459,6 +459,18 @@ pub fn parse(text: &str, file: Option<&str>, env: &Env<'_>) -> Result<Specs, Spe
                 "group_add" => spec.group_add = r.strings(v, &path)?,
                 "entrypoint" => spec.entrypoint = r.command(v, &path)?,
                 "command" => spec.command = r.command(v, &path)?,
+                "tmpfs" => {
+                    let entries = if v.is_seq() {
+                        r.strings(v, &path)?
+                    } else {
+                        alloc::vec![r.string(v, &path)?]
+                    };
+                    for e in entries {
+                        if let Some(t) = crate::analysis::runs::run_tmpfs(&e) {
+                            spec.run_tmpfs = Some(t);
+                        }
+                    }
+                }
                 "network_mode" => spec.host_network = r.string(v, &path)? == "host",
                 "pid" => spec.host_pid = r.string(v, &path)? == "host",
                 "ipc" => spec.host_ipc = r.string(v, &path)? == "host",

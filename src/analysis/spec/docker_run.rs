@@ -378,6 +378,11 @@ pub fn parse_words(words: &[String]) -> Result<Specs, String> {
                     alloc::vec![v]
                 });
             }
+            "tmpfs" => {
+                if let Some(t) = crate::analysis::runs::run_tmpfs(&v) {
+                    spec.run_tmpfs = Some(t);
+                }
+            }
             "network" | "net" => spec.host_network = v == "host",
             "pid" => spec.host_pid = v == "host",
             "ipc" => spec.host_ipc = v == "host",
