@@ -1377,8 +1377,9 @@ pub fn pair(report: &super::report::Report, image: Option<&str>, one_name: bool)
             }
         }
     }
-    // One image given and one named in the spec: paired whatever the tag says.
-    (report.images.len() == 1 && one_name).then_some(0)
+    // One image given and one named in the spec (or none named): paired
+    // whatever the tag says.
+    (report.images.len() == 1 && (one_name || image.is_none())).then_some(0)
 }
 
 /// Hold every spec against the report's images. A spec left unpaired is
