@@ -516,3 +516,48 @@ fn the_cli_takes_specs_and_several_sources() {
         err
     );
 }
+
+#[test]
+fn every_run_rule_fires_in_some_case() {
+    let mut fired = std::collections::BTreeSet::new();
+    for case in cases().iter().filter(|c| c.get("run").is_some()) {
+        let mut report = fixture(case["fixture"].as_str().unwrap());
+        hold(
+            &mut report,
+            &docker_run::parse(case["run"].as_str().unwrap())
+                .unwrap()
+                .runs,
+        );
+        fired.extend(report.runs[0].findings.iter().map(|f| f.rule));
+    }
+    let text = std::fs::read_to_string(here("tests/runs/manifests.yaml")).unwrap();
+    let mut report = fixtures(&[
+        "built/bb.docker20-save.tar",
+        "built/bb-suid-wh.docker20-save.tar",
+    ]);
+    hold(&mut report, &k8s::parse(&text, None).unwrap().runs);
+    hold(
+        &mut report,
+        &docker_run::parse("--privileged -u 1000 --cap-add SYS_ADMIN fixture/bb-suid-wh:1")
+            .unwrap()
+            .runs,
+    );
+    hold(
+        &mut report,
+        &docker_run::parse("-u 0 --cap-add SYS_ADMIN fixture/bb:1")
+            .unwrap()
+            .runs,
+    );
+    fired.extend(
+        report
+            .runs
+            .iter()
+            .flat_map(|r| r.findings.iter().map(|f| f.rule)),
+    );
+    let missing: Vec<&str> = runs::RUN_RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !fired.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "run rules never fired: {:?}", missing);
+}
