@@ -31,6 +31,9 @@ cargo rustc --quiet --lib --crate-type rlib --no-default-features --target thumb
 step "Rust tests (unit, fixtures, generated and hostile archives, rules, CLI, schema, docs)"
 cargo test
 
+step "runs held against a real dockerd (scripts/check-runs.sh: every --run and compose case of tests/runs/cases.json)"
+bash scripts/check-runs.sh
+
 step "wasm bindings under Node (wasm-bindgen-test: tests/wasm.rs)"
 # The runner is the one scripts/setup-wasm.sh installed, the version of the crate.
 CARGO_TARGET_DIR=target-wasm cargo clippy --quiet --target wasm32-unknown-unknown --test wasm -- -D warnings

@@ -15,6 +15,9 @@ use crate::analysis::rules::Severity;
 
 pub const USAGE: &str = "\
 Usage: rootless-check [OPTIONS] SOURCE
+       rootless-check --run 'DOCKER RUN OPTIONS' [SOURCE]
+       rootless-check --compose FILE [SOURCE...]
+       rootless-check --k8s FILE [SOURCE...]
 
 Reads a container image and says whether it is truly rootless: root,
 pseudo-rootless or rootless, with the evidence and the fix.
@@ -57,6 +60,26 @@ Options:
                            lifts it. Default: the larger of 2G and 100 times
                            the archive's size
       --no-color           no colours (also when NO_COLOR is set or not a terminal)
+
+How it will run (each container or service held against its image: the
+uid, whether it starts, is refused or fails, with the runtime's words, the
+run's verdict, Pod Security Standards, fixes):
+      --run 'OPTIONS'      docker/podman run options: -u/--user, --privileged,
+                           --cap-add, --cap-drop, --security-opt
+                           no-new-privileges[=true|:true], --read-only,
+                           --userns, --group-add, --entrypoint (others are
+                           ignored with a warning); an image named after
+                           them is the run's image
+      --compose FILE       a compose file's services (interpolated from the
+                           environment and the .env beside it)
+      --k8s FILE           Kubernetes manifests (Pod, Deployment, StatefulSet,
+                           DaemonSet, ReplicaSet, Job, CronJob, List)
+                           A container or service is paired with the SOURCE
+                           whose tag matches its image (docker.io/ and
+                           :latest implied); with one SOURCE and one image
+                           named, they are paired whatever the tag; an
+                           unpaired one is pulled by reference, or reported
+                           not checked with the reason
 
 Registries (docker://, a bare REF):
       --platform OS/ARCH[/VARIANT]  the image to pick from an index (default:
@@ -136,6 +159,7 @@ pub fn render(report: &Report, format: Format, fail_on: Option<Severity>, color:
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per run of the CLI
 pub enum Command {
     Help,
     Version,
@@ -168,6 +192,19 @@ pub struct Options {
     pub tls_verify: bool,
     /// `--max-concurrent-downloads`.
     pub concurrency: usize,
+    /// Indexes of every source among the arguments (several with a spec).
+    pub sources: Vec<usize>,
+    /// `--run 'OPTIONS'`, `--compose FILE`, `--k8s FILE`.
+    pub run: Option<String>,
+    pub compose: Option<String>,
+    pub k8s: Option<String>,
+}
+
+impl Options {
+    /// A spec (how the image will run) was given.
+    pub fn has_spec(&self) -> bool {
+        self.run.is_some() || self.compose.is_some() || self.k8s.is_some()
+    }
 }
 
 /// Parse the arguments (without the program name). The error is the message
@@ -189,6 +226,10 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
         authfile: None,
         tls_verify: true,
         concurrency: 3,
+        sources: Vec::new(),
+        run: None,
+        compose: None,
+        k8s: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -258,20 +299,28 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, String> {
             "--max-decompressed" => {
                 options.max_decompressed = MaxDecompressed::parse(&value("--max-decompressed")?)?
             }
-            "-" => options.file = i,
+            "--run" => options.run = Some(value("--run")?),
+            "--compose" => options.compose = Some(value("--compose")?),
+            "--k8s" => options.k8s = Some(value("--k8s")?),
+            "-" => options.sources.push(i),
             f if f.starts_with('-') => return Err(format!("unknown option {:?}", f)),
-            _ => {
-                if options.file != usize::MAX {
-                    return Err(String::from("give one source"));
-                }
-                options.file = i;
-            }
+            _ => options.sources.push(i),
         }
         i += 1;
     }
-    if options.file == usize::MAX {
-        return Err(String::from("no source given"));
+    let specs = usize::from(options.compose.is_some()) + usize::from(options.k8s.is_some());
+    if specs > 0 && options.run.is_some() || specs > 1 {
+        return Err(String::from("give one of --run, --compose and --k8s"));
     }
+    match (options.sources.len(), options.has_spec()) {
+        (0, false) => return Err(String::from("no source given")),
+        (n, false) if n > 1 => return Err(String::from("give one source")),
+        (n, true) if n > 1 && options.run.is_some() => {
+            return Err(String::from("--run takes one source"))
+        }
+        _ => {}
+    }
+    options.file = options.sources.first().copied().unwrap_or(usize::MAX);
     Ok(Command::Analyze(options))
 }
 

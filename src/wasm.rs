@@ -462,7 +462,13 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
     };
     set(&out, "command", &JsValue::from_str("analyze"));
     set(&out, "format", &JsValue::from_str(options.format.as_str()));
-    set(&out, "file", &JsValue::from_str(&argv[options.file]));
+    set(
+        &out,
+        "file",
+        &argv
+            .get(options.file)
+            .map_or(JsValue::UNDEFINED, |f| JsValue::from_str(f)),
+    );
     let fail_on = options.fail_on.map_or("none", |s| s.as_str());
     set(&out, "failOn", &JsValue::from_str(fail_on));
     let ignores: Array = options

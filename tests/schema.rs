@@ -458,3 +458,51 @@ fn verified_reports_match_the_schema() {
         assert_eq!(errors_of(&doc), Vec::<String>::new(), "{}", path.display());
     }
 }
+
+#[test]
+fn reports_with_runs_match_the_schema() {
+    use rootless_check::analysis::spec::{compose, docker_run, k8s};
+    let mut report = analyze_path(
+        &fixtures_dir().join("built/bb-suid-wh.docker20-save.tar"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    let mut specs = docker_run::parse("--privileged -u 0").unwrap().runs;
+    specs.extend(docker_run::parse("--user ghost").unwrap().runs);
+    let lookup = |_: &str| None;
+    let env = compose::Env {
+        lookup: &lookup,
+        dotenv: Vec::new(),
+    };
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runs/compose.yml"),
+    )
+    .unwrap();
+    specs.extend(
+        compose::parse(&text, Some("compose.yml"), &env)
+            .unwrap()
+            .runs,
+    );
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runs/manifests.yaml"),
+    )
+    .unwrap();
+    specs.extend(k8s::parse(&text, Some("m.yaml")).unwrap().runs);
+    rootless_check::analysis::runs::hold(&mut report, &specs, &mut |n| {
+        Err(format!("{} not fetched", n))
+    });
+    let doc = report_json(&report);
+    let outcomes: std::collections::BTreeSet<&str> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    for o in ["starts", "refused", "not-checked"] {
+        assert!(outcomes.contains(o), "{:?}", outcomes);
+    }
+    assert_eq!(errors_of(&doc), Vec::<String>::new());
+    let mut bad = doc.clone();
+    bad["runs"][0]["outcome"] = json!("maybe");
+    assert_rejected_at(&errors_of(&bad), "/runs/0/outcome");
+}

@@ -40,10 +40,13 @@ pub enum ErrorCode {
     Network,
     /// A registry or daemon gave any other unexpected answer.
     Registry,
+    /// A compose file, a Kubernetes manifest or `--run` options could not
+    /// be read as their consumer reads them.
+    BadSpec,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::NotAnArchive,
         ErrorCode::Truncated,
         ErrorCode::CorruptTar,
@@ -60,6 +63,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Network,
         ErrorCode::Registry,
+        ErrorCode::BadSpec,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +84,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "E_NOT_FOUND",
             ErrorCode::Network => "E_NETWORK",
             ErrorCode::Registry => "E_REGISTRY",
+            ErrorCode::BadSpec => "E_BAD_SPEC",
         }
     }
 }
@@ -139,6 +144,10 @@ impl ErrorCode {
             ErrorCode::Registry => (
                 "A registry or daemon answered something else than expected: the message gives the HTTP status and the registry's own error code.",
                 "Retry later; if it persists, the registry's logs or its status page say why.",
+            ),
+            ErrorCode::BadSpec => (
+                "`--compose`, `--k8s` or `--run` could not be read as docker compose, kubectl or docker run read it: YAML syntax, a repeated key (Compose), a value of the wrong type (`privileged: \"true\"` in a manifest), a variable required with `${VAR?…}`, an unknown short flag. The message gives the file, line and column.",
+                "Fix the file at the line given; `docker compose config` and `kubectl apply --dry-run=client -f FILE` show the same problem.",
             ),
         }
     }

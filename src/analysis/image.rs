@@ -13,7 +13,9 @@ use super::layer::{EntryKind, LayerSummary};
 use super::merge::MergedView;
 use super::passwd::{Groups, Passwd};
 use super::path;
-use super::report::{mode_string, CapabilityFile, ImageReport, LayerInfo, RunFacts, SetuidFile};
+use super::report::{
+    mode_string, CapabilityFile, ImageReport, LayerInfo, RunFacts, RuntimeFacts, SetuidFile,
+};
 use super::rules::{self, no_new_privileges, s6_overlay, Context, Severity};
 use super::user;
 use super::verdict;
@@ -284,6 +286,9 @@ pub fn facts(
         findings.extend(found.iter().filter(|f| f.severity == severity).cloned());
     }
     let (verdict, verdict_reasons) = verdict::decide(&user, &findings);
+    let run_dir = merged
+        .resolve("run")
+        .map(|(_, e)| (e.entry.uid, e.entry.gid, e.entry.mode));
     ImageReport {
         verdict,
         verdict_reasons,
@@ -304,5 +309,10 @@ pub fn facts(
         layers: layers.infos,
         partial,
         verification: None,
+        runtime: RuntimeFacts {
+            passwd,
+            groups,
+            run_dir,
+        },
     }
 }

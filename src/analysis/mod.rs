@@ -18,6 +18,9 @@ pub mod recover;
 pub mod reference;
 pub mod report;
 pub mod rules;
+pub mod runs;
+#[cfg(feature = "specs")]
+pub mod spec;
 pub mod tar;
 pub mod user;
 pub mod verdict;
@@ -163,6 +166,7 @@ pub fn analyze(contents: &ArchiveContents) -> Result<Report, Error> {
             source: None,
         },
         images,
+        runs: Vec::new(),
         errors,
         warnings,
         partial,

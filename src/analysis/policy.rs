@@ -127,9 +127,17 @@ pub fn apply_ignores(report: &mut Report, ignores: &[Ignore]) {
         image.findings = kept;
         image.suppressed.extend(suppressed);
     }
+    for run in &mut report.runs {
+        let (suppressed, kept): (Vec<_>, Vec<_>) = core::mem::take(&mut run.findings)
+            .into_iter()
+            .partition(|f| ignores.iter().any(|i| i.matches(f.rule, f.path.as_deref())));
+        run.findings = kept;
+        run.suppressed.extend(suppressed);
+    }
 }
 
-/// Whether any unsuppressed finding is at or above `threshold` (`None`: never).
+/// Whether any unsuppressed finding, of an image or of a run, is at or
+/// above `threshold` (`None`: never).
 pub fn fails(report: &Report, threshold: Option<Severity>) -> bool {
     let Some(threshold) = threshold else {
         return false;
@@ -138,6 +146,7 @@ pub fn fails(report: &Report, threshold: Option<Severity>) -> bool {
         .images
         .iter()
         .flat_map(|i| &i.findings)
+        .chain(report.runs.iter().flat_map(|r| &r.findings))
         .any(|f| f.severity >= threshold)
 }
 

@@ -22,6 +22,9 @@ pub struct Report {
     pub tool: ToolInfo,
     pub input: InputInfo,
     pub images: Vec<ImageReport>,
+    /// How the images will be run (`--run`, `--compose`, `--k8s`): one per
+    /// container or service; empty without a spec.
+    pub runs: Vec<RunReport>,
     /// Problems that stopped part of the analysis. Non-empty means `partial`.
     pub errors: Vec<Error>,
     /// Things worth knowing that did not stop the analysis.
@@ -151,6 +154,123 @@ pub struct ImageReport {
     pub partial: bool,
     /// `--verify` results; `null` when digests were not checked.
     pub verification: Option<Verification>,
+    /// What a run needs from the image beyond the report (not serialised).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub runtime: RuntimeFacts,
+}
+
+/// Facts about an image that predicting a run needs and the JSON does not
+/// show: its accounts (to resolve a `user:` or `--user` name) and `/run`.
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeFacts {
+    pub passwd: Option<super::passwd::Passwd>,
+    pub groups: Option<super::passwd::Groups>,
+    /// `/run` (symlinks followed): owner uid, gid and mode; `None` when absent.
+    pub run_dir: Option<(u32, u32, u32)>,
+}
+
+/// How one container or service will run, held against its image.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct RunReport {
+    /// `Deployment/web/app` (Kubernetes; init containers too), the service
+    /// name (Compose), `docker run` (`--run`). Untrusted text.
+    pub name: String,
+    /// `run`, `compose` or `kubernetes`.
+    pub kind: &'static str,
+    pub source: RunSource,
+    /// The image as the spec names it (`null` for `--run` without one).
+    pub image: Option<String>,
+    /// Index in `images` of the image it was held against; `null` when not checked.
+    pub image_index: Option<usize>,
+    pub user: RunUser,
+    /// `starts`, `refused` (the runtime refuses before the process runs),
+    /// `fails` (it starts, but its start path needs privilege it cannot
+    /// get) or `not-checked` (no image to hold it against).
+    pub outcome: RunOutcome,
+    /// The runtime's or the program's own words for `refused` and `fails`;
+    /// for `not-checked`, why.
+    pub message: Option<String>,
+    pub verdict: Verdict,
+    pub verdict_reasons: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<Finding>,
+    pub pss: PssResult,
+    /// What to paste, as YAML for Compose and Kubernetes, flags for `--run`.
+    pub fixes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// The spec line each finding is about, by rule (for SARIF regions).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub finding_lines: Vec<(&'static str, u32)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct RunSource {
+    /// The spec file (`null` for `--run`).
+    pub file: Option<String>,
+    /// 1-based line of the container or service.
+    pub line: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct RunUser {
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// From the image's /etc/passwd (or as written); `null` for a uid it lacks.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum RunOutcome {
+    Starts,
+    Refused,
+    Fails,
+    NotChecked,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Starts => "starts",
+            RunOutcome::Refused => "refused",
+            RunOutcome::Fails => "fails",
+            RunOutcome::NotChecked => "not-checked",
+        }
+    }
+}
+
+/// Pod Security Standards (the upstream `pod-security-admission` checks).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct PssResult {
+    /// The container passes the `baseline` level.
+    pub baseline: bool,
+    /// It passes `restricted` (which includes baseline).
+    pub restricted: bool,
+    pub failures: Vec<PssFailure>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct PssFailure {
+    /// `baseline` or `restricted`: the lowest level the control belongs to.
+    pub level: &'static str,
+    /// The control's name in the standard, e.g. `Privileged Containers`.
+    pub control: &'static str,
+    /// The field as the spec spells it (`securityContext.privileged`,
+    /// `cap_add`, `--privileged`).
+    pub field: String,
+    /// What is wrong, in a sentence. Holds untrusted values.
+    pub message: String,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -6,14 +6,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rootless_check::analysis::policy;
+use rootless_check::analysis::reference::Reference;
+use rootless_check::analysis::spec::{self, Specs};
 use rootless_check::archive::ReadOptions;
 use rootless_check::cli;
 use rootless_check::source::{analyze_source, auth, Source, SourceOptions};
+use rootless_check::{Error, ErrorCode, Report};
 
 struct Args {
     options: cli::Options,
-    /// The source as given (possibly not UTF-8).
-    given: std::ffi::OsString,
+    /// The sources as given (possibly not UTF-8).
+    given: Vec<std::ffi::OsString>,
     color: bool,
 }
 
@@ -43,8 +46,8 @@ fn parse_args() -> Result<Option<Args>, String> {
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = std::io::stdout().is_terminal() && !no_color && !options.no_color;
-    // The name as given, even when it is not UTF-8.
-    let given = raw[options.file].clone();
+    // The names as given, even when they are not UTF-8.
+    let given = options.sources.iter().map(|&i| raw[i].clone()).collect();
     Ok(Some(Args {
         options,
         given,
@@ -94,6 +97,63 @@ fn progress_line() -> Option<std::sync::Arc<rootless_check::source::Progress>> {
     ))
 }
 
+/// Add a source's report to the one the CLI prints (the first source's
+/// `input`; every image, error and warning).
+fn merge(into: &mut Option<Report>, mut next: Report, given: &str) {
+    match into {
+        None => *into = Some(next),
+        Some(base) => {
+            base.warnings.push(format!(
+                "input describes the first source; {} added {} image(s)",
+                given,
+                next.images.len()
+            ));
+            base.images.append(&mut next.images);
+            base.errors.append(&mut next.errors);
+            base.warnings.append(&mut next.warnings);
+            base.partial |= next.partial;
+        }
+    }
+}
+
+/// `--run`, `--compose`, `--k8s`, read as their consumers read them.
+fn read_specs(o: &cli::Options) -> Result<Option<Specs>, Error> {
+    let bad = |e: String| Error::new(ErrorCode::BadSpec, e);
+    if let Some(text) = &o.run {
+        return spec::docker_run::parse(text)
+            .map(Some)
+            .map_err(|e| bad(format!("--run: {}", e)));
+    }
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorCode::Io, format!("cannot read {}: {}", path, e)))
+    };
+    if let Some(path) = &o.compose {
+        let text = read(path)?;
+        let dotenv = std::path::Path::new(path)
+            .parent()
+            .map(|d| d.join(".env"))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| spec::compose::parse_dotenv(&t))
+            .unwrap_or_default();
+        let lookup = |k: &str| std::env::var(k).ok();
+        let env = spec::compose::Env {
+            lookup: &lookup,
+            dotenv,
+        };
+        return spec::compose::parse(&text, Some(path), &env)
+            .map(Some)
+            .map_err(|e| bad(e.to_string()));
+    }
+    if let Some(path) = &o.k8s {
+        let text = read(path)?;
+        return spec::k8s::parse(&text, Some(path))
+            .map(Some)
+            .map_err(|e| bad(e.to_string()));
+    }
+    Ok(None)
+}
+
 fn main() -> ExitCode {
     let mut args = match parse_args() {
         Ok(Some(a)) => a,
@@ -103,9 +163,20 @@ fn main() -> ExitCode {
     if let Err(message) = load_ignore_file(&mut args) {
         return usage_error(&message);
     }
-    let source = match Source::parse(&args.given, &|p| p.exists()) {
+    let mut sources = Vec::new();
+    for given in &args.given {
+        match Source::parse(given, &|p| p.exists()) {
+            Ok(s) => sources.push((s, given.to_string_lossy().into_owned())),
+            Err(e) => return usage_error(&e.message),
+        }
+    }
+    // The spec is read first: a mistake in it is found before any download.
+    let specs = match read_specs(&args.options) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e.message),
+        Err(e) => {
+            eprintln!("rootless-check: {}", e);
+            return ExitCode::from(2);
+        }
     };
     let o = &args.options;
     let options = SourceOptions {
@@ -124,18 +195,71 @@ fn main() -> ExitCode {
         concurrency: o.concurrency,
         progress: progress_line(),
     };
-    let given = args.given.to_string_lossy();
     let shows_progress = options.progress.is_some();
-    let outcome = analyze_source(&source, &given, &options);
-    if shows_progress {
-        eprint!("\r\x1b[K");
-    }
-    let mut report = match outcome {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("rootless-check: {}", e);
-            return ExitCode::from(2);
+    let analyze = |source: &Source, given: &str| {
+        let outcome = analyze_source(source, given, &options);
+        if shows_progress {
+            eprint!("\r\x1b[K");
         }
+        outcome
+    };
+    let mut report: Option<Report> = None;
+    for (source, given) in &sources {
+        match analyze(source, given) {
+            Ok(r) => merge(&mut report, r, given),
+            Err(e) => {
+                eprintln!("rootless-check: {}", e);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(specs) = specs {
+        // Images the spec names that no source given holds are pulled by
+        // reference; what could not be read is kept to say why.
+        let mut fetched: Vec<(String, Result<(), String>)> = Vec::new();
+        let fetch = |name: &str| -> Result<Report, String> {
+            let reference = Reference::parse(name).map_err(|e| format!("{}: {}", name, e))?;
+            analyze(&Source::Registry(reference), name).map_err(|e| e.to_string())
+        };
+        if report.is_none() {
+            let mut names: Vec<String> = Vec::new();
+            for s in specs.runs.iter().filter_map(|s| s.image.clone()) {
+                if !names.contains(&s) {
+                    names.push(s);
+                }
+            }
+            for name in names {
+                match fetch(&name) {
+                    Ok(r) => {
+                        merge(&mut report, r, &name);
+                        fetched.push((name, Ok(())));
+                    }
+                    Err(e) => fetched.push((name, Err(e))),
+                }
+            }
+        }
+        let Some(base) = report.as_mut() else {
+            let why: Vec<String> = fetched
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().err().cloned())
+                .collect();
+            eprintln!(
+                "rootless-check: no image to hold the runs against{}{}",
+                if why.is_empty() { "" } else { ": " },
+                why.join("; ")
+            );
+            return ExitCode::from(2);
+        };
+        base.warnings.extend(specs.warnings.iter().cloned());
+        rootless_check::analysis::runs::hold(base, &specs.runs, &mut |name| {
+            if let Some((_, Err(e))) = fetched.iter().find(|(n, _)| n == name) {
+                return Err(e.clone());
+            }
+            fetch(name).map(|r| r.images)
+        });
+    }
+    let Some(mut report) = report else {
+        return usage_error("no source given");
     };
     policy::apply_ignores(&mut report, &args.options.ignores);
     let out = cli::render(

@@ -9,8 +9,8 @@ use super::json_writer::{self, JsonWriter, WriteJson};
 use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::layer::Compression;
 use crate::analysis::report::{
-    ArchiveFormat, CapabilityFile, ImageReport, InputInfo, LayerInfo, Report, RunFacts, SetuidFile,
-    SourceInfo, ToolInfo,
+    ArchiveFormat, CapabilityFile, ImageReport, InputInfo, LayerInfo, PssFailure, PssResult,
+    Report, RunFacts, RunOutcome, RunReport, RunSource, RunUser, SetuidFile, SourceInfo, ToolInfo,
 };
 use crate::analysis::rules::no_new_privileges::NoNewPrivileges;
 use crate::analysis::rules::{Finding, S6Facts, Severity};
@@ -29,6 +29,7 @@ impl WriteJson for Report {
         w.field("tool", &self.tool);
         w.field("input", &self.input);
         w.field("images", &self.images);
+        w.field("runs", &self.runs);
         w.field("errors", &self.errors);
         w.field("warnings", &self.warnings);
         w.field("partial", &self.partial);
@@ -95,6 +96,68 @@ impl WriteJson for ImageReport {
         w.field("mergedEntries", &self.merged_entries);
         w.field("partial", &self.partial);
         w.field("verification", &self.verification);
+        w.end_object();
+    }
+}
+
+impl WriteJson for RunReport {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("name", &self.name);
+        w.field("kind", self.kind);
+        w.field("source", &self.source);
+        w.field("image", &self.image);
+        w.field("imageIndex", &self.image_index);
+        w.field("user", &self.user);
+        w.field("outcome", &self.outcome);
+        w.field("message", &self.message);
+        w.field("verdict", &self.verdict);
+        w.field("verdictReasons", &self.verdict_reasons);
+        w.field("findings", &self.findings);
+        w.field("suppressed", &self.suppressed);
+        w.field("pss", &self.pss);
+        w.field("fixes", &self.fixes);
+        w.field("warnings", &self.warnings);
+        w.end_object();
+    }
+}
+
+impl WriteJson for RunSource {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("file", &self.file);
+        w.field("line", &self.line);
+        w.end_object();
+    }
+}
+
+impl WriteJson for RunUser {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("uid", &self.uid);
+        w.field("gid", &self.gid);
+        w.field("name", &self.name);
+        w.end_object();
+    }
+}
+
+impl WriteJson for PssResult {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("baseline", &self.baseline);
+        w.field("restricted", &self.restricted);
+        w.field("failures", &self.failures);
+        w.end_object();
+    }
+}
+
+impl WriteJson for PssFailure {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        w.field("level", self.level);
+        w.field("control", self.control);
+        w.field("field", &self.field);
+        w.field("message", &self.message);
         w.end_object();
     }
 }
@@ -283,4 +346,11 @@ macro_rules! by_name {
         }
     )*};
 }
-by_name!(ArchiveFormat, Compression, ErrorCode, Severity, Verdict);
+by_name!(
+    ArchiveFormat,
+    Compression,
+    ErrorCode,
+    RunOutcome,
+    Severity,
+    Verdict
+);

@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::json_writer::JsonWriter;
-use crate::analysis::report::{ImageReport, Report};
+use crate::analysis::report::{ImageReport, Report, RunReport};
 use crate::analysis::rules::{Finding, Rule, Severity, RULES};
 
 fn level(s: Severity) -> &'static str {
@@ -156,6 +156,68 @@ fn write_result(w: &mut JsonWriter, image: &ImageReport, f: &Finding, suppressed
     });
 }
 
+/// A run's finding, located in its spec file at the field's line (or at
+/// the image for `--run`).
+fn write_run_result(w: &mut JsonWriter, run: &RunReport, f: &Finding, suppressed: bool) {
+    let rule_index = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
+    let line = run
+        .finding_lines
+        .iter()
+        .find(|(r, _)| *r == f.rule)
+        .map(|(_, l)| *l)
+        .or(run.source.line)
+        .unwrap_or(1);
+    let image = run.image.clone().unwrap_or_else(|| String::from("image"));
+    let uri = run.source.file.clone().unwrap_or_else(|| image.clone());
+    let message = format!("{} ({}). Fix: {}", f.message, run.name, f.remediation);
+    let key = format!("{}\u{0}{}", run.name, image);
+    w.object(|w| {
+        w.field("level", level(f.severity));
+        w.key("locations");
+        w.array(|w| {
+            w.object(|w| {
+                w.key("logicalLocations");
+                w.array(|w| {
+                    w.object(|w| {
+                        w.field("kind", "object");
+                        w.field("name", &run.name);
+                    })
+                });
+                w.key("physicalLocation");
+                w.object(|w| {
+                    w.key("artifactLocation");
+                    w.object(|w| w.field("uri", &uri));
+                    w.key("region");
+                    w.object(|w| w.field("startLine", &line));
+                });
+            })
+        });
+        text(w, "message", &message);
+        w.key("partialFingerprints");
+        w.object(|w| w.field("rootlessCheck/v1", &fingerprint(&key, f)));
+        w.key("properties");
+        w.object(|w| {
+            w.field("evidence", &f.evidence);
+            w.field("image", &image);
+            w.field("outcome", run.outcome.as_str());
+            w.field("run", &run.name);
+            w.field("severity", f.severity.as_str());
+            w.field("verdict", run.verdict.as_str());
+        });
+        w.field("ruleId", f.rule);
+        w.field("ruleIndex", &rule_index);
+        if suppressed {
+            w.key("suppressions");
+            w.array(|w| {
+                w.object(|w| {
+                    w.field("justification", "matched an ignore rule");
+                    w.field("kind", "external");
+                })
+            });
+        }
+    });
+}
+
 pub fn render(report: &Report) -> String {
     let mut w = JsonWriter::new();
     w.object(|w| {
@@ -190,6 +252,14 @@ pub fn render(report: &Report) -> String {
                         }
                         for f in &image.suppressed {
                             write_result(w, image, f, true);
+                        }
+                    }
+                    for run in &report.runs {
+                        for f in &run.findings {
+                            write_run_result(w, run, f, false);
+                        }
+                        for f in &run.suppressed {
+                            write_run_result(w, run, f, true);
                         }
                     }
                 });

@@ -7,7 +7,7 @@ use core::fmt::Write;
 
 use alloc::vec::Vec;
 
-use crate::analysis::report::{ImageReport, Report};
+use crate::analysis::report::{ImageReport, Report, RunOutcome, RunReport};
 use crate::analysis::rules::Severity;
 use crate::analysis::verdict::Verdict;
 
@@ -286,6 +286,92 @@ fn image_text(out: &mut String, image: &ImageReport, p: &Painter) {
     );
 }
 
+fn run_text(out: &mut String, run: &RunReport, p: &Painter) {
+    let at = match (&run.source.file, run.source.line) {
+        (Some(f), Some(l)) => alloc::format!(" ({}:{})", clean(f), l),
+        (Some(f), None) => alloc::format!(" ({})", clean(f)),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "\n-- {}{}", clean(&run.name), at);
+    if let Some(i) = &run.image {
+        let _ = writeln!(out, "  image    {}", clean(i));
+    }
+    let user = match (run.user.uid, run.user.gid) {
+        (Some(u), Some(g)) => alloc::format!("uid {}, gid {}", u, g),
+        (Some(u), None) => alloc::format!("uid {}", u),
+        _ => String::from("unknown"),
+    };
+    let name = run
+        .user
+        .name
+        .as_deref()
+        .map(|n| alloc::format!(" ({})", clean(n)))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  user     {}{}", user, name);
+    let outcome = run.outcome.as_str().to_ascii_uppercase();
+    let code = match run.outcome {
+        RunOutcome::Starts => "32",
+        RunOutcome::Refused | RunOutcome::Fails => "1;31",
+        RunOutcome::NotChecked => "2",
+    };
+    let _ = writeln!(out, "  outcome  {}", p.paint(code, &outcome));
+    if let Some(m) = &run.message {
+        for line in m.lines() {
+            let _ = writeln!(out, "           {}", clean(line));
+        }
+    }
+    let _ = writeln!(out, "  {}", p.verdict(run.verdict));
+    for r in &run.verdict_reasons {
+        let _ = writeln!(out, "    {}", clean(r));
+    }
+    let pss = |ok: bool| if ok { "passes" } else { "fails" };
+    let _ = writeln!(
+        out,
+        "  PSS      baseline {}, restricted {}",
+        pss(run.pss.baseline),
+        pss(run.pss.restricted)
+    );
+    for f in &run.pss.failures {
+        let _ = writeln!(
+            out,
+            "    {:<10} {}: {} ({})",
+            f.level,
+            f.control,
+            clean(&f.message),
+            clean(&f.field)
+        );
+    }
+    for f in &run.findings {
+        let _ = writeln!(
+            out,
+            "  {} {:<26} {}",
+            p.severity(f.severity),
+            f.rule,
+            clean(&f.message)
+        );
+    }
+    if !run.fixes.is_empty() {
+        let _ = writeln!(out, "  Fix");
+        for fix in &run.fixes {
+            for (i, line) in fix.lines().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    {} {}",
+                    if i == 0 { "-" } else { " " },
+                    clean(line)
+                );
+            }
+        }
+    }
+    if !run.suppressed.is_empty() {
+        let rules: Vec<&str> = run.suppressed.iter().map(|f| f.rule).collect();
+        let _ = writeln!(out, "  Suppressed ({}): {}", rules.len(), rules.join(", "));
+    }
+    for w in &run.warnings {
+        let _ = writeln!(out, "  warning: {}", clean(w));
+    }
+}
+
 pub fn render(report: &Report, options: TextOptions) -> String {
     let p = Painter {
         color: options.color,
@@ -314,6 +400,12 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     }
     for image in &report.images {
         image_text(&mut out, image, &p);
+    }
+    if !report.runs.is_empty() {
+        let _ = writeln!(out, "\n== Runs ({})", report.runs.len());
+        for run in &report.runs {
+            run_text(&mut out, run, &p);
+        }
     }
     for w in &report.warnings {
         let _ = writeln!(out, "\nwarning: {}", clean(w));

@@ -257,7 +257,22 @@ pub static RULES: &[&Rule] = &[
     &privileged_port::RULE,
     &shell_present::RULE,
     &package_manager_present::RULE,
+    // Rules of runs (`--run`, `--compose`, `--k8s`): findings about how the
+    // image is started, made by analysis::runs, never by `run_all`.
+    &super::runs::PRIVILEGED_ROOT,
+    &super::runs::PRIVILEGED,
+    &super::runs::AS_ROOT,
+    &super::runs::REFUSED,
+    &super::runs::FAILS,
+    &super::runs::ESCALATION,
+    &super::runs::NEUTRALISED,
+    &super::runs::CAPABILITIES,
+    &super::runs::PSS_BASELINE,
+    &super::runs::PSS_RESTRICTED,
 ];
+
+/// The check of rules whose findings are made elsewhere (the run rules).
+pub fn no_check(_: &Context<'_>, _: &mut Vec<Finding>) {}
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
