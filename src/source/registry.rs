@@ -434,7 +434,9 @@ impl Client {
                 ));
             }
         }
-        if media.contains("manifest.v1") {
+        // Docker's schema 1 (`…manifest.v1+json`, `…manifest.v1+prettyjws`);
+        // not OCI's `application/vnd.oci.image.manifest.v1+json`.
+        if media.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(schema1());
         }
         Ok((body, digest))
