@@ -871,7 +871,9 @@ async function scanBlob(client, d, name, onBytes) {
       got += chunk.length;
     }
     const first = Buffer.concat(head).subarray(0, 8);
-    const size = d.size ?? got; // a descriptor always has a size; else what came
+    // A descriptor always has a size; without one the layer is read to its
+    // end (the report's storedSize is then that bound, not 0 as natively).
+    const size = typeof d.size === 'number' ? d.size : Number.MAX_SAFE_INTEGER;
     const source = withHead(head, blob);
     const summary =
       wasm.sniffCompression(first) === 'zstd'

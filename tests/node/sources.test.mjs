@@ -139,6 +139,10 @@ describe('a registry', () => {
       assert.match(report.input.source.digest, /^sha256:[0-9a-f]{64}$/);
       if (image.manifestDigest) assert.equal(report.input.source.digest, image.manifestDigest);
       for (const i of report.images) assert.deepEqual(i.tags, [`${host}/${image.repo}:${image.tag}`]);
+      if (fixture.includes('zstd')) {
+        // Read through the worker and its ring (layer-pipe.cjs), not in steps.
+        assert.ok(report.images[0].layers.some((l) => l.compression === 'zstd'), 'a zstd layer');
+      }
       const native = assertSame(['--format', 'json', '--tls-verify=false', '--authfile', authfile, source]);
       assert.deepEqual(facts(JSON.parse(native.stdout)), expected);
       assert.deepEqual(JSON.parse(native.stdout), report);
