@@ -13,12 +13,16 @@ export interface RootlessCheckError extends globalThis.Error {
 }
 
 export interface Progress {
-  /** Bytes of the source read or skipped so far. */
+  /** Bytes of the source read or skipped so far; for a registry, the bytes
+   * of blobs downloaded (configs and layers). */
   bytesRead: number;
-  /** The source's size; `undefined` for a pipe. */
+  /** The source's size; `undefined` for a pipe (and `docker-daemon:`); for
+   * a registry, the sizes of the configs and layers to download; for an OCI
+   * layout, of its layer files. */
   totalBytes: number | undefined;
   /** The archive member being read (e.g. `blobs/sha256/ab12…` or
-   * `0123abcd/layer.tar`), when known. Untrusted text. */
+   * `0123abcd/layer.tar`), or the blob being downloaded
+   * (`blobs/sha256/<hex>`), when known. Untrusted text. */
   layer?: string;
 }
 
@@ -55,6 +59,32 @@ export interface AnalyzeOptions {
    * cleanly, or a partial report, is analysed again with the wasm's own
    * decoder, whose word is final. Ignored in browsers. */
   gunzipMinBytes?: number;
+
+  // Sources named by reference (`docker://REF`, a bare `REF`, `oci:DIR`):
+  // the native CLI's options of the same names. Node only.
+
+  /** `os/arch[/variant]` (`linux/arm64/v8`): the image to pick from a
+   * registry's index (default: `linux/` and this machine's architecture, as
+   * `docker pull` does); also filters an OCI layout's images (`--platform`). */
+  platform?: string;
+  /** Every image of a registry's index, not one (`--all-platforms`). */
+  allPlatforms?: boolean;
+  /** `USER[:PASSWORD]` for the registry (`--creds`). Without it, credentials
+   * are looked up as podman and skopeo do: `authfile` alone, else
+   * `REGISTRY_AUTH_FILE` alone, else `$XDG_RUNTIME_DIR/containers/auth.json`,
+   * `$XDG_CONFIG_HOME/containers/auth.json` (or `~/.config/…`),
+   * `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`, with its
+   * `credHelpers` and `credsStore`), `~/.dockercfg`. Never shown in errors. */
+  creds?: string;
+  /** The only auth file to read (containers-auth.json) (`--authfile`). */
+  authfile?: string;
+  /** `false`: allow a registry over plain HTTP (HTTPS is tried first), and
+   * HTTPS without certificate verification, as `--tls-verify=false`. Default
+   * `true`. */
+  tlsVerify?: boolean;
+  /** Layers downloaded at once, 1 to 64 (default 3, as docker pull;
+   * `--max-concurrent-downloads`). */
+  concurrency?: number;
 }
 
 /** Anything with a size and `slice()`: a browser `File` or `Blob`. */
@@ -65,16 +95,25 @@ export interface BlobLike {
 
 /**
  * Analyse an image archive (docker save, podman save, an OCI archive, a
- * flattened export; gzip- or zstd-compressed or not).
+ * flattened export; gzip- or zstd-compressed or not), or an image named by
+ * reference.
  *
- * - Node: `source` is a file path (read in blocks, never whole) or bytes.
- * - Browsers: a `File`/`Blob` (read in a Web Worker) or bytes.
+ * - Node: `source` is a string naming it as the CLI does — a file path (read
+ *   in blocks, never whole), `docker-archive:PATH`, `oci-archive:PATH`,
+ *   `oci:DIR[:REF]` (an OCI layout directory), `docker://REF` (a registry),
+ *   `docker-daemon:REF` (the Docker Engine API on `DOCKER_HOST`), or a bare
+ *   `REF` (`alpine`, `ghcr.io/org/app:1`) when no such file exists and it
+ *   does not look like a path — or a `URL` of a file, bytes, or `{ fd }`.
+ *   The report then says where the image came from in `input.source`.
+ * - Browsers: a `File`/`Blob` (read in a Web Worker) or bytes; a string
+ *   rejects with `E_NETWORK` (registries send no CORS headers; a page reads
+ *   only local files).
  *
  * Resolves with the report, which may be `partial` (see `errors`). Rejects
  * with a {@link RootlessCheckError} when nothing could be analysed.
  */
 export function analyze(
-  source: string | URL | Uint8Array | ArrayBuffer | BlobLike,
+  source: string | URL | Uint8Array | ArrayBuffer | BlobLike | { fd: number },
   options?: AnalyzeOptions,
 ): Promise<Report>;
 
@@ -89,7 +128,7 @@ export interface AnalysisOutputs {
 /** The same analysis as {@link analyze}; also gives the JSON and SARIF texts
  * (for downloads, or to write them out without rendering again). */
 export function analyzeWithOutputs(
-  source: string | URL | Uint8Array | ArrayBuffer | BlobLike,
+  source: string | URL | Uint8Array | ArrayBuffer | BlobLike | { fd: number },
   options?: AnalyzeOptions,
 ): Promise<AnalysisOutputs>;
 

@@ -404,6 +404,37 @@ impl Analysis {
 }
 
 #[cfg(feature = "node")]
+#[wasm_bindgen]
+impl Analysis {
+    /// Where an image read as an archive stream came from (the Node
+    /// package's `docker-daemon:`): the report's `input.source`.
+    #[wasm_bindgen(js_name = setSource)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_source(
+        &mut self,
+        kind: String,
+        reference: String,
+        resolved: String,
+        registry: Option<String>,
+        repository: Option<String>,
+        tag: Option<String>,
+        digest: Option<String>,
+        platforms: Vec<String>,
+    ) {
+        self.report.input.source = Some(SourceInfo {
+            kind,
+            reference,
+            resolved,
+            registry,
+            repository,
+            tag,
+            digest,
+            platforms,
+        });
+    }
+}
+
+#[cfg(feature = "node")]
 impl Analysis {
     /// What the CLIs say and return after the report (`cli::outcome`).
     fn exit(&self, fail_on: &str) -> Result<(u8, Vec<String>), JsValue> {
@@ -506,6 +537,114 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
         &JsValue::from_f64(options.concurrency as f64),
     );
     Ok(out)
+}
+
+/// An image reference parsed and normalised as docker does (the native
+/// CLI's `src/analysis/reference.rs`): `{ registry, repository, tag,
+/// digest, apiHost, name, normalized }` (`tag`, `digest`: null when
+/// absent). Throws an `E_USAGE` error saying what is wrong.
+#[cfg(feature = "node")]
+#[wasm_bindgen(js_name = parseReference)]
+pub fn parse_reference(text: &str) -> Result<js_sys::Object, JsValue> {
+    let r = crate::analysis::reference::Reference::parse(text)
+        .map_err(|message| usage_error(&Error::new(ErrorCode::Usage, message)))?;
+    let out = js_sys::Object::new();
+    let text = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+    set(&out, "registry", &JsValue::from_str(&r.registry));
+    set(&out, "repository", &JsValue::from_str(&r.repository));
+    set(&out, "tag", &text(&r.tag));
+    set(&out, "digest", &text(&r.digest));
+    set(&out, "apiHost", &JsValue::from_str(r.api_host()));
+    set(&out, "name", &JsValue::from_str(&r.name()));
+    set(&out, "normalized", &JsValue::from_str(&r.to_string()));
+    Ok(out)
+}
+
+/// A manifest, index or manifest list decoded as the analysis decodes it
+/// (Go's `encoding/json` rules), as JSON text: `{ schemaVersion,
+/// mediaType, manifests, config, layers }`, each descriptor `{ digest,
+/// mediaType, size, platform, annotations }` (absent fields null). Throws
+/// `E_BAD_JSON` (with `entry` when given) as the native CLI says it.
+#[cfg(feature = "node")]
+#[wasm_bindgen(js_name = parseManifest)]
+pub fn parse_manifest(bytes: &[u8], entry: Option<String>) -> Result<String, JsValue> {
+    let doc = crate::analysis::config::parse_manifest_or_index(bytes).map_err(|e| {
+        js_error(&match entry {
+            Some(entry) => e.with_entry(entry),
+            None => e,
+        })
+    })?;
+    Ok(render::json_writer::to_string(&DocumentJson(&doc)))
+}
+
+#[cfg(feature = "node")]
+struct DocumentJson<'a>(&'a crate::analysis::config::ManifestOrIndex);
+
+#[cfg(feature = "node")]
+struct DescriptorJson<'a>(&'a Descriptor);
+
+#[cfg(feature = "node")]
+impl render::json_writer::WriteJson for DescriptorJson<'_> {
+    fn write_json(&self, w: &mut render::json_writer::JsonWriter) {
+        let d = self.0;
+        w.begin_object();
+        w.field("digest", &d.digest);
+        w.field("mediaType", &d.media_type);
+        w.field("size", &d.size);
+        w.key("platform");
+        match &d.platform {
+            Some(p) => {
+                w.begin_object();
+                w.field("os", &p.os);
+                w.field("architecture", &p.architecture);
+                w.field("variant", &p.variant);
+                w.end_object();
+            }
+            None => w.null(),
+        }
+        w.key("annotations");
+        match &d.annotations {
+            Some(a) => {
+                w.begin_object();
+                for (k, v) in a {
+                    w.field(k, v);
+                }
+                w.end_object();
+            }
+            None => w.null(),
+        }
+        w.end_object();
+    }
+}
+
+#[cfg(feature = "node")]
+impl render::json_writer::WriteJson for DocumentJson<'_> {
+    fn write_json(&self, w: &mut render::json_writer::JsonWriter) {
+        let list = |w: &mut render::json_writer::JsonWriter, v: &Option<Vec<Descriptor>>| match v {
+            Some(v) => {
+                w.begin_array();
+                for d in v {
+                    DescriptorJson(d).write_json(w);
+                }
+                w.end_array();
+            }
+            None => w.null(),
+        };
+        let doc = self.0;
+        w.begin_object();
+        w.field("schemaVersion", &doc.schema_version);
+        w.field("mediaType", &doc.media_type);
+        w.key("manifests");
+        list(w, &doc.manifests);
+        w.key("config");
+        match &doc.config {
+            Some(d) => DescriptorJson(d).write_json(w),
+            None => w.null(),
+        }
+        w.key("layers");
+        list(w, &doc.layers);
+        w.end_object();
+    }
 }
 
 /// Check an ignore spec or an ignore file's text without analysing anything
@@ -701,7 +840,9 @@ impl Pending {
         Ok(())
     }
 
-    /// `imagePlan`: an image to analyse, its manifest's digest and platform.
+    /// `imagePlan`: an image to analyse, its manifest's digest and platform,
+    /// and the annotations its index gives it (`[key, value, key, value…]`;
+    /// a layout's `org.opencontainers.image.ref.name` names the image).
     #[wasm_bindgen(js_name = addImage)]
     pub fn add_image(
         &mut self,
@@ -709,6 +850,7 @@ impl Pending {
         os: Option<String>,
         architecture: Option<String>,
         variant: Option<String>,
+        annotations: Option<Vec<String>>,
     ) -> Result<(), JsValue> {
         member_of(digest)?;
         let platform = (os.is_some() || architecture.is_some()).then_some(Platform {
@@ -716,9 +858,20 @@ impl Pending {
             architecture,
             variant,
         });
+        // Inserted one by one: `collect` into a BTreeMap links a bulk
+        // builder (about 4 KB of the browser's wasm); `insert` is linked anyway.
+        let annotations = annotations.map(|pairs| {
+            let mut map = alloc::collections::BTreeMap::new();
+            let mut pairs = pairs.into_iter();
+            while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
+                map.insert(k, v);
+            }
+            map
+        });
         self.images.push(Descriptor {
             digest: String::from(digest),
             platform,
+            annotations,
             ..Descriptor::default()
         });
         Ok(())

@@ -23,6 +23,18 @@ function abortReason(signal) {
 // ({ json, sarif }: the rendered reports as strings).
 function run(source, { onProgress, signal, blockSize, ignore, verify, maxDecompressed, parallelMinBytes } = {}, outputs) {
   if (signal && signal.aborted) return Promise.reject(abortReason(signal));
+  if (typeof source === 'string') {
+    // A registry, a daemon or a layout directory: Node only. A page may not
+    // read another origin's answers unless it sends CORS headers, which
+    // registries do not, and this package reads only what it is handed.
+    return Promise.reject(
+      codedError({
+        code: 'E_NETWORK',
+        message:
+          'images named by reference (registries, docker-daemon:, oci:) cannot be read in a browser: registries send no CORS headers, and in a page this package reads only local files (File, Blob, bytes); use the Node package or the CLI',
+      }),
+    );
+  }
   if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   if (!(source instanceof Blob) && !(source instanceof Uint8Array)) {
     return Promise.reject(

@@ -6,6 +6,7 @@
 
 const fs = require('node:fs');
 const { run, version, wasm } = require('./core.cjs');
+const { parseSource } = require('./source.cjs');
 
 // Usage text, option parsing and the exit status come from the Rust side
 // (src/cli.rs), which the native CLI uses too: one definition of the CLI.
@@ -90,10 +91,17 @@ function progressLine() {
 async function main(argv) {
   let args;
   let ignoreText;
+  let parsed;
   try {
     args = parseArgs(argv);
     if (args === null) return 0;
     ignoreText = readIgnoreFile(args);
+    try {
+      parsed = parseSource(args.file);
+    } catch (err) {
+      if (err.code === 'E_USAGE') throw new UsageError(err.message);
+      throw err;
+    }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`rootless-check: E_USAGE: ${err.message}\n\n${wasm.usage()}\n`);
@@ -103,10 +111,16 @@ async function main(argv) {
   let analysis;
   const progress = progressLine();
   try {
-    analysis = await run(args.file === '-' ? { fd: 0 } : args.file, {
+    analysis = await run(parsed.type === 'archive' && parsed.path === '-' ? { fd: 0 } : { parsed, given: args.file }, {
       verify: args.verify,
       maxDecompressed: args.maxDecompressed,
       onProgress: progress.onProgress,
+      platform: args.platform,
+      allPlatforms: args.allPlatforms,
+      creds: args.creds,
+      authfile: args.authfile,
+      tlsVerify: args.tlsVerify,
+      concurrency: args.concurrency,
     });
   } catch (err) {
     progress.clear();

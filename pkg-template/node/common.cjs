@@ -80,4 +80,101 @@ function budgetOption(max) {
   throw codedError('E_USAGE', "maxDecompressed must be a number of bytes or 'none'");
 }
 
-module.exports = { codedError, normalizeError, abortReason, checkAborted, readInto, layerName, scanLayer, budgetOption };
+// Text as Rust's `str::escape_debug` writes it, which the native CLI's error
+// lines use for their messages and entries: quotes, backslashes and
+// control or invisible characters escaped.
+function escapeDebug(text) {
+  let out = '';
+  for (const ch of String(text)) {
+    const cp = ch.codePointAt(0);
+    if (ch === '\\' || ch === '"' || ch === "'") out += `\\${ch}`;
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\0') out += '\\0';
+    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp === 0xad || (cp >= 0x200b && cp <= 0x200f) ||
+      (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) || cp === 0xfeff) {
+      out += `\\u{${cp.toString(16)}}`;
+    } else out += ch;
+  }
+  return out;
+}
+
+// An error made on the JS side as the Rust side makes them: the message as
+// the native CLI's line has it after `CODE: ` (escaped, with the entry).
+function sourceError(code, message, entry) {
+  const suffix = entry === undefined ? '' : ` (entry "${escapeDebug(entry)}")`;
+  const err = codedError(code, `${escapeDebug(message)}${suffix}`);
+  if (entry !== undefined) err.entry = entry;
+  return err;
+}
+
+// The error with the entry it is about, as Rust's `with_entry` adds it (an
+// error that names one already keeps it).
+function withEntry(err, entry) {
+  if (!err || typeof err.code !== 'string' || !err.code.startsWith('E_') || err.entry !== undefined) return err;
+  err.message = `${err.message} (entry "${escapeDebug(entry)}")`;
+  err.entry = entry;
+  return err;
+}
+
+// An fs or socket error as Rust's io::Error prints it: "No such file or
+// directory (os error 2)", so that messages read as the native CLI's.
+const OS_MESSAGES = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EPIPE: 'Broken pipe',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+};
+function ioMessage(err) {
+  if (err && typeof err.errno === 'number' && typeof err.code === 'string' && OS_MESSAGES[err.code]) {
+    return `${OS_MESSAGES[err.code]} (os error ${Math.abs(err.errno)})`;
+  }
+  return (err && err.message) || String(err);
+}
+
+// Wait `ms`, or reject when the signal aborts first.
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+module.exports = {
+  codedError,
+  normalizeError,
+  abortReason,
+  checkAborted,
+  readInto,
+  layerName,
+  scanLayer,
+  escapeDebug,
+  sourceError,
+  withEntry,
+  ioMessage,
+  sleep,
+  budgetOption,
+};

@@ -5,12 +5,20 @@
 // the contents of entries that do not matter are skipped without being read.
 // The layers of a big uncompressed archive file are summarised in parallel
 // worker threads (layer-pool.cjs).
+//
+// A string names a source as the native CLI reads it (source.cjs): an
+// archive file, `oci:DIR[:REF]` (layout.cjs), `docker://REF` or a bare
+// reference (registry.cjs), `docker-daemon:REF` (daemon.cjs).
 
 const fs = require('node:fs');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
 const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
 const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption } = require('./common.cjs');
+const { parseSource } = require('./source.cjs');
+const { analyzeRegistry } = require('./registry.cjs');
+const { analyzeLayout } = require('./layout.cjs');
+const { analyzeDaemon } = require('./daemon.cjs');
 
 const DEFAULT_BLOCK = 8 << 20;
 // Smaller gzip files are decoded by the wasm: a worker takes tens of
@@ -110,14 +118,53 @@ function runBytes(bytes, options) {
   return wasm.analyzeCallback(read, bytes.length, 1 << 20, verify, undefined, max);
 }
 
+// The options of sources named by reference, checked as the CLI checks them.
+function checkSourceOptions(options) {
+  const { platform, concurrency } = options;
+  if (platform !== undefined && platform !== null) {
+    const parts = String(platform).split('/');
+    if (!(parts.length >= 2 && parts.length <= 3 && parts.every((p) => /^[a-z0-9_-]+$/.test(p)))) {
+      throw codedError(
+        'E_USAGE',
+        `platform takes OS/ARCH[/VARIANT] (linux/amd64, linux/arm64/v8), not ${JSON.stringify(String(platform))}`,
+      );
+    }
+  }
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
+    throw codedError('E_USAGE', `concurrency takes 1 to 64, not ${JSON.stringify(concurrency)}`);
+  }
+}
+
+// Analyse a source parsed by source.cjs's parseSource; `given` is the text it
+// was parsed from (the report's input.source.reference).
+async function runParsed(parsed, given, options) {
+  switch (parsed.type) {
+    case 'oci-layout':
+      return analyzeLayout(parsed.dir, parsed.name, given, options);
+    case 'registry':
+      return analyzeRegistry(parsed.reference, given, options);
+    case 'daemon':
+      return analyzeDaemon(parsed.name, given, options);
+    default:
+      return runPath(parsed.path, options);
+  }
+}
+
 // Analyse `source`: resolves with the wasm Analysis (the caller frees it).
-// Shared by analyze() and the CLI, which renders it in other formats too.
+// Shared by analyze() and the CLI, which renders it in other formats too
+// (the CLI parses its source itself and passes `{ parsed, given }`).
 async function run(source, options = {}) {
   const { signal } = options;
   checkAborted(signal);
   let analysis;
   try {
-    if (typeof source === 'string' || source instanceof URL) {
+    if (typeof source === 'string') {
+      checkSourceOptions(options);
+      analysis = await runParsed(parseSource(source), source, options);
+    } else if (source && source.parsed && typeof source.given === 'string') {
+      checkSourceOptions(options);
+      analysis = await runParsed(source.parsed, source.given, options);
+    } else if (source instanceof URL) {
       analysis = await runPath(source, options);
     } else if (source instanceof ArrayBuffer) {
       analysis = runBytes(new Uint8Array(source), options);
@@ -126,7 +173,10 @@ async function run(source, options = {}) {
     } else if (source && typeof source.fd === 'number') {
       analysis = await runFd(source.fd, options);
     } else {
-      throw codedError('E_USAGE', 'analyze() takes a file path, a URL, a Uint8Array or an ArrayBuffer');
+      throw codedError(
+        'E_USAGE',
+        'analyze() takes a source (a file path, oci:DIR, docker://REF, docker-daemon:REF, a reference), a URL, a Uint8Array or an ArrayBuffer',
+      );
     }
   } catch (err) {
     // An abort comes back out of the wasm as the signal's reason: pass it on as it is.

@@ -20,7 +20,9 @@ function cpuCount() {
 
 /**
  * Resolves with `[{ name, summary }]` (summary: the bytes of a wasm.LayerScan)
- * for every `{ name, offset, size, digest }` of `layers`; or, with `onSummary`, hands
+ * for every `{ name, offset, size, digest }` of `layers` (a layer with its own `fd`,
+ * a file of an OCI layout directory, is read from that one rather than from
+ * `fd`); or, with `onSummary`, hands
  * each summary to `onSummary(name, summary)` as soon as it is made (the
  * caller decodes it while other layers are still being read) and resolves
  * with `[]`. `budgetLeft()`: the decompression budget left (Infinity: none)
@@ -58,7 +60,7 @@ async function scanLayers(
     for (const job of layers) {
       const read = (at, length, layer, into) => {
         checkAborted(signal);
-        const n = readInto(fd, into, length, at);
+        const n = readInto(job.fd ?? fd, into, length, at);
         progress(layer, n);
         return n;
       };

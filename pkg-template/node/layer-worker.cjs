@@ -1,6 +1,7 @@
 'use strict';
 // A worker thread of layer-pool.cjs: summarises the layers it is sent, one
-// at a time, reading them from the file descriptor it was given.
+// at a time, reading them from the file descriptor it was given (or the
+// layer's own).
 
 const { parentPort, workerData } = require('node:worker_threads');
 const wasm = require('./rootless_check.js');
@@ -8,10 +9,10 @@ const { normalizeError, readInto, scanLayer } = require('./common.cjs');
 
 const { fd } = workerData;
 
-parentPort.on('message', ({ name, offset, size, allowance, digest, blockSize }) => {
+parentPort.on('message', ({ name, offset, size, allowance, digest, blockSize, fd: own }) => {
   try {
     const read = (at, length, layer, into) => {
-      const n = readInto(fd, into, length, at);
+      const n = readInto(own ?? fd, into, length, at);
       parentPort.postMessage({ type: 'progress', layer, bytes: n });
       return n;
     };
