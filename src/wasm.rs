@@ -27,8 +27,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::analysis::budget::MaxDecompressed;
-use crate::analysis::config::{Descriptor, Platform};
-use crate::analysis::contents::{store_index, ArchiveContents, DeferredLayer, Stored};
+use crate::analysis::config::Descriptor;
+#[cfg(feature = "node")]
+use crate::analysis::config::Platform;
+use crate::analysis::contents::{store_index, ArchiveContents};
+#[cfg(feature = "node")]
+use crate::analysis::contents::{DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode};
 use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
 use crate::analysis::policy::{self, Ignore};
@@ -830,7 +834,13 @@ impl Pending {
         report.input.source = self.source.take();
         Ok(Analysis { report })
     }
+}
 
+/// An image gathered by the caller: only Node does (the browser API takes
+/// files, never references), so the page's wasm goes without.
+#[cfg(feature = "node")]
+#[wasm_bindgen]
+impl Pending {
     /// `imagePlan`: a manifest, index or config the caller fetched, under
     /// its digest (checked by the caller).
     #[wasm_bindgen(js_name = addDocument)]
@@ -926,6 +936,7 @@ impl Pending {
     }
 }
 
+#[cfg(feature = "node")]
 fn member_of(digest: &str) -> Result<String, JsValue> {
     crate::analysis::config::blob_path(digest).ok_or_else(|| {
         usage_error(&Error::new(
@@ -939,6 +950,7 @@ fn member_of(digest: &str) -> Result<String, JsValue> {
 /// JS): its documents (`addDocument`), images (`addImage`) and layers
 /// (`expectLayer`, then `addLayer`), then `setSource` and `finish`. The
 /// analysis assembles it as it assembles an OCI archive.
+#[cfg(feature = "node")]
 #[wasm_bindgen(js_name = imagePlan)]
 pub fn image_plan() -> Pending {
     Pending {

@@ -12,7 +12,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::json_writer::JsonWriter;
-use crate::analysis::report::{ImageReport, Report, RunReport};
+#[cfg(feature = "specs")]
+use crate::analysis::report::RunReport;
+use crate::analysis::report::{ImageReport, Report};
 use crate::analysis::rules::{Finding, Rule, Severity, RULES};
 
 fn level(s: Severity) -> &'static str {
@@ -158,6 +160,7 @@ fn write_result(w: &mut JsonWriter, image: &ImageReport, f: &Finding, suppressed
 
 /// A run's finding, located in its spec file at the field's line (or at
 /// the image for `--run`).
+#[cfg(feature = "specs")]
 fn write_run_result(w: &mut JsonWriter, run: &RunReport, f: &Finding, suppressed: bool) {
     let rule_index = RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
     let line = run
@@ -254,6 +257,8 @@ pub fn render(report: &Report) -> String {
                             write_result(w, image, f, true);
                         }
                     }
+                    // Only the `specs` feature makes runs (see render::json).
+                    #[cfg(feature = "specs")]
                     for run in &report.runs {
                         for f in &run.findings {
                             write_run_result(w, run, f, false);
