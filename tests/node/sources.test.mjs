@@ -293,6 +293,24 @@ describe('a registry', () => {
   });
 });
 
+describe('every image the services pushed', () => {
+  test('from the registry and from its layout: the archive\'s facts through the API; the Node CLI prints what the native CLI prints', T, async (t) => {
+    if (!env.images || env.images.length === 0) return t.skip('the services pushed no images');
+    const { host, authfile } = basic();
+    for (const image of env.images) {
+      const expected = await factsOfArchive(image.fixture);
+      const registry = `docker://${host}/${image.repo}:${image.tag}`;
+      assert.deepEqual(facts(await api.analyze(registry, { tlsVerify: false, authfile })), expected, registry);
+      assertSame(['--format', 'json', '--tls-verify=false', '--authfile', authfile, registry]);
+      if (image.layout) {
+        const layout = `oci:${image.layout}:${image.layoutRef ?? 'latest'}`;
+        assert.deepEqual(facts(await api.analyze(layout)), expected, layout);
+        assertSame(['--format', 'json', layout]);
+      }
+    }
+  });
+});
+
 describe('a registry that misbehaves (a small one served here)', () => {
   let layout;
   let fixture;
