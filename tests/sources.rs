@@ -519,6 +519,22 @@ fn estargz(layer: &[u8]) -> (Vec<u8>, Vec<u8>, String) {
 /// An OCI layout holding one image with `layer_blob`, pushed to the
 /// registry byte for byte; returns the layout's directory.
 fn push_layout(name: &str, config: &[u8], layer_blob: &[u8], annotations: Value) -> PathBuf {
+    push_layout_as(
+        name,
+        config,
+        layer_blob,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        annotations,
+    )
+}
+
+fn push_layout_as(
+    name: &str,
+    config: &[u8],
+    layer_blob: &[u8],
+    media_type: &str,
+    annotations: Value,
+) -> PathBuf {
     let env = services();
     let dir = Path::new(s(env, "/dir")).join("generated").join(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -533,7 +549,7 @@ fn push_layout(name: &str, config: &[u8], layer_blob: &[u8], annotations: Value)
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size, "annotations": annotations}],
+        "layers": [{"mediaType": media_type, "digest": layer_digest, "size": layer_size, "annotations": annotations}],
     }))
     .unwrap();
     let (manifest_digest, manifest_size) = put(&manifest);
@@ -655,6 +671,185 @@ fn estargz_layers_are_read_through_their_table_of_contents() {
         s(env, "/registryBasic/host")
     );
     let report = json(&registry(&reference, &options(Some(authfile))).unwrap());
+    assert_eq!(facts(&report), facts(&whole));
+    assert!(report["input"]["bytesRead"].as_u64().unwrap() >= blob.len() as u64);
+}
+
+/// A zstd:chunked blob made from a layer tar as containers/storage lays it
+/// out: one zstd frame for each non-empty regular file's content (without
+/// padding) and frames for what lies between; then skippable frames with
+/// the zstd-compressed TOC ("manifest"), a tar-split stand-in and the
+/// 72-byte footer. Returns the blob and the manifest-position and
+/// manifest-checksum annotations.
+fn zstd_chunked(layer: &[u8]) -> (Vec<u8>, String, String) {
+    use base64::Engine;
+    let mut blob = Vec::new();
+    let mut entries = Vec::new();
+    let mut cut = 0usize;
+    let mut archive = tar::Archive::new(std::io::Cursor::new(layer));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let header = entry.header().clone();
+        let size = entry.size() as usize;
+        let start = entry.raw_file_position() as usize;
+        let kind = match header.entry_type() {
+            tar::EntryType::Directory => "dir",
+            tar::EntryType::Symlink => "symlink",
+            tar::EntryType::Link => "hardlink",
+            _ => "reg",
+        };
+        let mut toc = serde_json::json!({
+            "type": kind, "name": String::from_utf8_lossy(&entry.path_bytes()),
+            "mode": header.mode().unwrap() & 0o7777, "uid": header.uid().unwrap(), "gid": header.gid().unwrap(),
+            "size": size,
+        });
+        if let Some(link) = entry.link_name_bytes() {
+            toc["linkName"] = String::from_utf8_lossy(&link).into();
+        }
+        if let Some(pax) = entry.pax_extensions().unwrap() {
+            for ext in pax {
+                let ext = ext.unwrap();
+                if let Some(name) = ext.key().unwrap().strip_prefix("SCHILY.xattr.") {
+                    toc["xattrs"][name] = base64::engine::general_purpose::STANDARD
+                        .encode(ext.value_bytes())
+                        .into();
+                }
+            }
+        }
+        let mut payload = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut payload).unwrap();
+        if kind == "reg" && size > 0 {
+            blob.extend(common::zstd(&layer[cut..start]));
+            toc["offset"] = blob.len().into();
+            blob.extend(common::zstd(&payload));
+            toc["endOffset"] = blob.len().into();
+            toc["digest"] = format!("sha256:{}", common::sha256_hex(&payload)).into();
+            cut = start + size;
+        }
+        entries.push(toc);
+    }
+    blob.extend(common::zstd(&layer[cut..]));
+    let skippable = |blob: &mut Vec<u8>, content: &[u8]| {
+        blob.extend(0x184D2A50u32.to_le_bytes());
+        blob.extend((content.len() as u32).to_le_bytes());
+        let at = blob.len();
+        blob.extend(content);
+        at
+    };
+    let json = serde_json::to_vec(&serde_json::json!({"version": 1, "entries": entries})).unwrap();
+    let manifest = common::zstd(&json);
+    let manifest_at = skippable(&mut blob, &manifest);
+    let tarsplit = common::zstd(b"");
+    let tarsplit_at = skippable(&mut blob, &tarsplit);
+    let mut footer = Vec::new();
+    for n in [
+        manifest_at,
+        manifest.len(),
+        json.len(),
+        1,
+        tarsplit_at,
+        tarsplit.len(),
+        0,
+    ] {
+        footer.extend((n as u64).to_le_bytes());
+    }
+    footer.extend(b"GNUlInUx");
+    skippable(&mut blob, &footer);
+    let position = format!("{}:{}:{}:1", manifest_at, manifest.len(), json.len());
+    (
+        blob,
+        position,
+        format!("sha256:{}", common::sha256_hex(&manifest)),
+    )
+}
+
+#[test]
+fn zstd_chunked_layers_are_read_through_their_table_of_contents() {
+    use common::*;
+    let env = services();
+    let noise: Vec<u8> = (0..2_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let layer = common::layer(&[
+        dir("etc"),
+        with_data(
+            file("etc/passwd", 0o644),
+            b"root:x:0:0:root:/root:/bin/sh\nsvc:x:2000:2000::/srv:/bin/sh\n",
+        ),
+        with_data(file("etc/group", 0o644), b"root:x:0:\nsvc:x:2000:\n"),
+        dir("usr"),
+        dir("usr/sbin"),
+        file("usr/sbin/helper", 0o4755),
+        with_caps(file("usr/sbin/ping", 0o755), &NET_BIND_EP),
+        symlink("usr/sbin/alias", "helper"),
+        with_data(file("srv/big.bin", 0o644), &noise),
+        whiteout("srv/.wh.gone"),
+    ]);
+    let (blob, position, checksum) = zstd_chunked(&layer);
+    let mut config: Value =
+        serde_json::from_slice(&config_json(Some("svc"), &["COPY . /"])).unwrap();
+    config["rootfs"]["diff_ids"] = serde_json::json!([format!("sha256:{}", sha256_hex(&layer))]);
+    let config = serde_json::to_vec(&config).unwrap();
+    let zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+    let annotations = |checksum: &str| {
+        serde_json::json!({
+            "io.github.containers.zstd-chunked.manifest-position": position,
+            "io.github.containers.zstd-chunked.manifest-checksum": checksum,
+        })
+    };
+    let dir = push_layout_as("zstd-chunked", &config, &blob, zstd, annotations(&checksum));
+    let whole = json(
+        &analyze_source(
+            &Source::OciLayout { dir, name: None },
+            "oci:x",
+            &options(None),
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        whole["images"][0]["setuidFiles"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        whole["images"][0]["capabilities"].as_array().unwrap().len(),
+        1
+    );
+    let authfile = s(env, "/registryBasic/authfile");
+    let host = s(env, "/registryBasic/host");
+    let report = json(
+        &registry(
+            &format!("docker://{}/generated/zstd-chunked:latest", host),
+            &options(Some(authfile)),
+        )
+        .unwrap(),
+    );
+    assert_eq!(facts(&report), facts(&whole));
+    assert_eq!(
+        report["images"][0]["user"]["uid"], 2000,
+        "passwd was read through the TOC"
+    );
+    let downloaded = report["input"]["bytesRead"].as_u64().unwrap();
+    assert!(
+        downloaded * 20 <= blob.len() as u64,
+        "{} bytes downloaded for a {}-byte layer",
+        downloaded,
+        blob.len()
+    );
+    // A manifest whose checksum is not the annotation's: the whole blob.
+    push_layout_as(
+        "zstd-chunked-bad",
+        &config,
+        &blob,
+        zstd,
+        annotations(&format!("sha256:{}", "1".repeat(64))),
+    );
+    let report = json(
+        &registry(
+            &format!("docker://{}/generated/zstd-chunked-bad:latest", host),
+            &options(Some(authfile)),
+        )
+        .unwrap(),
+    );
     assert_eq!(facts(&report), facts(&whole));
     assert!(report["input"]["bytesRead"].as_u64().unwrap() >= blob.len() as u64);
 }

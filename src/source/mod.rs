@@ -29,10 +29,10 @@ use crate::archive::{analyze_path, ReadOptions};
 
 pub mod auth;
 pub mod daemon;
-mod estargz;
 mod image_parts;
 pub mod layout;
 pub mod registry;
+mod toc;
 
 pub use crate::archive::parallel;
 pub(crate) use image_parts::ImageParts;
@@ -192,7 +192,7 @@ pub fn parse_untrusted(data: &[u8]) {
     }
     let _ = registry::registry_error_code(data);
     let _ = auth::parse_auth_file_for_fuzzing(data);
-    estargz::parse_untrusted(data);
+    toc::parse_untrusted(data);
     if let Ok(doc) = crate::analysis::config::parse_manifest_or_index(data) {
         let _ = registry::index_images(&doc);
     }

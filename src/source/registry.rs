@@ -974,7 +974,7 @@ fn scan_blob(
     budget: &Budget,
     progress: Option<&Progress>,
 ) -> Result<LayerSummary> {
-    if let Some(summary) = super::estargz::scan(client, d, options.read.layer_limits) {
+    if let Some(summary) = super::toc::scan(client, d, options.read.layer_limits) {
         return Ok(summary);
     }
     let mut reader = client.blob(d, progress);

@@ -1,5 +1,5 @@
-//! eStargz layers read through their table of contents: a few kilobytes
-//! fetched with `Range` requests instead of the whole blob.
+//! eStargz and zstd:chunked layers read through their table of contents:
+//! a few kilobytes fetched with `Range` requests instead of the whole blob.
 //!
 //! An eStargz blob (containerd/stargz-snapshotter, docs/estargz.md) is a
 //! gzip'd tar whose last entry, `stargz.index.json`, lists every entry's
@@ -8,8 +8,16 @@
 //! only when its digest is the one the manifest's layer descriptor names
 //! (`containerd.io/snapshot/stargz/toc.digest`), as the format specifies;
 //! the files the analysis reads (`/etc/passwd`, `/etc/group`) are fetched
-//! by their offsets and checked against their `chunkDigest`. Anything
-//! missing or wrong: `None`, and the caller reads the whole blob.
+//! by their offsets and checked against their `chunkDigest`.
+//!
+//! zstd:chunked (containers/storage, `docs/containers-storage-zstd-chunked.md`)
+//! keeps the same kind of TOC, zstd-compressed in a skippable frame whose
+//! place the descriptor gives (`io.github.containers.zstd-chunked.manifest-position`,
+//! `offset:length:uncompressed length:type`) with the digest of its
+//! compressed bytes (`…manifest-checksum`); each regular file's content is
+//! one zstd frame from `offset` to `endOffset`, checked against `digest`.
+//!
+//! Anything missing or wrong: `None`, and the caller reads the whole blob.
 
 #[allow(unused_imports)]
 use std::prelude::rust_2021::*;
@@ -33,6 +41,8 @@ use crate::archive::input::{DynInput, StreamInput};
 use crate::archive::tar_walk::TarWalker;
 
 pub const TOC_DIGEST: &str = "containerd.io/snapshot/stargz/toc.digest";
+pub const ZSTD_MANIFEST_POSITION: &str = "io.github.containers.zstd-chunked.manifest-position";
+pub const ZSTD_MANIFEST_CHECKSUM: &str = "io.github.containers.zstd-chunked.manifest-checksum";
 const FOOTER: u64 = 51;
 /// The most a TOC may take, compressed and decoded.
 const MAX_TOC: u64 = 64 << 20;
@@ -48,7 +58,11 @@ struct TocEntry {
     size: u64,
     link: String,
     offset: Option<u64>,
+    /// zstd:chunked: where the content's frame ends (exclusive).
+    end_offset: Option<u64>,
     chunk_digest: Option<String>,
+    /// zstd:chunked: the digest of the whole content.
+    digest: Option<String>,
     capability: Option<Vec<u8>>,
 }
 
@@ -100,7 +114,9 @@ fn parse_toc(json: &[u8]) -> Option<Vec<TocEntry>> {
                     "size" => e.size = number(r)?,
                     "linkName" => e.link = r.string()?,
                     "offset" => e.offset = Some(number(r)?),
+                    "endOffset" => e.end_offset = Some(number(r)?),
                     "chunkDigest" => e.chunk_digest = Some(r.string()?),
+                    "digest" => e.digest = Some(r.string()?),
                     "xattrs" => r.object(&mut |r, name| {
                         let value = r.string()?;
                         if name == "security.capability" {
@@ -155,7 +171,26 @@ fn gunzip(bytes: Vec<u8>, limit: u64) -> Option<Vec<u8>> {
 
 /// The layer's summary from its TOC, or `None` to read the whole blob.
 pub fn scan(client: &Client, d: &Descriptor, limits: LayerLimits) -> Option<LayerSummary> {
-    let want = d.annotations.as_ref()?.get(TOC_DIGEST)?;
+    let annotations = d.annotations.as_ref()?;
+    if let Some(want) = annotations.get(TOC_DIGEST) {
+        return estargz(client, d, want, limits);
+    }
+    let position = annotations.get(ZSTD_MANIFEST_POSITION)?;
+    zstd_chunked(
+        client,
+        d,
+        position,
+        annotations.get(ZSTD_MANIFEST_CHECKSUM)?,
+        limits,
+    )
+}
+
+fn estargz(
+    client: &Client,
+    d: &Descriptor,
+    want: &str,
+    limits: LayerLimits,
+) -> Option<LayerSummary> {
     let size = d.size.filter(|&s| s > FOOTER)?;
     let footer = client.range(&d.digest, size - FOOTER, size - 1)?;
     let toc_at =
@@ -170,25 +205,98 @@ pub fn scan(client: &Client, d: &Descriptor, limits: LayerLimits) -> Option<Laye
         return None;
     }
     let (json, cut) = walker.read_content(MAX_TOC as usize).ok()?;
-    if cut || sha256(&json) != *want {
+    if cut || sha256(&json) != want {
         return None;
     }
-    let entries = parse_toc(&json)?;
-    let mut builder = LayerBuilder::new(limits);
-    builder.set_compression(Compression::Gzip, size);
+    let mut entries = parse_toc(&json)?;
     // Where each payload's gzip member ends: the next one's start (or the TOC's).
     let mut starts: Vec<u64> = entries.iter().filter_map(|e| e.offset).collect();
     starts.push(toc_at);
     starts.sort_unstable();
-    let the_toc = [TocEntry {
+    // The TOC is a tar entry of the layer too, after every other.
+    entries.push(TocEntry {
         name: String::from("stargz.index.json"),
         kind: String::from("reg"),
         mode: u64::from(toc_entry.mode),
         uid: toc_entry.uid,
         gid: toc_entry.gid,
         ..TocEntry::default()
-    }];
-    for e in entries.iter().chain(the_toc.iter()) {
+    });
+    let content = |e: &TocEntry| {
+        let at = e.offset?;
+        let end = starts.iter().copied().find(|&s| s > at)?;
+        let bytes = gunzip(client.range(&d.digest, at, end - 1)?, e.size)?;
+        (e.chunk_digest
+            .as_deref()
+            .is_none_or(|c| c == sha256(&bytes)))
+        .then_some(bytes)
+    };
+    summarise(&entries, Compression::Gzip, size, &content, limits)
+}
+
+fn zstd_chunked(
+    client: &Client,
+    d: &Descriptor,
+    position: &str,
+    want: &str,
+    limits: LayerLimits,
+) -> Option<LayerSummary> {
+    let size = d.size?;
+    let mut fields = position.split(':').map(|f| f.parse::<u64>().ok());
+    let (at, length, plain, kind) = (
+        fields.next()??,
+        fields.next()??,
+        fields.next()??,
+        fields.next()??,
+    );
+    if kind != 1
+        || length == 0
+        || length > MAX_TOC
+        || plain > MAX_TOC
+        || at.checked_add(length)? > size
+    {
+        return None;
+    }
+    let compressed = client.range(&d.digest, at, at + length - 1)?;
+    if sha256(&compressed) != want {
+        return None;
+    }
+    let json = unzstd(compressed, plain)?;
+    let entries = parse_toc(&json)?;
+    let content = |e: &TocEntry| {
+        let (at, end) = (e.offset?, e.end_offset?);
+        if end <= at || end > size {
+            return None;
+        }
+        let bytes = unzstd(client.range(&d.digest, at, end - 1)?, e.size)?;
+        (e.digest.as_deref().is_none_or(|c| c == sha256(&bytes))).then_some(bytes)
+    };
+    summarise(&entries, Compression::Zstd, size, &content, limits)
+}
+
+/// Decode zstd frames, at most `limit` bytes out.
+fn unzstd(bytes: Vec<u8>, limit: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    crate::archive::zstd::ZstdReader::new(std::io::Cursor::new(bytes))
+        .take(limit)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+/// The summary of a layer from its TOC entries, in archive order; the
+/// files the analysis reads are fetched with `content` (the whole content,
+/// already checked against its digest).
+fn summarise(
+    entries: &[TocEntry],
+    compression: Compression,
+    size: u64,
+    content: &dyn Fn(&TocEntry) -> Option<Vec<u8>>,
+    limits: LayerLimits,
+) -> Option<LayerSummary> {
+    let mut builder = LayerBuilder::new(limits);
+    builder.set_compression(compression, size);
+    for e in entries {
         let Some(kind) = kind_of(&e.kind) else {
             continue;
         };
@@ -206,27 +314,13 @@ pub fn scan(client: &Client, d: &Descriptor, limits: LayerLimits) -> Option<Laye
             return None;
         }
         if let Some(limit) = wanted {
-            let content = if e.size == 0 {
-                Vec::new()
-            } else {
-                let at = e.offset?;
-                let end = starts.iter().copied().find(|&s| s > at)?;
-                let bytes = gunzip(client.range(&d.digest, at, end - 1)?, e.size)?;
-                if bytes.len() as u64 != e.size {
-                    return None;
-                }
-                if e.chunk_digest
-                    .as_deref()
-                    .is_some_and(|c| c != sha256(&bytes))
-                {
-                    return None;
-                }
-                bytes
-            };
-            let cut = content.len() > limit;
-            let mut content = content;
-            content.truncate(limit);
-            builder.capture(e.name.as_bytes(), content, cut);
+            let mut bytes = if e.size == 0 { Vec::new() } else { content(e)? };
+            if bytes.len() as u64 != e.size {
+                return None;
+            }
+            let cut = bytes.len() > limit;
+            bytes.truncate(limit);
+            builder.capture(e.name.as_bytes(), bytes, cut);
         }
     }
     Some(builder.finish())
