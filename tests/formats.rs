@@ -61,8 +61,16 @@ fn dir_entry(p: &str) -> E {
     dir(p)
 }
 
+/// A directory of the calling test's own: the tests run in parallel, and
+/// each removes its directory at its end.
 fn temp() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("rootless-check-formats-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!(
+        "rootless-check-formats-{}-{}",
+        std::process::id(),
+        n
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
