@@ -438,55 +438,60 @@ fn the_daemon_streams_what_docker_save_would() {
     assert_eq!(e.code, ErrorCode::Network, "{}", e);
 }
 
+/// One entry of a layer tar as a TOC (eStargz, zstd:chunked) lists it,
+/// offsets aside; with its content and where that starts in the tar.
+fn toc_entry(entry: &mut tar::Entry<'_, std::io::Cursor<&[u8]>>) -> (Value, Vec<u8>, usize) {
+    use base64::Engine;
+    let header = entry.header().clone();
+    let start = entry.raw_file_position() as usize;
+    let kind = match header.entry_type() {
+        tar::EntryType::Directory => "dir",
+        tar::EntryType::Symlink => "symlink",
+        tar::EntryType::Link => "hardlink",
+        _ => "reg",
+    };
+    let mut toc = serde_json::json!({
+        "name": String::from_utf8_lossy(&entry.path_bytes()), "type": kind,
+        "mode": header.mode().unwrap() & 0o7777, "uid": header.uid().unwrap(), "gid": header.gid().unwrap(),
+        "size": entry.size(),
+    });
+    if let Some(link) = entry.link_name_bytes() {
+        toc["linkName"] = String::from_utf8_lossy(&link).into();
+    }
+    if let Some(pax) = entry.pax_extensions().unwrap() {
+        for ext in pax {
+            let ext = ext.unwrap();
+            if let Some(name) = ext.key().unwrap().strip_prefix("SCHILY.xattr.") {
+                toc["xattrs"][name] = base64::engine::general_purpose::STANDARD
+                    .encode(ext.value_bytes())
+                    .into();
+            }
+        }
+    }
+    let mut payload = Vec::new();
+    std::io::Read::read_to_end(entry, &mut payload).unwrap();
+    (toc, payload, start)
+}
+
 /// An eStargz blob made from a layer tar as the format lays it out: a gzip
 /// member starts at every non-empty regular file's payload, the TOC
 /// (`stargz.index.json`) is the last entry in its own member, then the
 /// 51-byte footer. Returns the blob, the TOC's JSON and the diff_id.
 fn estargz(layer: &[u8]) -> (Vec<u8>, Vec<u8>, String) {
-    use base64::Engine;
     let mut blob = Vec::new();
     let mut entries = Vec::new();
     let mut cut = 0usize; // start of the bytes not yet in a member
     let mut end = 0usize; // end of the last entry (payload and padding)
     let mut archive = tar::Archive::new(std::io::Cursor::new(layer));
     for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let header = entry.header().clone();
-        let size = entry.size();
-        let start = entry.raw_file_position() as usize;
-        let kind = match header.entry_type() {
-            tar::EntryType::Directory => "dir",
-            tar::EntryType::Symlink => "symlink",
-            tar::EntryType::Link => "hardlink",
-            _ => "reg",
-        };
-        let mut toc = serde_json::json!({
-            "name": String::from_utf8_lossy(&entry.path_bytes()), "type": kind,
-            "mode": header.mode().unwrap(), "uid": header.uid().unwrap(), "gid": header.gid().unwrap(),
-            "size": size,
-        });
-        if let Some(link) = entry.link_name_bytes() {
-            toc["linkName"] = String::from_utf8_lossy(&link).into();
-        }
-        if let Some(pax) = entry.pax_extensions().unwrap() {
-            for ext in pax {
-                let ext = ext.unwrap();
-                if let Some(name) = ext.key().unwrap().strip_prefix("SCHILY.xattr.") {
-                    toc["xattrs"][name] = base64::engine::general_purpose::STANDARD
-                        .encode(ext.value_bytes())
-                        .into();
-                }
-            }
-        }
-        let mut payload = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut payload).unwrap();
-        if kind == "reg" && size > 0 {
+        let (mut toc, payload, start) = toc_entry(&mut entry.unwrap());
+        if toc["type"] == "reg" && !payload.is_empty() {
             blob.extend(common::gzip(&layer[cut..start]));
             cut = start;
             toc["offset"] = blob.len().into();
             toc["chunkDigest"] = format!("sha256:{}", common::sha256_hex(&payload)).into();
         }
-        end = start + (size as usize).div_ceil(512) * 512;
+        end = start + payload.len().div_ceil(512) * 512;
         entries.push(toc);
     }
     blob.extend(common::gzip(&layer[cut..end]));
@@ -682,49 +687,19 @@ fn estargz_layers_are_read_through_their_table_of_contents() {
 /// 72-byte footer. Returns the blob and the manifest-position and
 /// manifest-checksum annotations.
 fn zstd_chunked(layer: &[u8]) -> (Vec<u8>, String, String) {
-    use base64::Engine;
     let mut blob = Vec::new();
     let mut entries = Vec::new();
     let mut cut = 0usize;
     let mut archive = tar::Archive::new(std::io::Cursor::new(layer));
     for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let header = entry.header().clone();
-        let size = entry.size() as usize;
-        let start = entry.raw_file_position() as usize;
-        let kind = match header.entry_type() {
-            tar::EntryType::Directory => "dir",
-            tar::EntryType::Symlink => "symlink",
-            tar::EntryType::Link => "hardlink",
-            _ => "reg",
-        };
-        let mut toc = serde_json::json!({
-            "type": kind, "name": String::from_utf8_lossy(&entry.path_bytes()),
-            "mode": header.mode().unwrap() & 0o7777, "uid": header.uid().unwrap(), "gid": header.gid().unwrap(),
-            "size": size,
-        });
-        if let Some(link) = entry.link_name_bytes() {
-            toc["linkName"] = String::from_utf8_lossy(&link).into();
-        }
-        if let Some(pax) = entry.pax_extensions().unwrap() {
-            for ext in pax {
-                let ext = ext.unwrap();
-                if let Some(name) = ext.key().unwrap().strip_prefix("SCHILY.xattr.") {
-                    toc["xattrs"][name] = base64::engine::general_purpose::STANDARD
-                        .encode(ext.value_bytes())
-                        .into();
-                }
-            }
-        }
-        let mut payload = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut payload).unwrap();
-        if kind == "reg" && size > 0 {
+        let (mut toc, payload, start) = toc_entry(&mut entry.unwrap());
+        if toc["type"] == "reg" && !payload.is_empty() {
             blob.extend(common::zstd(&layer[cut..start]));
             toc["offset"] = blob.len().into();
             blob.extend(common::zstd(&payload));
             toc["endOffset"] = blob.len().into();
             toc["digest"] = format!("sha256:{}", common::sha256_hex(&payload)).into();
-            cut = start + size;
+            cut = start + payload.len();
         }
         entries.push(toc);
     }
