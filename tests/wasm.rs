@@ -969,7 +969,7 @@ fn parse_args(argv: &[&str]) -> Result<Value, JsValue> {
 #[wasm_bindgen_test]
 fn usage_and_parse_args_follow_the_native_command_line() {
     assert_eq!(wasm::usage(), rootless_check::cli::USAGE);
-    assert!(wasm::usage().contains("Usage: rootless-check [OPTIONS] FILE|-"));
+    assert!(wasm::usage().contains("Usage: rootless-check [OPTIONS] SOURCE"));
 
     assert_eq!(
         parse_args(&["--help"]).unwrap(),
@@ -982,6 +982,7 @@ fn usage_and_parse_args_follow_the_native_command_line() {
     let defaults = json!({
         "command": "analyze", "format": "text", "file": "x.tar", "failOn": "high",
         "ignores": [], "verify": false, "noColor": false,
+        "allPlatforms": false, "tlsVerify": true, "concurrency": 3,
     });
     assert_eq!(parse_args(&["x.tar"]).unwrap(), defaults);
     let all = [
@@ -1000,8 +1001,41 @@ fn usage_and_parse_args_follow_the_native_command_line() {
         "command": "analyze", "format": "json", "file": "-", "failOn": "none",
         "ignores": ["setuid-root:/usr/**"], "ignoreFile": "ignores.txt",
         "verify": true, "noColor": true,
+        "allPlatforms": false, "tlsVerify": true, "concurrency": 3,
     });
     assert_eq!(parse_args(&all).unwrap(), expected);
+    // The registry options, as the native CLI reads them.
+    let registry = parse_args(&[
+        "--platform=linux/arm64/v8",
+        "--all-platforms",
+        "--creds",
+        "u:p",
+        "--authfile",
+        "a.json",
+        "--tls-verify=false",
+        "--max-concurrent-downloads",
+        "5",
+        "docker://x",
+    ])
+    .unwrap();
+    assert_eq!(
+        (
+            &registry["platform"],
+            &registry["allPlatforms"],
+            &registry["creds"],
+            &registry["authfile"]
+        ),
+        (
+            &json!("linux/arm64/v8"),
+            &json!(true),
+            &json!("u:p"),
+            &json!("a.json")
+        )
+    );
+    assert_eq!(
+        (&registry["tlsVerify"], &registry["concurrency"]),
+        (&json!(false), &json!(5))
+    );
 
     // The messages the native CLI shows above the usage text.
     for (argv, text) in [
