@@ -38,14 +38,22 @@ impl<I: Input> Hashing<I> {
 
     /// `sha256:<hex>`, when hashing.
     pub fn finish(self) -> Option<String> {
-        self.hasher.map(|h| {
-            let mut s = String::from("sha256:");
-            for b in h.finalize() {
-                s.push_str(&format!("{:02x}", b));
-            }
-            s
-        })
+        self.hasher.map(|h| digest_string(&h.finalize()))
     }
+}
+
+/// `sha256:<hex>` of a SHA-256 hash.
+pub fn digest_string(hash: &[u8]) -> String {
+    let mut s = String::from("sha256:");
+    for b in hash {
+        s.push_str(&format!("{:02x}", b));
+    }
+    s
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    digest_string(&Sha256::digest(bytes))
 }
 
 impl<I: Input> Input for Hashing<I> {

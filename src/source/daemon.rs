@@ -68,19 +68,6 @@ fn connect(host: &str) -> Result<Box<dyn Stream>> {
     Ok(stream)
 }
 
-/// Percent-encoding for a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{:02X}", b)
-            }
-        })
-        .collect()
-}
-
 /// A chunked body (RFC 9112 §7.1), as a reader.
 struct Chunked<R: BufRead> {
     inner: R,
@@ -131,7 +118,7 @@ pub fn analyze(name: &str, given: &str, options: &SourceOptions) -> Result<Repor
     let mut stream = connect(&host)?;
     let request = format!(
         "GET /images/get?names={} HTTP/1.1\r\nHost: docker\r\nUser-Agent: rootless-check/{}\r\nConnection: close\r\n\r\n",
-        encode(name),
+        super::registry::encode(name),
         env!("CARGO_PKG_VERSION")
     );
     let network = |e: io::Error| {

@@ -13,8 +13,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::registry::{index_images, platform_matches};
 use super::{image_parts, ImageParts, SourceOptions};
 use crate::analysis::config::{self, Descriptor};
@@ -22,6 +20,7 @@ use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::LayerSummary;
 use crate::analysis::report::{Report, SourceInfo};
 use crate::archive::budget::{Budget, Meter};
+use crate::archive::hashing::sha256_digest;
 use crate::archive::input::{DynInput, SeekInput};
 use crate::archive::scan_deferred_layer;
 
@@ -62,16 +61,13 @@ fn read_blob_json(dir: &Path, digest: &str) -> Result<Vec<u8>> {
             .with_entry(digest.to_string())
     })?;
     let bytes = read_json(&dir.join(&rel))?;
-    if let Some(hex) = digest.strip_prefix("sha256:") {
-        let actual: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{:02x}", b))
-            .collect();
-        if actual != hex {
+    if digest.starts_with("sha256:") {
+        let actual = sha256_digest(&bytes);
+        if actual != digest {
             return Err(Error::new(
                 ErrorCode::DigestMismatch,
                 format!(
-                    "{} has sha256:{} but {} was expected: the layout was altered",
+                    "{} has {} but {} was expected: the layout was altered",
                     rel, actual, digest
                 ),
             ));

@@ -23,6 +23,7 @@ use crate::analysis::layer::{Compression, LayerSummary};
 use crate::analysis::reference::Reference;
 use crate::analysis::report::{Report, SourceInfo};
 use crate::archive::budget::{Budget, Meter};
+use crate::archive::hashing::{digest_string, sha256_digest};
 use crate::archive::input::{read_full, DynInput, Peeked, StreamInput};
 use crate::archive::{scan_layer, LayerRead};
 
@@ -533,7 +534,7 @@ fn host_of(url: &str) -> String {
 }
 
 /// Percent-encoding for a query value.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -543,18 +544,6 @@ fn encode(s: &str) -> String {
         }
     }
     out
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    hex_digest(Sha256::digest(bytes).as_slice())
-}
-
-fn hex_digest(bytes: &[u8]) -> String {
-    let mut s = String::from("sha256:");
-    for b in bytes {
-        s.push_str(&format!("{:02x}", b));
-    }
-    s
 }
 
 /// A body read whole, refused past `limit` bytes.
@@ -679,7 +668,7 @@ impl BlobReader<'_> {
 
     fn check_end(&mut self) -> io::Result<()> {
         self.done = true;
-        let actual = hex_digest(self.hasher.clone().finalize().as_slice());
+        let actual = digest_string(&self.hasher.clone().finalize());
         if actual != self.digest {
             let e = Error::new(
                 ErrorCode::DigestMismatch,

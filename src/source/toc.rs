@@ -27,7 +27,6 @@ use std::{format, vec};
 use std::io::Read;
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use super::registry::Client;
 use crate::analysis::config::Descriptor;
@@ -37,6 +36,7 @@ use crate::analysis::layer::{
     Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, RawEntry,
 };
 use crate::archive::gzip::GzipReader;
+use crate::archive::hashing::sha256_digest;
 use crate::archive::input::{DynInput, StreamInput};
 use crate::archive::tar_walk::TarWalker;
 
@@ -151,14 +151,6 @@ fn kind_of(kind: &str) -> Option<EntryKind> {
     })
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    let mut s = String::from("sha256:");
-    for b in Sha256::digest(bytes) {
-        s.push_str(&format!("{:02x}", b));
-    }
-    s
-}
-
 /// Gunzip `bytes` (one or more members), at most `limit` bytes out.
 fn gunzip(bytes: Vec<u8>, limit: u64) -> Option<Vec<u8>> {
     let mut out = Vec::new();
@@ -205,7 +197,7 @@ fn estargz(
         return None;
     }
     let (json, cut) = walker.read_content(MAX_TOC as usize).ok()?;
-    if cut || sha256(&json) != want {
+    if cut || sha256_digest(&json) != want {
         return None;
     }
     let mut entries = parse_toc(&json)?;
@@ -228,7 +220,7 @@ fn estargz(
         let bytes = gunzip(client.range(&d.digest, at, end - 1)?, e.size)?;
         (e.chunk_digest
             .as_deref()
-            .is_none_or(|c| c == sha256(&bytes)))
+            .is_none_or(|c| c == sha256_digest(&bytes)))
         .then_some(bytes)
     };
     summarise(&entries, Compression::Gzip, size, &content, limits)
@@ -258,7 +250,7 @@ fn zstd_chunked(
         return None;
     }
     let compressed = client.range(&d.digest, at, at + length - 1)?;
-    if sha256(&compressed) != want {
+    if sha256_digest(&compressed) != want {
         return None;
     }
     let json = unzstd(compressed, plain)?;
@@ -269,7 +261,10 @@ fn zstd_chunked(
             return None;
         }
         let bytes = unzstd(client.range(&d.digest, at, end - 1)?, e.size)?;
-        (e.digest.as_deref().is_none_or(|c| c == sha256(&bytes))).then_some(bytes)
+        (e.digest
+            .as_deref()
+            .is_none_or(|c| c == sha256_digest(&bytes)))
+        .then_some(bytes)
     };
     summarise(&entries, Compression::Zstd, size, &content, limits)
 }
