@@ -158,6 +158,21 @@ def main():
     for g in globs:
         write(corpus, "glob", "seed-" + short(g), g)
 
+    # Run specs: the compose files and manifests of tests/runs/ (first byte
+    # 0 = compose, 1 = Kubernetes), and every --run string of its cases.
+    runs_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "runs")
+    for name, selector in [("compose.yml", b"\0"), ("manifests.yaml", b"\1")]:
+        with open(os.path.join(runs_dir, name), "rb") as f:
+            text = f.read()
+        write(corpus, "spec_yaml", "seed-" + name, selector + text)
+    with open(os.path.join(runs_dir, "cases.json")) as f:
+        cases = json.load(f)["cases"]
+    for case in cases:
+        run = case.get("run")
+        if run:
+            data = run.encode()
+            write(corpus, "docker_run", "seed-" + short(data), data)
+
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,8 @@
 #   scripts/fuzz.sh cmin TARGET               minimise a target's corpus (cargo fuzz cmin)
 #   scripts/fuzz.sh repro TARGET FILE         run one input through the target
 #
-# Targets: archive json passwd_user caps tar_header glob layer_codec registry (fuzz/fuzz_targets/).
+# Targets: archive json passwd_user caps tar_header glob layer_codec registry
+# spec_yaml docker_run (fuzz/fuzz_targets/).
 # A crash input goes to tests/regressions/<target>-<short-name>, which
 # `cargo test --test regressions` replays through the same harness (fuzz/src/lib.rs).
 #
@@ -37,11 +38,12 @@ FIXTURES=${ROOTLESS_CHECK_FIXTURES:-$ROOT/../shared/fixtures}
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 BIN_DIR=$CARGO_TARGET_DIR/$TRIPLE/release
 LOGS=$ROOT/fuzz/logs
-ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry)
+ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry spec_yaml docker_run)
 BUILD_FLAGS=(-O -a -s "$SANITIZER")
 
 # -max_len per target: whole archives up to 1 MiB; JSON documents and
-# passwd/group files up to 64 KiB; a capability xattr is at most 24 bytes
+# passwd/group files, compose files and manifests up to 64 KiB; docker run
+# options up to 4 KiB; a capability xattr is at most 24 bytes
 # (64 leaves room for junk); 16 tar blocks; glob pattern + path.
 max_len() {
   case $1 in
@@ -52,6 +54,8 @@ max_len() {
     layer_codec) echo 65536 ;;
     glob) echo 4096 ;;
     registry) echo 65536 ;;
+    spec_yaml) echo 65536 ;;
+    docker_run) echo 4096 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }

@@ -27,7 +27,7 @@ use rootless_check::render;
 use rootless_check::Report;
 
 /// The fuzz targets, by name (the prefix of a regression file's name).
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 10] = [
     "archive",
     "json",
     "passwd_user",
@@ -36,6 +36,8 @@ pub const TARGETS: [&str; 8] = [
     "glob",
     "layer_codec",
     "registry",
+    "spec_yaml",
+    "docker_run",
 ];
 
 /// Run the target `name` on `data`. `false` when there is no such target.
@@ -49,6 +51,8 @@ pub fn run_target(name: &str, data: &[u8]) -> bool {
         "glob" => glob(data),
         "layer_codec" => layer_codec(data),
         "registry" => registry(data),
+        "spec_yaml" => spec_yaml(data),
+        "docker_run" => docker_run(data),
         _ => return false,
     }
     true
@@ -584,4 +588,151 @@ pub fn layer_codec(data: &[u8]) {
 /// `rootless_check::source::parse_untrusted` for what each must hold).
 pub fn registry(data: &[u8]) {
     rootless_check::source::parse_untrusted(data);
+}
+
+/// Compose files and Kubernetes manifests (the YAML spec reader): the first
+/// byte picks the reader, the rest is the file (lossy UTF-8, as a file read
+/// with `read_to_string` would fail instead). What parses is held against a
+/// small image and the reports rendered; spec errors must carry positions
+/// inside the text.
+pub fn spec_yaml(data: &[u8]) {
+    use rootless_check::analysis::spec::{compose, k8s};
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    // Variables: some set, some empty, some missing, so that every
+    // interpolation form (`${A:-x}`, `${B?err}`, `$$`) takes each branch.
+    let lookup = |name: &str| match name.as_bytes().first() {
+        Some(b'A'..=b'M') => Some(format!("v-{name}")),
+        Some(b'N'..=b'S') => Some(String::new()),
+        _ => None,
+    };
+    let parsed = if selector & 1 == 0 {
+        let env = compose::Env {
+            lookup: &lookup,
+            dotenv: compose::parse_dotenv(&text),
+        };
+        compose::parse(&text, Some("compose.yml"), &env)
+    } else {
+        k8s::parse(&text, Some("pod.yaml"))
+    };
+    match parsed {
+        Ok(specs) => hold_specs(&specs.runs),
+        Err(e) => {
+            let lines = text.lines().count() as u32 + 1;
+            if let Some(line) = e.line {
+                assert!(
+                    line >= 1 && line <= lines,
+                    "error line {line} outside the text: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// `docker run`/`podman run` options (`--run`): the text through the shell
+/// splitter, and the same bytes split at NUL as ready-made words.
+pub fn docker_run(data: &[u8]) {
+    use rootless_check::analysis::spec::docker_run;
+    let text = String::from_utf8_lossy(data);
+    if let Ok(specs) = docker_run::parse(&text) {
+        hold_specs(&specs.runs);
+    }
+    let words: Vec<String> = text.split('\0').map(String::from).collect();
+    if let Ok(specs) = docker_run::parse_words(&words) {
+        hold_specs(&specs.runs);
+    }
+}
+
+/// Hold specs against a small image (USER app, a setuid-root s6 helper,
+/// gosu, /run owned by root) and render the report with every renderer.
+fn hold_specs(runs: &[rootless_check::analysis::spec::RunSpec]) {
+    use rootless_check::analysis::runs;
+    let mut report = spec_image().clone();
+    let mut fetches = 0;
+    runs::hold(&mut report, runs, &mut |_| {
+        fetches += 1;
+        assert!(
+            fetches <= runs.len(),
+            "fetched more often than there are runs"
+        );
+        Err(String::from("not fetched while fuzzing"))
+    });
+    assert_eq!(report.runs.len(), runs.len(), "one run report per spec");
+    let held = report.runs.len();
+    // Each spec also against the image directly, whatever image it names
+    // (pairing by name leaves most of a mutated compose file unpaired).
+    for spec in runs {
+        report.runs.push(runs::predict(spec, &report.images[0], 0));
+        let _ = runs::pss(spec, Some(0));
+        let _ = runs::pss(spec, None);
+    }
+    assert!(
+        report.runs[held..]
+            .iter()
+            .all(|r| r.outcome != rootless_check::analysis::report::RunOutcome::NotChecked),
+        "a run held against the image was not checked"
+    );
+    check_report(&report, "runs");
+    let _ = policy::fails(&report, Some(policy::DEFAULT_FAIL_ON));
+}
+
+fn spec_image() -> &'static Report {
+    static IMAGE: std::sync::OnceLock<Report> = std::sync::OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let layer = tar_bytes(&[
+            ("etc/", 0o40755, 0, b"" as &[u8]),
+            ("etc/passwd", 0o100644, 0, b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\n"),
+            ("etc/group", 0o100644, 0, b"root:x:0:\napp:x:1000:\nnogroup:x:65534:\n"),
+            ("run/", 0o40755, 0, b""),
+            ("init", 0o100755, 0, b"#!/bin/sh\nexec s6-overlay-suexec\n"),
+            ("command/s6-overlay-suexec", 0o104755, 0, b"\x7fELF"),
+            ("usr/local/bin/gosu", 0o104755, 0, b"\x7fELF"),
+            ("bin/sh", 0o100755, 0, b"\x7fELF"),
+        ]);
+        let config = br#"{"architecture":"amd64","os":"linux","config":{"User":"app","Entrypoint":["/init"],"ExposedPorts":{"80/tcp":{}}},"rootfs":{"type":"layers","diff_ids":["sha256:0000000000000000000000000000000000000000000000000000000000000000"]},"history":[{"created_by":"COPY . /"}]}"#;
+        let manifest = br#"[{"Config":"config.json","RepoTags":["fuzz/app:1"],"Layers":["layer.tar"]}]"#;
+        let archive = tar_bytes(&[
+            ("config.json", 0o100644, 0, config as &[u8]),
+            ("layer.tar", 0o100644, 0, &layer),
+            ("manifest.json", 0o100644, 0, manifest),
+        ]);
+        analyze_seekable(Cursor::new(archive), &ReadOptions::default())
+            .expect("the fuzz harness's own image reads")
+    })
+}
+
+/// A ustar archive of `(path, mode with type bits, uid, contents)`.
+fn tar_bytes(entries: &[(&str, u32, u32, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(path, mode, uid, data) in entries {
+        let mut h = [0u8; 512];
+        h[..path.len()].copy_from_slice(path.as_bytes());
+        let octal = |h: &mut [u8; 512], at: usize, width: usize, value: u64| {
+            let s = format!("{:0w$o}", value, w = width - 1);
+            h[at..at + width - 1].copy_from_slice(s.as_bytes());
+        };
+        octal(&mut h, 100, 8, u64::from(mode & 0o7777));
+        octal(&mut h, 108, 8, u64::from(uid));
+        octal(&mut h, 116, 8, u64::from(uid));
+        octal(&mut h, 124, 12, data.len() as u64);
+        octal(&mut h, 136, 12, 0);
+        h[156] = if mode & 0o170000 == 0o40000 {
+            b'5'
+        } else {
+            b'0'
+        };
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        let s = format!("{:06o}\0 ", sum);
+        h[148..156].copy_from_slice(s.as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
 }
