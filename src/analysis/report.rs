@@ -6,11 +6,7 @@ use alloc::vec::Vec;
 
 use super::error::Error;
 use super::layer::Compression;
-use super::rules::no_new_privileges::NoNewPrivileges;
-use super::rules::{Finding, S6Facts};
 use super::user::UserFacts;
-use super::verdict::Verdict;
-use super::verify::Verification;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -354,6 +350,146 @@ pub struct LayerInfo {
 /// `"4755"`-style octal mode.
 pub fn mode_string(mode: u32) -> String {
     alloc::format!("{:04o}", mode & 0o7777)
+}
+
+// ---------------------------------------------------------------------------
+// What the rules, the verdict and `--verify` write into the report, defined
+// here so that the report depends on none of them (they depend on it).
+
+/// How bad a finding is. Ordered: `Info < Low < … < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// One thing a rule found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    /// What was found, in a sentence. Holds untrusted names.
+    pub message: String,
+    /// The file it is about, absolute. Untrusted text.
+    pub path: Option<String>,
+    pub layer: Option<usize>,
+    pub created_by: Option<String>,
+    /// Facts a person can check (mode, owner, the configured value, …).
+    pub evidence: Vec<String>,
+    /// The fix for this finding, ready to paste.
+    pub remediation: String,
+    /// A way back to root for a non-root USER.
+    pub escalation: bool,
+}
+
+/// s6-overlay, as detected from the merged filesystem and the config.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct S6Facts {
+    pub detected: bool,
+    /// 2 or 3.
+    pub major: Option<u8>,
+    /// The s6-overlay version, e.g. `3.1.5.0`, when the layout shows it.
+    pub version: Option<String>,
+    /// The setuid helper that lets a non-root start switch to root
+    /// (`s6-overlay-suexec` in v3, `s6-overlay-preinit` in v2).
+    pub setuid_helper: Option<String>,
+    pub evidence: Vec<String>,
+}
+
+/// The prediction, reported with every image.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct NoNewPrivileges {
+    /// The container is expected to start and run as designed.
+    pub compatible: bool,
+    /// setuid helpers the start path needs, which would stop working.
+    pub breaks: Vec<String>,
+    /// Files whose setuid/setgid bits or capabilities would be ignored.
+    pub ineffective: Vec<String>,
+    pub reason: String,
+}
+
+/// The verdict of an image or a run (`verdict.rs` decides it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Verdict {
+    Root,
+    PseudoRootless,
+    Rootless,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Root => "root",
+            Verdict::PseudoRootless => "pseudo-rootless",
+            Verdict::Rootless => "rootless",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// What `--verify` compared (`verify.rs` compares).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct Verification {
+    /// Digests compared and found equal.
+    pub verified: usize,
+    /// Blobs with no digest to compare against (e.g. legacy layers without diff_ids).
+    pub unverifiable: Vec<String>,
+    pub mismatches: Vec<DigestMismatch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct DigestMismatch {
+    /// What the digest is of: `manifest`, `config`, `layer N`, `layer N (uncompressed)`.
+    pub what: String,
+    /// The archive member. Untrusted text.
+    pub member: String,
+    pub expected: String,
+    pub actual: String,
 }
 
 #[cfg(all(test, feature = "serde"))]

@@ -20,29 +20,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use super::report::Verdict;
 use super::rules::Finding;
 use super::user::UserFacts;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
-pub enum Verdict {
-    Root,
-    PseudoRootless,
-    Rootless,
-    Unknown,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Root => "root",
-            Verdict::PseudoRootless => "pseudo-rootless",
-            Verdict::Rootless => "rootless",
-            Verdict::Unknown => "unknown",
-        }
-    }
-}
 
 /// Rules whose finding means the container starts as root.
 pub const ROOT_RULES: &[&str] = &["user-not-set", "user-root", "user-name-uid0"];

@@ -9,29 +9,7 @@ use alloc::vec::Vec;
 use super::assemble::ImagePlan;
 use super::config::{self, ImageConfig};
 use super::contents::ArchiveContents;
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct Verification {
-    /// Digests compared and found equal.
-    pub verified: usize,
-    /// Blobs with no digest to compare against (e.g. legacy layers without diff_ids).
-    pub unverifiable: Vec<String>,
-    pub mismatches: Vec<DigestMismatch>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct DigestMismatch {
-    /// What the digest is of: `manifest`, `config`, `layer N`, `layer N (uncompressed)`.
-    pub what: String,
-    /// The archive member. Untrusted text.
-    pub member: String,
-    pub expected: String,
-    pub actual: String,
-}
+pub use super::report::{DigestMismatch, Verification};
 
 /// The digest a config's member name stands for: `blobs/sha256/<hex>`,
 /// Docker's legacy `<hex>.json`, or kaniko's `sha256:<hex>`.

@@ -13,6 +13,7 @@ use super::layer::EntryKind;
 use super::merge::MergedView;
 use super::passwd::{Groups, Passwd};
 use super::report::{CapabilityFile, LayerInfo, RunFacts, SetuidFile};
+pub use super::report::{Finding, S6Facts, Severity};
 use super::user::UserFacts;
 
 pub mod capability_dangerous;
@@ -35,44 +36,6 @@ pub mod user_not_set;
 pub mod user_root;
 pub mod user_unresolvable;
 
-/// How bad a finding is. Ordered: `Info < Low < … < Critical`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(text))
-    }
-}
-
 /// A rule of the catalogue.
 pub struct Rule {
     /// Stable id, e.g. `setuid-root`. Never renamed: ignore files and SARIF use it.
@@ -88,28 +51,6 @@ pub struct Rule {
     /// USER (it makes the image `pseudo-rootless`).
     pub escalation: bool,
     pub check: fn(&Context<'_>, &mut Vec<Finding>),
-}
-
-/// One thing a rule found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct Finding {
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub title: &'static str,
-    /// What was found, in a sentence. Holds untrusted names.
-    pub message: String,
-    /// The file it is about, absolute. Untrusted text.
-    pub path: Option<String>,
-    pub layer: Option<usize>,
-    pub created_by: Option<String>,
-    /// Facts a person can check (mode, owner, the configured value, …).
-    pub evidence: Vec<String>,
-    /// The fix for this finding, ready to paste.
-    pub remediation: String,
-    /// A way back to root for a non-root USER.
-    pub escalation: bool,
 }
 
 impl Finding {
@@ -218,22 +159,6 @@ impl Context<'_> {
     pub fn group_name(&self, gid: u32) -> Option<&str> {
         self.groups?.by_gid(gid).map(|g| g.name.as_str())
     }
-}
-
-/// s6-overlay, as detected from the merged filesystem and the config.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct S6Facts {
-    pub detected: bool,
-    /// 2 or 3.
-    pub major: Option<u8>,
-    /// The s6-overlay version, e.g. `3.1.5.0`, when the layout shows it.
-    pub version: Option<String>,
-    /// The setuid helper that lets a non-root start switch to root
-    /// (`s6-overlay-suexec` in v3, `s6-overlay-preinit` in v2).
-    pub setuid_helper: Option<String>,
-    pub evidence: Vec<String>,
 }
 
 /// Every rule, in catalogue order.

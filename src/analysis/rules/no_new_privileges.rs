@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use super::entrypoint_privilege_drop::used_tools;
 use super::{Context, Finding, Rule, Severity};
+pub use crate::analysis::report::NoNewPrivileges;
 
 pub static RULE: Rule = Rule {
     id: "no-new-privileges-breaks",
@@ -24,20 +25,6 @@ pub static RULE: Rule = Rule {
     escalation: false,
     check,
 };
-
-/// The prediction, reported with every image.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct NoNewPrivileges {
-    /// The container is expected to start and run as designed.
-    pub compatible: bool,
-    /// setuid helpers the start path needs, which would stop working.
-    pub breaks: Vec<String>,
-    /// Files whose setuid/setgid bits or capabilities would be ignored.
-    pub ineffective: Vec<String>,
-    pub reason: String,
-}
 
 const SETUID_START_TOOLS: &[&str] = &["sudo", "su", "doas"];
 
