@@ -145,6 +145,55 @@ fn every_pushed_fixture_gives_its_archives_facts_from_the_registry_and_a_layout(
     }
 }
 
+/// `--verify` on images by name: every manifest, config and layer the
+/// source checked is counted, every layer's uncompressed stream is held
+/// against the config's diff_id, and nothing else changes.
+#[test]
+fn verify_counts_every_blob_of_a_registry_image_and_a_layout() {
+    let env = services();
+    let host = s(env, "/registryBasic/host");
+    let authfile = s(env, "/registryBasic/authfile");
+    let verifying = |authfile: Option<&str>| SourceOptions {
+        read: ReadOptions {
+            verify: true,
+            ..ReadOptions::default()
+        },
+        ..options(authfile)
+    };
+    let mut verified = 0;
+    for image in env["images"].as_array().unwrap() {
+        let fixture = s(image, "/fixture");
+        let reference = format!(
+            "docker://{}/{}:{}",
+            host,
+            s(image, "/repo"),
+            s(image, "/tag")
+        );
+        let layout = format!("oci:{}:{}", s(image, "/layout"), s(image, "/layoutRef"));
+        for (name, authfile) in [(&reference, Some(authfile)), (&layout, None)] {
+            let source = Source::parse(name.as_ref(), &|_: &Path| false).unwrap();
+            let report = analyze_source(&source, name, &verifying(authfile))
+                .unwrap_or_else(|e| panic!("{}: {}", name, e));
+            let got = json(&report);
+            assert_eq!(
+                facts(&got),
+                archive_facts(fixture),
+                "{} from {}",
+                fixture,
+                name
+            );
+            for i in got["images"].as_array().unwrap() {
+                let v = &i["verification"];
+                assert_eq!(v["mismatches"], serde_json::json!([]), "{}: {}", name, v);
+                // A config, a manifest and one layer at least, each checked.
+                assert!(v["verified"].as_u64().unwrap() >= 3, "{}: {}", name, v);
+                verified += v["verified"].as_u64().unwrap();
+            }
+        }
+    }
+    assert!(verified > 0);
+}
+
 #[test]
 fn token_auth_anonymous_for_public_credentials_for_private() {
     let env = services();

@@ -18,6 +18,9 @@ pub(crate) struct ImageParts {
     pub contents: ArchiveContents,
     /// The manifests to analyse, as an index would name them.
     pub index: Vec<Descriptor>,
+    /// `--verify`: the digests the source checked are recorded, so that the
+    /// report's verification counts them as an archive's would.
+    pub verify: bool,
 }
 
 fn blob_path(digest: &str) -> Result<String> {
@@ -28,10 +31,36 @@ fn blob_path(digest: &str) -> Result<String> {
 }
 
 impl ImageParts {
+    /// A manifest, index or config whose bytes the source checked
+    /// against `digest` (sha256) before handing them over.
     pub fn add_json(&mut self, digest: &str, bytes: Vec<u8>) -> Result<()> {
         let path = blob_path(digest)?;
+        if self.verify && digest.starts_with("sha256:") {
+            self.contents
+                .blob_digests
+                .insert(path.clone(), digest.to_string());
+        }
         self.contents.store(&path, Stored::Json(bytes));
         Ok(())
+    }
+
+    /// With `--verify`: a layer's digest as read (`blob`, of the bytes as
+    /// stored) and of its uncompressed stream (the summary's diff_id).
+    pub fn add_layer_digests(
+        &mut self,
+        digest: &str,
+        blob: Option<String>,
+        summary: &LayerSummary,
+    ) {
+        let Some(path) = config::blob_path(digest) else {
+            return;
+        };
+        if let Some(d) = blob {
+            self.contents.blob_digests.insert(path.clone(), d);
+        }
+        if let Some(d) = &summary.diff_id {
+            self.contents.diff_digests.insert(path, d.clone());
+        }
     }
 
     pub fn add_layer(&mut self, digest: &str, summary: LayerSummary) -> Result<()> {

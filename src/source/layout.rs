@@ -20,8 +20,8 @@ use crate::analysis::error::{Error, ErrorCode, Result};
 use crate::analysis::layer::LayerSummary;
 use crate::analysis::report::{Report, SourceInfo};
 use crate::archive::budget::{Budget, Meter};
-use crate::archive::hashing::sha256_digest;
-use crate::archive::input::{DynInput, SeekInput};
+use crate::archive::hashing::{sha256_digest, Hashing};
+use crate::archive::input::{DynInput, SeekInput, StreamInput};
 use crate::archive::scan_deferred_layer;
 
 /// The annotation that names an image in a layout (skopeo's `oci:DIR:REF`).
@@ -128,7 +128,10 @@ pub fn analyze(
             ));
         }
     }
-    let mut parts = ImageParts::default();
+    let mut parts = ImageParts {
+        verify: options.read.verify,
+        ..ImageParts::default()
+    };
     let mut layers: Vec<Descriptor> = Vec::new();
     let mut platforms = Vec::new();
     let mut stack: Vec<(Descriptor, usize)> = top.into_iter().map(|d| (d, 0)).collect();
@@ -185,17 +188,24 @@ pub fn analyze(
     let limits = options.read.layer_limits;
     let stored = layers.iter().filter_map(|l| l.size).sum();
     let budget = Budget::new(options.read.max_decompressed, Some(stored));
+    let verify = options.read.verify;
     let scanned = super::parallel(&layers, threads, |d| {
-        scan_layer_file(dir, d, limits, &budget)
+        scan_layer_file(dir, d, limits, &budget, verify)
     });
     parts.contents.decompression = budget.figures(&Meter::new(&budget));
     let mut bytes = 0;
-    for (i, (summary, size)) in scanned {
-        bytes += size;
+    for (i, scan) in scanned {
+        bytes += scan.size;
         // A missing layer file: the analysis says E_MISSING_BLOB for it.
-        if let Some(s) = summary {
-            parts.add_layer(&layers[i].digest, s)?;
+        let Some(summary) = scan.summary else {
+            continue;
+        };
+        // With --verify, the analysis compares these with the manifest's
+        // digests and the config's diff_ids, as for an archive's members.
+        if verify {
+            parts.add_layer_digests(&layers[i].digest, scan.digest, &summary);
         }
+        parts.add_layer(&layers[i].digest, summary)?;
     }
     let source = SourceInfo {
         kind: String::from("oci-layout"),
@@ -214,21 +224,45 @@ pub fn analyze(
     image_parts::finish(parts, None, source, bytes)
 }
 
-/// One layer file's summary (`None` when the file is missing) and its size.
+/// What was read of one layer file.
+#[derive(Default)]
+struct LayerScan {
+    /// `None` when the file is missing.
+    summary: Option<LayerSummary>,
+    size: u64,
+    /// With `--verify`: `sha256:<hex>` of the whole file.
+    digest: Option<String>,
+}
+
+/// Summarise one layer file. Without `verify`, contents the analysis does
+/// not need are skipped by seeking; with it, every byte is read and hashed,
+/// and the uncompressed stream digested too (its diff_id).
 fn scan_layer_file(
     dir: &Path,
     d: &Descriptor,
     limits: crate::analysis::layer::LayerLimits,
     budget: &Budget,
-) -> (Option<LayerSummary>, u64) {
+    verify: bool,
+) -> LayerScan {
     let Some(rel) = config::blob_path(&d.digest) else {
-        return (None, 0);
+        return LayerScan::default();
     };
     let path = dir.join(rel);
     let Ok(file) = File::open(&path) else {
-        return (None, 0);
+        return LayerScan::default();
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if verify {
+        let mut hashing = Hashing::new(StreamInput::new(file), true);
+        let summary = scan_deferred_layer(Box::new(&mut hashing), size, limits, budget, true);
+        let drained = hashing.drain();
+        let digest = hashing.finish().filter(|_| drained.is_ok());
+        return LayerScan {
+            summary: Some(summary),
+            size,
+            digest,
+        };
+    }
     let summary = match SeekInput::new(file) {
         Ok(input) => {
             scan_deferred_layer(Box::new(input) as DynInput<'_>, size, limits, budget, false)
@@ -239,5 +273,9 @@ fn scan_layer_file(
             b.finish()
         }
     };
-    (Some(summary), size)
+    LayerScan {
+        summary: Some(summary),
+        size,
+        digest: None,
+    }
 }

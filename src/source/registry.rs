@@ -819,7 +819,10 @@ pub fn analyze(reference: &Reference, given: &str, options: &SourceOptions) -> R
     let client = Client::new(reference, options);
     let (top, top_digest) = client.manifest(reference.manifest_ref())?;
     let doc = parse_document(&top)?;
-    let mut parts = ImageParts::default();
+    let mut parts = ImageParts {
+        verify: options.read.verify,
+        ..ImageParts::default()
+    };
     let mut platforms = Vec::new();
     let mut chosen: Vec<(Descriptor, Vec<u8>)> = Vec::new();
     if doc.manifests.is_some() {
@@ -922,7 +925,18 @@ pub fn analyze(reference: &Reference, given: &str, options: &SourceOptions) -> R
         scan_blob(&client, d, options, &budget, progress)
     });
     for (i, result) in results {
-        parts.add_layer(&layers[i].digest, result?)?;
+        let summary = result?;
+        if options.read.verify {
+            // The blob's digest was checked as it streamed (else `result`
+            // is an error); its diff_id is held against the config's.
+            let checked = layers[i].digest.starts_with("sha256:");
+            parts.add_layer_digests(
+                &layers[i].digest,
+                checked.then(|| layers[i].digest.clone()),
+                &summary,
+            );
+        }
+        parts.add_layer(&layers[i].digest, summary)?;
     }
     parts.contents.decompression = budget.figures(&Meter::new(&budget));
     let source = SourceInfo {
@@ -963,8 +977,11 @@ fn scan_blob(
     budget: &Budget,
     progress: Option<&Progress>,
 ) -> Result<LayerSummary> {
-    if let Some(summary) = super::toc::scan(client, d, options.read.layer_limits) {
-        return Ok(summary);
+    // A table of contents reads part of the blob: --verify needs all of it.
+    if !options.read.verify {
+        if let Some(summary) = super::toc::scan(client, d, options.read.layer_limits) {
+            return Ok(summary);
+        }
     }
     let mut reader = client.blob(d, progress);
     let mut head = vec![0u8; 512];
@@ -977,7 +994,7 @@ fn scan_blob(
         let layer = LayerRead {
             limits: options.read.layer_limits,
             budget,
-            digest: false,
+            digest: options.read.verify,
         };
         scan_layer(replay, compression, d.size.unwrap_or(0), &layer)
     };
