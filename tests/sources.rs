@@ -194,6 +194,110 @@ fn verify_counts_every_blob_of_a_registry_image_and_a_layout() {
     assert!(verified > 0);
 }
 
+/// An `identitytoken` (what `docker login` stores when the token service
+/// hands out OAuth2 refresh tokens) is exchanged with the refresh-token
+/// grant, from an auth file and from a credential helper answering
+/// `Username: <token>`; a wrong one is E_AUTH.
+#[test]
+fn identity_tokens_are_exchanged_at_the_token_service() {
+    let env = services();
+    let host = s(env, "/registryToken/host");
+    let private = &env["privateImages"][0];
+    let reference = format!("docker://{}/{}:latest", host, s(private, "/repo"));
+    let stats = || -> Value {
+        let url = s(env, "/registryToken/statsUrl");
+        let out = Command::new("curl").args(["-sf", url]).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let refresh_grants = || {
+        stats()["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["grant"] == "refresh_token" && r["status"] == 200)
+            .count()
+    };
+    let before = refresh_grants();
+    let report = registry(
+        &reference,
+        &options(Some(s(env, "/registryToken/authfileIdentity"))),
+    )
+    .unwrap();
+    assert_eq!(facts(&json(&report)), archive_facts(s(private, "/fixture")));
+    assert!(
+        refresh_grants() > before,
+        "no refresh-token grant: {}",
+        stats()
+    );
+
+    // A helper holding the token, through the CLI (PATH and HOME its own).
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity-helper");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    let token = std::fs::read_to_string(s(env, "/registryToken/authfileIdentity")).unwrap();
+    let token: Value = serde_json::from_str(&token).unwrap();
+    let token = token["auths"][host]["identitytoken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let helper = home.join("bin/docker-credential-rcidentity");
+    let write_helper = |secret: &str| {
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\nread server\n[ \"$server\" = \"{host}\" ] || exit 1\necho '{{\"Username\":\"<token>\",\"Secret\":\"{secret}\"}}'\n"
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    std::fs::write(
+        home.join(".docker/config.json"),
+        format!(r#"{{"credHelpers": {{"{host}": "rcidentity"}}}}"#),
+    )
+    .unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_rootless-check"))
+            .args([
+                "--tls-verify=false",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+                &reference,
+            ])
+            .env("HOME", &home)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", home.join("bin").display()),
+            )
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap()
+    };
+    write_helper(&token);
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(facts(&got), archive_facts(s(private, "/fixture")));
+
+    write_helper("not-the-identity-token");
+    let out = run();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("E_AUTH"), "{}", stderr);
+    assert!(!stderr.contains(&token), "the token must never be shown");
+}
+
 #[test]
 fn token_auth_anonymous_for_public_credentials_for_private() {
     let env = services();

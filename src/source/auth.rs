@@ -24,6 +24,11 @@ use crate::analysis::json::{key_is, Reader};
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    /// An OAuth2 refresh token that `docker login` stored in the place of
+    /// the password (`identitytoken` in config.json; a credential helper's
+    /// `Username` of `<token>`): exchanged at the token service, never sent
+    /// to the registry itself.
+    pub identity_token: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -54,6 +59,7 @@ impl Credentials {
         Ok(Credentials {
             username: username.to_string(),
             password: password.to_string(),
+            identity_token: None,
         })
     }
 }
@@ -170,6 +176,8 @@ pub fn find(registry: &str, repository: &str, lookup: &Lookup) -> Result<Found, 
 struct AuthFile {
     /// Key as written → `auth` (base64 of `user:password`).
     auths: Vec<(String, Option<String>)>,
+    /// Key as written → `identitytoken`, where there is one.
+    identity_tokens: Vec<(String, String)>,
     cred_helpers: Vec<(String, String)>,
     creds_store: Option<String>,
 }
@@ -184,15 +192,22 @@ fn parse_auth_file(bytes: &[u8]) -> Result<AuthFile, String> {
             }
             r.object(&mut |r, host| {
                 let mut auth = None;
+                let mut identity = None;
                 if !r.null()? {
                     r.object(&mut |r, field| {
                         if field == "auth" && !r.null()? {
                             auth = Some(r.string()?);
                             Ok(())
+                        } else if field == "identitytoken" && !r.null()? {
+                            identity = Some(r.string()?).filter(|t| !t.is_empty());
+                            Ok(())
                         } else {
                             r.skip()
                         }
                     })?;
+                }
+                if let Some(token) = identity {
+                    out.identity_tokens.push((host.to_string(), token));
                 }
                 out.auths.push((host.to_string(), auth));
                 Ok(())
@@ -275,7 +290,28 @@ impl AuthFile {
         let full = format!("{}/{}", registry, repository);
         let mut scope = full.as_str();
         loop {
-            if let Some((_, auth)) = self.auths.iter().find(|(k, _)| normalise_key(k) == scope) {
+            if let Some((key, auth)) = self.auths.iter().find(|(k, _)| normalise_key(k) == scope) {
+                let identity = self
+                    .identity_tokens
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, t)| t.clone());
+                if let Some(token) = identity {
+                    // `auth` then holds the user name alone (`user:`).
+                    let username = auth
+                        .as_deref()
+                        .and_then(|a| decode_auth(a).ok())
+                        .map(|c| c.username)
+                        .unwrap_or_default();
+                    return Ok(Some((
+                        Credentials {
+                            username,
+                            password: String::new(),
+                            identity_token: Some(token),
+                        },
+                        None,
+                    )));
+                }
                 if let Some(auth) = auth.as_deref().filter(|a| !a.is_empty()) {
                     return decode_auth(auth).map(|c| Some((c, None)));
                 }
@@ -309,6 +345,7 @@ fn decode_auth(auth: &str) -> Result<Credentials, Error> {
     Ok(Credentials {
         username: username.to_string(),
         password: password.to_string(),
+        identity_token: None,
     })
 }
 
@@ -388,9 +425,19 @@ fn helper_get(name: &str, registry: &str) -> Result<Option<Credentials>, Error> 
     })
     .map_err(|_| failed(String::from("its answer is not the JSON it should be")))?;
     match (username, secret) {
-        (Some(username), Some(password)) if !password.is_empty() => {
-            Ok(Some(Credentials { username, password }))
+        // Docker's convention for a helper holding an identity token.
+        (Some(username), Some(token)) if username == "<token>" && !token.is_empty() => {
+            Ok(Some(Credentials {
+                username: String::new(),
+                password: String::new(),
+                identity_token: Some(token),
+            }))
         }
+        (Some(username), Some(password)) if !password.is_empty() => Ok(Some(Credentials {
+            username,
+            password,
+            identity_token: None,
+        })),
         _ => Ok(None),
     }
 }
@@ -542,6 +589,15 @@ mod tests {
         );
         assert_eq!(user("q.io", "a"), None);
         assert!(parse_auth_file(b"{\"auths\": 3}").is_err());
+        // After a login that returned an identity token, `auth` holds `user:`.
+        let text = format!(
+            r#"{{"auths": {{"id.io": {{"auth": "{}", "identitytoken": "rt-1"}}}}}}"#,
+            auth("me:")
+        );
+        let f = parse_auth_file(text.as_bytes()).unwrap();
+        let (c, _) = f.lookup("id.io", "x/y").unwrap().unwrap();
+        assert_eq!(c.identity_token.as_deref(), Some("rt-1"));
+        assert_eq!((c.username.as_str(), c.password.as_str()), ("me", ""));
     }
 
     #[test]

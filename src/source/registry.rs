@@ -170,7 +170,7 @@ impl Client {
         // Without verification a server that does not speak TLS fails the
         // handshake at once: one attempt, then plain HTTP (as skopeo).
         let attempts = if self.tls_verify { MAX_ATTEMPTS } else { 1 };
-        let base = match self.send_with(&format!("{}/v2/", https), &[], attempts) {
+        let base = match self.send_with(&format!("{}/v2/", https), &[], None, attempts) {
             Ok(_) => https,
             Err(e) if !self.tls_verify && e.code == ErrorCode::Network => {
                 let http = format!("http://{}", self.host());
@@ -195,24 +195,42 @@ impl Client {
         url: &str,
         headers: &[(&str, String)],
     ) -> Result<ureq::http::Response<ureq::Body>> {
-        self.send_with(url, headers, MAX_ATTEMPTS)
+        self.send_with(url, headers, None, MAX_ATTEMPTS)
     }
 
+    /// A GET, or a POST of `form` (`application/x-www-form-urlencoded`),
+    /// retried on connection errors, 429 and 5xx.
     fn send_with(
         &self,
         url: &str,
         headers: &[(&str, String)],
+        form: Option<&str>,
         max_attempts: u32,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = self.agent.get(url);
-            for (k, v) in headers {
-                req = req.header(*k, v.as_str());
-            }
-            match req.call() {
+            let sent = match form {
+                None => {
+                    let mut req = self.agent.get(url);
+                    for (k, v) in headers {
+                        req = req.header(*k, v.as_str());
+                    }
+                    req.call()
+                }
+                Some(body) => {
+                    let mut req = self
+                        .agent
+                        .post(url)
+                        .content_type("application/x-www-form-urlencoded");
+                    for (k, v) in headers {
+                        req = req.header(*k, v.as_str());
+                    }
+                    req.send(body)
+                }
+            };
+            match sent {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let again = status == 429 || (500..=504).contains(&status);
@@ -309,6 +327,15 @@ impl Client {
             format!("Bearer {}", self.token(bearer, creds.as_ref())?)
         } else if challenges.iter().any(|c| c.scheme == "basic") {
             match creds {
+                Some(c) if c.identity_token.is_some() => {
+                    return Err(Error::new(
+                        ErrorCode::Auth,
+                        format!(
+                            "{} asks for Basic auth, and the credentials found for it are an identity token, which only a token service takes",
+                            self.reference.registry
+                        ),
+                    ))
+                }
                 Some(c) => c.basic_header(),
                 None => return Err(self.refused()),
             }
@@ -339,11 +366,39 @@ impl Client {
             ));
         }
         let scope = format!("repository:{}:pull", self.reference.repository);
+        let token_host = host_of(realm);
+        let resp = match creds.and_then(|c| c.identity_token.as_deref()) {
+            // OAuth2's refresh-token grant, as Docker's client does with the
+            // identity token `docker login` stored.
+            Some(refresh) => {
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=rootless-check&refresh_token={}&scope={}",
+                    encode(refresh),
+                    encode(&scope)
+                );
+                if let Some(service) = challenge.param("service") {
+                    form.push_str(&format!("&service={}", encode(service)));
+                }
+                self.send_with(realm, &[], Some(&form), MAX_ATTEMPTS)?
+            }
+            None => self.token_get(realm, challenge, &scope, creds)?,
+        };
+        self.token_answer(resp, &token_host)
+    }
+
+    /// The token request of Distribution's token spec: a GET with Basic.
+    fn token_get(
+        &self,
+        realm: &str,
+        challenge: &Challenge,
+        scope: &str,
+        creds: Option<&Credentials>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
         let mut url = format!(
             "{}{}scope={}",
             realm,
             if realm.contains('?') { '&' } else { '?' },
-            encode(&scope)
+            encode(scope)
         );
         if let Some(service) = challenge.param("service") {
             url.push_str(&format!("&service={}", encode(service)));
@@ -352,8 +407,15 @@ impl Client {
             .map(|c| ("Authorization", c.basic_header()))
             .into_iter()
             .collect();
-        let token_host = host_of(realm);
-        let resp = self.send(&url, &headers)?;
+        self.send(&url, &headers)
+    }
+
+    /// The token in a token service's answer.
+    fn token_answer(
+        &self,
+        resp: ureq::http::Response<ureq::Body>,
+        token_host: &str,
+    ) -> Result<String> {
         match resp.status().as_u16() {
             200 => {}
             401 | 403 => return Err(self.refused()),
@@ -364,7 +426,7 @@ impl Client {
                 ))
             }
         }
-        let body = read_limited(resp, 1 << 20, &token_host)?;
+        let body = read_limited(resp, 1 << 20, token_host)?;
         token_of(&body).ok_or_else(|| {
             Error::new(
                 ErrorCode::Registry,

@@ -312,6 +312,9 @@ async function start() {
 
   // secrets: a password and a token-signing certificate, new on every start
   const password = crypto.randomBytes(18).toString('base64url');
+  // What `docker login` stores as `identitytoken` when the token service
+  // hands out OAuth2 refresh tokens.
+  const identityToken = crypto.randomBytes(24).toString('base64url');
   const sec = path.join(STATE, 'secrets');
   const ht = spawnSync('htpasswd', ['-niB', USER], { input: `${password}\n`, encoding: 'utf8' });
   if (ht.status !== 0) throw new Error(`htpasswd: ${ht.stderr || ht.error}`);
@@ -326,7 +329,7 @@ async function start() {
   const [basicPort, tokenPort, tokenServerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const tokenServer = `http://127.0.0.1:${tokenServerPort}/token`;
   const ts = daemon('token-server', process.execPath, [path.join(here, 'token-server.mjs'), '--key', key, '--cert', cert, '--user', USER, '--issuer', ISSUER, '--service', SERVICE, '--port', String(tokenServerPort)], {
-    env: { TOKEN_SERVER_PASSWORD: password },
+    env: { TOKEN_SERVER_PASSWORD: password, TOKEN_SERVER_REFRESH_TOKEN: identityToken },
     match: key,
   });
   const reg = (name, port, auth) => {
@@ -387,8 +390,15 @@ async function start() {
   const authfileToken = path.join(STATE, 'auth-token.json');
   writeJson(authfile, { auths: { [basicHost]: { auth }, [proxyHost]: { auth } } });
   writeJson(authfileToken, { auths: { [tokenHost]: { auth } } });
+  // As Docker writes it after a login that returned an identity token:
+  // `auth` holds the user name alone.
+  const authfileIdentity = path.join(STATE, 'auth-identity.json');
+  writeJson(authfileIdentity, {
+    auths: { [tokenHost]: { auth: Buffer.from(`${USER}:`).toString('base64'), identitytoken: identityToken } },
+  });
   fs.chmodSync(authfile, 0o600);
   fs.chmodSync(authfileToken, 0o600);
+  fs.chmodSync(authfileIdentity, 0o600);
 
   const ctx = { password, basicHost, tokenHost, tokenServer, creds: `${USER}:${password}` };
   const fixtures = fixtureList();
@@ -412,6 +422,7 @@ async function start() {
       user: USER,
       password,
       authfile: authfileToken,
+      authfileIdentity,
       statsUrl: `http://127.0.0.1:${tokenServerPort}/_stats`,
       resetUrl: `http://127.0.0.1:${tokenServerPort}/_reset`,
     },

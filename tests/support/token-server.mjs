@@ -14,7 +14,10 @@
 // other action (or repository) needs Basic credentials user:password in the
 // token request, else 401. Wrong credentials are a 401 even for public pulls.
 // POST /token (OAuth2 form: grant_type=password, username, password, scope,
-// service) follows the same policy.
+// service) follows the same policy; so does grant_type=refresh_token with
+// refresh_token = $TOKEN_SERVER_REFRESH_TOKEN (an identity token, as
+// `docker login` stores it), which counts as the user. A wrong refresh token
+// is a 401.
 // GET /_stats -> counters and the last requests (for tests to assert on),
 // GET /_reset clears them, GET /_health -> "ok".
 
@@ -36,6 +39,7 @@ const issuer = opt.issuer || 'test-issuer';
 const service = opt.service || 'test-registry';
 const user = opt.user || 'rcuser';
 const password = process.env.TOKEN_SERVER_PASSWORD;
+const refreshToken = process.env.TOKEN_SERVER_REFRESH_TOKEN || '';
 if (!password) throw new Error('TOKEN_SERVER_PASSWORD is not set');
 const privateKey = crypto.createPrivateKey(fs.readFileSync(opt.key));
 const certDer = new crypto.X509Certificate(fs.readFileSync(opt.cert)).raw;
@@ -75,6 +79,9 @@ function parseScope(s) {
 
 /** 'anonymous' | 'user' | 'bad' */
 function who(authorization, form) {
+  if (form && form.grant_type === 'refresh_token') {
+    return refreshToken && form.refresh_token === refreshToken ? 'user' : 'bad';
+  }
   if (form && (form.username !== undefined || form.password !== undefined)) {
     return form.username === user && form.password === password ? 'user' : 'bad';
   }
@@ -107,7 +114,7 @@ function deny(res, why, entry) {
 
 function answer(req, res, scopes, form) {
   const identity = who(req.headers.authorization, form);
-  const entry = { time: new Date().toISOString(), method: req.method, identity, scopes };
+  const entry = { time: new Date().toISOString(), method: req.method, grant: form?.grant_type ?? null, identity, scopes };
   if (identity === 'bad') return deny(res, 'wrong credentials', entry);
   const access = [];
   for (const s of scopes) {
@@ -148,7 +155,7 @@ const server = http.createServer((req, res) => {
     req.on('end', () => {
       const form = Object.fromEntries(new URLSearchParams(body));
       const scopes = (form.scope || '').split(' ').filter(Boolean);
-      if (form.grant_type !== 'password') {
+      if (form.grant_type !== 'password' && form.grant_type !== 'refresh_token') {
         return send(res, 400, { error: 'unsupported_grant_type' });
       }
       answer(req, res, scopes, form);
