@@ -19,15 +19,24 @@ const HELPER_TIMEOUT_MS = 30000;
 class Credentials {
   #username;
   #password;
-  constructor(username, password) {
+  #identityToken;
+  /** `identityToken`: an OAuth2 refresh token that `docker login` stored in
+   * the place of the password (`identitytoken` in config.json; a helper's
+   * `Username` of `<token>`): exchanged at the token service, never sent to
+   * the registry itself. */
+  constructor(username, password, identityToken = null) {
     this.#username = username;
     this.#password = password;
+    this.#identityToken = identityToken;
   }
   get username() {
     return this.#username;
   }
   get password() {
     return this.#password;
+  }
+  get identityToken() {
+    return this.#identityToken;
   }
   /** `Basic base64(user:password)`. */
   basicHeader() {
@@ -106,14 +115,19 @@ function parseAuthFile(bytes) {
       if (!isObject(value)) throw '`auths` must be an object';
       for (const [host, entry] of Object.entries(value)) {
         let auth;
+        let identityToken;
         if (entry !== null) {
           if (!isObject(entry)) throw `\`auths\` entry ${JSON.stringify(host)} must be an object`;
           if (entry.auth !== undefined && entry.auth !== null) {
             if (typeof entry.auth !== 'string') throw `\`auth\` of ${JSON.stringify(host)} must be a string`;
             auth = entry.auth;
           }
+          if (entry.identitytoken !== undefined && entry.identitytoken !== null) {
+            if (typeof entry.identitytoken !== 'string') throw `\`identitytoken\` of ${JSON.stringify(host)} must be a string`;
+            identityToken = entry.identitytoken || undefined;
+          }
         }
-        out.auths.push([host, auth]);
+        out.auths.push([host, auth, identityToken]);
       }
     } else if (k === 'credhelpers') {
       if (value === null) continue;
@@ -228,7 +242,9 @@ function helperGet(name, registry, timeoutMs = HELPER_TIMEOUT_MS) {
         return;
       }
       const { Username: username, Secret: secret } = answer;
-      resolve(typeof username === 'string' && secret ? new Credentials(username, secret) : null);
+      // Docker's convention for a helper holding an identity token.
+      if (username === '<token>' && secret) resolve(new Credentials('', '', secret));
+      else resolve(typeof username === 'string' && secret ? new Credentials(username, secret) : null);
     });
   });
 }
@@ -246,6 +262,14 @@ async function lookupInFile(file, registry, repository) {
   for (;;) {
     const entry = file.auths.find(([k]) => normaliseKey(k) === scope);
     if (entry) {
+      if (entry[2]) {
+        // `auth` then holds the user name alone (`user:`).
+        let username = '';
+        try {
+          if (entry[1]) username = decodeAuth(entry[1]).username;
+        } catch {}
+        return { credentials: new Credentials(username, '', entry[2]), helper: undefined };
+      }
       if (entry[1]) return { credentials: decodeAuth(entry[1]), helper: undefined };
       // An entry without `auth`: the default store holds it.
       break;

@@ -304,8 +304,8 @@ class Client {
     if (this.signal && this.signal.aborted) throw abortReason(this.signal);
   }
 
-  /** One request, no redirect followed. */
-  async fetchOnce(url, headers) {
+  /** One request, no redirect followed: a GET, or a POST of `form`. */
+  async fetchOnce(url, headers, form = null) {
     this.checkAborted();
     const controller = new AbortController();
     const onAbort = () => controller.abort(abortReason(this.signal));
@@ -322,6 +322,11 @@ class Client {
       redirect: 'manual',
       signal: controller.signal,
     };
+    if (form !== null) {
+      init.method = 'POST';
+      init.body = form;
+      init.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    }
     if (!this.tlsVerify && url.startsWith('https:')) {
       const dispatcher = await insecureDispatcher();
       if (dispatcher) init.dispatcher = dispatcher;
@@ -363,13 +368,14 @@ class Client {
     }
   }
 
-  /** One GET with retries on connection errors, 429 and 5xx (at most `maxAttempts` attempts). */
-  async send(url, headers, maxAttempts = MAX_ATTEMPTS) {
+  /** One GET (or a POST of `form`, redirects not followed) with retries on
+   * connection errors, 429 and 5xx (at most `maxAttempts` attempts). */
+  async send(url, headers, maxAttempts = MAX_ATTEMPTS, form = null) {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await this.fetchFollowing(url, headers);
+        answer = form === null ? await this.fetchFollowing(url, headers) : await this.fetchOnce(url, headers, form);
       } catch (err) {
         this.checkAborted();
         if (err && typeof err.code === 'string' && err.code.startsWith('E_')) throw err;
@@ -460,6 +466,12 @@ class Client {
       value = `Bearer ${await this.token(bearer, creds)}`;
     } else if (challenges.some((c) => c.scheme === 'basic')) {
       if (!creds) throw this.refused();
+      if (creds.identityToken) {
+        throw sourceError(
+          'E_AUTH',
+          `${this.reference.registry} asks for Basic auth, and the credentials found for it are an identity token, which only a token service takes`,
+        );
+      }
       value = creds.basicHeader();
     } else {
       throw sourceError(
@@ -480,12 +492,21 @@ class Client {
       );
     }
     const scope = `repository:${this.reference.repository}:pull`;
-    let url = `${realm}${realm.includes('?') ? '&' : '?'}scope=${encode(scope)}`;
     const service = challengeParam(challenge, 'service');
-    if (service !== undefined) url += `&service=${encode(service)}`;
-    const headers = creds ? { Authorization: creds.basicHeader() } : {};
     const tokenHost = hostOf(realm);
-    const answer = await this.send(url, headers);
+    let answer;
+    if (creds && creds.identityToken) {
+      // OAuth2's refresh-token grant, as Docker's client does with the
+      // identity token `docker login` stored.
+      let form = `grant_type=refresh_token&client_id=rootless-check&refresh_token=${encode(creds.identityToken)}&scope=${encode(scope)}`;
+      if (service !== undefined) form += `&service=${encode(service)}`;
+      answer = await this.send(realm, {}, MAX_ATTEMPTS, form);
+    } else {
+      let url = `${realm}${realm.includes('?') ? '&' : '?'}scope=${encode(scope)}`;
+      if (service !== undefined) url += `&service=${encode(service)}`;
+      const headers = creds ? { Authorization: creds.basicHeader() } : {};
+      answer = await this.send(url, headers);
+    }
     if (answer.status === 401 || answer.status === 403) {
       answer.close();
       throw this.refused();

@@ -503,6 +503,43 @@ describe('credential helpers', () => {
   });
 });
 
+describe('identity tokens (OAuth2 refresh tokens that docker login stores)', () => {
+  test('from an auth file and from a helper answering <token>: exchanged at the token service, as the native CLI', T, async (t) => {
+    if (unavailable(t, 'registryToken')) return;
+    const priv = (env.privateImages || [])[0];
+    if (!priv || !env.registryToken.authfileIdentity) return t.skip('no private image or identity auth file');
+    const source = `docker://${env.registryToken.host}/${priv.repo}:${priv.tag}`;
+    const ok = assertSame(['--format', 'json', '--tls-verify=false', '--authfile', env.registryToken.authfileIdentity, source]);
+    assert.deepEqual(facts(JSON.parse(ok.stdout)), await factsOfArchive(priv.fixture));
+    const token = JSON.parse(fs.readFileSync(env.registryToken.authfileIdentity, 'utf8')).auths[env.registryToken.host].identitytoken;
+    const dir = tempDir('identity');
+    try {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const helper = (secret) =>
+        fs.writeFileSync(
+          path.join(bin, 'docker-credential-rcidentity'),
+          `#!/bin/sh\nread server\necho '${JSON.stringify({ Username: '<token>', Secret: secret })}'\n`,
+          { mode: 0o755 },
+        );
+      const home = path.join(dir, 'home');
+      fs.mkdirSync(path.join(home, '.docker'), { recursive: true });
+      fs.writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ credHelpers: { [env.registryToken.host]: 'rcidentity' } }));
+      const extra = { HOME: home, PATH: `${bin}:${process.env.PATH}` };
+      helper(token);
+      const viaHelper = assertSame(['--format', 'json', '--tls-verify=false', source], extra);
+      assert.deepEqual(facts(JSON.parse(viaHelper.stdout)), await factsOfArchive(priv.fixture));
+      helper('not-the-identity-token');
+      const refused = assertSame(['--tls-verify=false', source], extra);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /E_AUTH/);
+      assert.ok(!refused.stderr.includes(token));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('an OCI layout directory', () => {
   for (const fixture of FALLBACK_FIXTURES) {
     test(`${fixture}: the archive's facts; the native CLI's JSON`, T, async (t) => {
