@@ -150,7 +150,10 @@ function table(caption, columns, rows) {
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))))));
+      // data-label: the column's name, shown beside each cell when the rows are stacked (narrow screens);
+      // plain-text cells (numbers, modes, owners, sizes) are never broken across lines.
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) =>
+        h('td', { 'data-label': columns[i], class: typeof c === 'string' ? 'rc-nowrap' : null }, c)))))));
 }
 
 function userSection(user, config) {
