@@ -7,11 +7,11 @@
 // esbuild and by Rollup (with @rollup/plugin-node-resolve), which take the
 // `browser` branch and, as pkg-template/README.md says, need the worker, its
 // glue and the .wasm copied beside the bundle (they do not emit the files
-// named by `new URL(..., import.meta.url)`). The verdicts and findings the
-// page shows are the native CLI's; the page requests nothing outside the
-// output folder and logs no error. Each bundler is skipped, saying so, when
-// it is missing (npm ci), and all when Chromium or playwright-core is (apt:
-// chromium).
+// named by `new URL(..., import.meta.url)`); and by Vite, which needs no
+// configuration. The verdicts and findings the page shows are the native
+// CLI's; the page requests nothing outside the output folder and logs no
+// error. Each bundler is skipped, saying so, when it is missing (npm ci),
+// and all when Chromium or playwright-core is (apt: chromium).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -36,6 +36,7 @@ const webpack = (await optional('webpack'))?.default;
 const esbuild = await optional('esbuild');
 const rollup = await optional('rollup');
 const nodeResolve = (await optional('@rollup/plugin-node-resolve'))?.default;
+const vite = await optional('vite');
 const notInstalled = (name) => `${name} is not installed (npm ci)`;
 
 // The user's app. `?parallelMinBytes=0` (the test's knob) starts the layer
@@ -78,10 +79,10 @@ input.addEventListener('change', async () => {
 `;
 
 // The page; `type` is "module" for an ES module bundle.
-const page = (type) => `<!doctype html><meta charset="utf-8"><title>rootless-check, bundled</title>
+const page = (type, src = 'main.js') => `<!doctype html><meta charset="utf-8"><title>rootless-check, bundled</title>
 <link rel="icon" href="data:,">
 <input type="file" id="image"><ul id="images"></ul><p id="error"></p>
-<script${type ? ` type="${type}"` : ''} src="main.js"></script>
+<script${type ? ` type="${type}"` : ''} src="${src}"></script>
 `;
 
 // docker save, gzip around a docker save, a rootless image, two images in one archive.
@@ -183,6 +184,24 @@ const BUILDS = {
       return files;
     },
   },
+  // Vite builds from the project's index.html, which it rewrites into the
+  // output; it emits the worker (as its own bundle, the glue and the layer
+  // workers' `new URL(import.meta.url)` included) and the .wasm by itself.
+  Vite: {
+    missing: vite ? null : notInstalled('vite'),
+    entryFile: 'web/index.js',
+    type: 'module',
+    build: async (project, dist) => {
+      fs.writeFileSync(path.join(project, 'index.html'), page('module', '/src/index.js'));
+      const result = await vite.build({
+        root: project,
+        configFile: false,
+        logLevel: 'silent',
+        build: { outDir: dist, emptyOutDir: true },
+      });
+      return [result].flat().flatMap((r) => r.output).filter((c) => c.type === 'chunk').flatMap((c) => c.moduleIds);
+    },
+  },
 };
 
 /** What the page shows, from the native CLI's report. */
@@ -240,7 +259,8 @@ describe('bundled, in headless Chromium', { skip: noChromium || false }, () => {
         assert.ok(files.includes(path.join(installed, entryFile)), `the bundler did not read ${entryFile}`);
         const other = entryFile.startsWith('web/') ? 'bundler/' : 'web/';
         assert.ok(!files.some((f) => f.startsWith(path.join(installed, other))), `the bundler read files of ${other}`);
-        fs.writeFileSync(path.join(dist, 'index.html'), page(type));
+        // Vite writes its own, from the project's.
+        if (!fs.existsSync(path.join(dist, 'index.html'))) fs.writeFileSync(path.join(dist, 'index.html'), page(type));
         ({ base, server } = await serve((pathname) => fileIn(dist, pathname)));
       });
 
