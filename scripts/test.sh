@@ -48,5 +48,5 @@ step "npm package: build (wasm-pack.toml), then the native CLI the parity tests 
 npm run build
 cargo build --release --quiet
 
-step "npm package tests (packed tarball in CJS/ESM projects, Node CLI = native CLI, browser worker, webpack bundles)"
+step "npm package tests (packed tarball in CJS/ESM projects, Node CLI = native CLI, browser worker, page and widget, webpack/esbuild/Rollup/Vite bundles, Bun and Deno)"
 npm test

@@ -29,12 +29,13 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     h('p', { class: 'rc-hint' }, 'from docker save, podman save, skopeo (OCI archive) or docker export; .tar, .tar.gz or .tar.zst'),
     h('p', { class: 'rc-actions' }, chooseButton, ' ', sampleButton, input));
 
+  const progressVerb = h('span', {}, 'Analysing');
   const progressName = h('span', { class: 'rc-file-name' });
   const bar = h('progress', { class: 'rc-bar', max: 1, value: 0, 'aria-label': 'Analysis progress' });
   const progressText = h('p', { class: 'rc-progress-text' });
   const cancelButton = h('button', { type: 'button', class: 'rc-button' }, 'Cancel');
   const progress = h('div', { class: 'rc-progress', hidden: true },
-    h('p', { class: 'rc-progress-title' }, 'Analysing ', progressName, '…'),
+    h('p', { class: 'rc-progress-title' }, progressVerb, ' ', progressName, '…'),
     bar, progressText, h('p', {}, cancelButton));
 
   // Polite: the progress (throttled) and the verdict. Errors: role=alert.
@@ -70,43 +71,78 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     error.hidden = true;
   }
 
-  /** Analyses a File (or Blob with a name); resolves when shown. */
-  async function analyzeFile(file) {
+  /** Starts a new task (an analysis or a fetched report): the one before is cancelled. */
+  function start(verb, name, text) {
     if (controller) controller.abort();
     const mine = new AbortController();
     controller = mine;
     clearResult();
-    progressName.textContent = file.name || 'the archive';
+    progressVerb.textContent = verb;
+    progressName.textContent = name;
     bar.value = 0;
-    progressText.textContent = `0 bytes of ${formatBytes(file.size)}`;
+    progressText.textContent = text;
     progress.hidden = false;
-    status.textContent = `Analysing ${file.name || 'the archive'}…`;
+    status.textContent = `${verb} ${name}…`;
     lastAnnounce = Date.now();
+    return mine;
+  }
+
+  function showReport(report, view) {
+    result.append(renderReport(report, { ...view, compact, headingLevel, urls }));
+    const verdicts = report.images.map((i) => i.verdict);
+    status.textContent = verdicts.length === 0
+      ? 'Done: the archive holds no image.'
+      : `Done. Verdict: ${verdicts.length === 1 ? verdicts[0] : verdicts.join(', ')}.`;
+    events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { report } }));
+  }
+
+  function showError(err) {
+    if (err && err.name === 'AbortError') {
+      status.textContent = 'Cancelled.';
+    } else {
+      status.textContent = '';
+      error.replaceChildren(renderError(err));
+      error.hidden = false;
+    }
+    events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { error: err } }));
+  }
+
+  function finish(mine) {
+    if (controller === mine) {
+      controller = null;
+      progress.hidden = true;
+    }
+  }
+
+  /** Analyses a File (or Blob with a name); resolves when shown. */
+  async function analyzeFile(file) {
+    const mine = start('Analysing', file.name || 'the archive', `0 bytes of ${formatBytes(file.size)}`);
     try {
       const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress });
-      if (controller !== mine) return;
-      const view = renderReport(report, { fileName: file.name, json, sarif, compact, headingLevel, urls });
-      result.append(view);
-      const verdicts = report.images.map((i) => i.verdict);
-      status.textContent = verdicts.length === 0
-        ? 'Done: the archive holds no image.'
-        : `Done. Verdict: ${verdicts.length === 1 ? verdicts[0] : verdicts.join(', ')}.`;
-      events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { report } }));
+      if (controller === mine) showReport(report, { fileName: file.name, json, sarif });
     } catch (err) {
-      if (controller !== mine) return;
-      if (err && err.name === 'AbortError') {
-        status.textContent = 'Cancelled.';
-      } else {
-        status.textContent = '';
-        error.replaceChildren(renderError(err));
-        error.hidden = false;
-      }
-      events.dispatchEvent(new CustomEvent('rootless-check:done', { detail: { error: err } }));
+      if (controller === mine) showError(err);
     } finally {
-      if (controller === mine) {
-        controller = null;
-        progress.hidden = true;
-      }
+      finish(mine);
+    }
+  }
+
+  /**
+   * Shows the JSON report at `url` (the CLI's `--format json`, made in CI),
+   * fetched from the page's own origin and checked first (report-url.js);
+   * resolves when shown.
+   */
+  async function loadReport(url) {
+    const mine = start('Loading', url, '');
+    try {
+      const { fetchReport } = await import('./report-url.js');
+      const fetched = await fetchReport(url, { signal: mine.signal });
+      const fileName = new URL(fetched.url).pathname.split('/').pop();
+      if (controller === mine) showReport(fetched.report, { fileName, json: fetched.text });
+    } catch (err) {
+      if (controller === mine) showError(err);
+    } finally {
+      finish(mine);
     }
   }
 
@@ -157,5 +193,5 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     analyzeFile(files[0]);
   });
 
-  return { analyzeFile, loadSample, cancel: () => controller && controller.abort() };
+  return { analyzeFile, loadSample, loadReport, cancel: () => controller && controller.abort() };
 }

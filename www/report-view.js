@@ -81,6 +81,11 @@ export function describeError(err) {
     E_LIMIT: ['The archive is over a safety limit (too many entries, layers or images).', ''],
     E_IO: ['The file could not be read.', 'If it changed or moved while being read, pick it again.'],
     E_INTERNAL: ['The analysis failed: this is a bug in rootless-check.', 'Please report it, with the details below.'],
+    // A report fetched for the widget's report="URL" (report-url.js).
+    E_REPORT_FETCH: ['The report could not be loaded.', 'Check the URL in the report attribute: the JSON file must be published with this page.'],
+    E_REPORT_BAD: ['The file at the report URL is not a rootless-check JSON report.',
+      'Publish what `rootless-check --format json` writes, unchanged.'],
+    E_REPORT_ORIGIN: ['The report must come from this page\'s own site.', 'Publish the JSON report beside the page and give its path.'],
   }[code] || ['The analysis failed.', ''];
   return { title: advice[0], advice: advice[1], detail: err && err.message ? `${code || 'error'}: ${err.message}` : '' };
 }
@@ -145,7 +150,10 @@ function table(caption, columns, rows) {
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))))));
+      // data-label: the column's name, shown beside each cell when the rows are stacked (narrow screens);
+      // plain-text cells (numbers, modes, owners, sizes) are never broken across lines.
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) =>
+        h('td', { 'data-label': columns[i], class: typeof c === 'string' ? 'rc-nowrap' : null }, c)))))));
 }
 
 function userSection(user, config) {

@@ -6,7 +6,10 @@
 //
 // Attributes: `compact` (a shorter report: verdict, why, findings and fixes),
 // `sample` (analyse the bundled sample image at once), `heading-level`
-// (level of the report's heading, default 3). It renders in a shadow root,
+// (level of the report's heading, default 3), `report="URL"` (show the JSON
+// report at URL, made in CI with `--format json`: fetched from the page's own
+// origin only, and checked against the report's schema; the page's CSP needs
+// connect-src 'self'). It renders in a shadow root,
 // inherits the page's font and colour, and takes the CSS custom properties
 // listed in README.md (--rc-accent, --rc-radius, ...). Files dropped on the
 // element are analysed locally, in a Web Worker; nothing is uploaded.
@@ -32,7 +35,8 @@ class RootlessCheckWidget extends HTMLElement {
       headingLevel: level >= 1 && level <= 6 ? level : 3,
       events: this,
     });
-    if (this.hasAttribute('sample')) this.checker.loadSample();
+    if (this.hasAttribute('report')) this.checker.loadReport(this.getAttribute('report'));
+    else if (this.hasAttribute('sample')) this.checker.loadSample();
   }
 
   /** Analyse a File or Blob (with a `name`), as if it had been dropped. */

@@ -13,6 +13,10 @@ const { codedError, abortReason, checkAborted, readInto, layerName, scanLayer } 
 
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
+// Deno's worker threads do not share the file descriptors of the thread that
+// opened them (a read there fails with EBADF): under Deno the layers are
+// summarised on the calling thread.
+const SHARED_FDS = !process.versions.deno;
 
 function cpuCount() {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -56,7 +60,7 @@ async function scanLayers(
     else results.push({ name, summary });
   };
   const count = Math.min(threads, layers.length);
-  if (count < 2 || layerBytes < minParallelBytes) {
+  if (count < 2 || layerBytes < minParallelBytes || !SHARED_FDS) {
     for (const job of layers) {
       const read = (at, length, layer, into) => {
         checkAborted(signal);

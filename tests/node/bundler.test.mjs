@@ -1,31 +1,43 @@
 // The packed package used as a web app would: installed into a fresh
 // project, imported by a small app that analyses the File chosen in an
-// <input type=file>, bundled by webpack 5 (the repository's devDependency,
-// through its Node API) and loaded in headless Chromium from webpack's output
-// folder alone. Once per branch of the package's exports: `browser` (what
-// webpack picks for target web) and `default` (wasm-bindgen's bundler glue,
-// with asyncWebAssembly). The verdicts and findings the page shows are the
-// native CLI's; the page requests nothing outside the output folder and logs
-// no error. Skipped, saying so, when Chromium, playwright-core or webpack is
-// missing (npm ci; apt: chromium).
+// <input type=file>, bundled, and loaded in headless Chromium from the
+// bundler's output folder alone. By webpack 5 (through its Node API), once per
+// branch of the package's exports: `browser` (what webpack picks for target
+// web) and `default` (wasm-bindgen's bundler glue, with asyncWebAssembly); by
+// esbuild and by Rollup (with @rollup/plugin-node-resolve), which take the
+// `browser` branch and, as pkg-template/README.md says, need the worker, its
+// glue and the .wasm copied beside the bundle (they do not emit the files
+// named by `new URL(..., import.meta.url)`); and by Vite, which needs no
+// configuration. The verdicts and findings the page shows are the native
+// CLI's; the page requests nothing outside the output folder and logs no
+// error. Each bundler is skipped, saying so, when it is missing (npm ci),
+// and all when Chromium or playwright-core is (apt: chromium).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { fixtureFiles, installedProject, nativeCli, packPkg, root, runCli, tempDir } from './helpers.mjs';
 
 import { fileIn, launch, missing as noChromium, serve } from './chromium.mjs';
 
 const require = createRequire(path.join(root, 'package.json'));
-let webpack = null;
-try {
-  webpack = require('webpack');
-} catch {
-  // reported as the skip reason below
+/** A devDependency, or null when it is not installed (reported as the skip reason). */
+async function optional(name) {
+  try {
+    return await import(pathToFileURL(require.resolve(name)));
+  } catch {
+    return null;
+  }
 }
-const missing = noChromium || (webpack ? null : 'webpack is not installed (npm ci)');
+const webpack = (await optional('webpack'))?.default;
+const esbuild = await optional('esbuild');
+const rollup = await optional('rollup');
+const nodeResolve = (await optional('@rollup/plugin-node-resolve'))?.default;
+const vite = await optional('vite');
+const notInstalled = (name) => `${name} is not installed (npm ci)`;
 
 // The user's app. `?parallelMinBytes=0` (the test's knob) starts the layer
 // workers on small archives too, as a big archive would.
@@ -66,10 +78,11 @@ input.addEventListener('change', async () => {
 });
 `;
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check via webpack</title>
+// The page; `type` is "module" for an ES module bundle.
+const page = (type, src = 'main.js') => `<!doctype html><meta charset="utf-8"><title>rootless-check, bundled</title>
 <link rel="icon" href="data:,">
 <input type="file" id="image"><ul id="images"></ul><p id="error"></p>
-<script src="main.js"></script>
+<script${type ? ` type="${type}"` : ''} src="${src}"></script>
 `;
 
 // docker save, gzip around a docker save, a rootless image, two images in one archive.
@@ -80,25 +93,116 @@ const SAMPLE = [
   'public/google+go-containerregistry__test_link.tar',
 ];
 
+// What the browser branch needs beside a bundle made by a bundler that does
+// not emit the files named by `new URL(..., import.meta.url)` (pkg-template/README.md).
+const WEB_ASSETS = ['worker.js', 'rootless_check.js', 'rootless_check_bg.wasm'];
+const copyWebAssets = (installed, dist) =>
+  WEB_ASSETS.forEach((name) => fs.copyFileSync(path.join(installed, 'web', name), path.join(dist, name)));
+
+function webpackBuild(config) {
+  return async (project, dist) => {
+    const stats = await new Promise((resolve, reject) => {
+      webpack({
+        context: project,
+        mode: 'production',
+        target: 'web',
+        entry: './src/index.js',
+        output: { path: dist, clean: true },
+        performance: { hints: false },
+        ...config,
+      }, (err, result) => (err ? reject(err) : resolve(result)));
+    });
+    const info = stats.toJson({ all: false, errors: true, warnings: true });
+    assert.deepEqual(info.errors.map((e) => e.message), [], 'webpack errors');
+    assert.deepEqual(info.warnings.map((e) => e.message), [], 'webpack warnings');
+    return [...stats.compilation.fileDependencies];
+  };
+}
+
+// Each build: why it is skipped (its bundler is missing), the package's
+// file it must have read (the branch of the exports it took), the page's
+// script type, and the build itself, which resolves with the files read.
 const BUILDS = {
   // webpack's own conditions for target web include `browser`: pkg/web.
-  browser: { entryFile: 'web/index.js', config: {} },
+  'webpack, the `browser` branch': {
+    missing: webpack ? null : notInstalled('webpack'),
+    entryFile: 'web/index.js',
+    type: '',
+    build: webpackBuild({}),
+  },
   // Without `browser`, the exports' `default` branch: pkg/bundler, whose
   // glue imports the .wasm as a module.
-  default: {
+  'webpack, the `default` branch': {
+    missing: webpack ? null : notInstalled('webpack'),
     entryFile: 'bundler/index.js',
-    config: {
+    type: '',
+    build: webpackBuild({
       resolve: { conditionNames: ['webpack', 'production', 'import', 'module'] },
       experiments: { asyncWebAssembly: true },
+    }),
+  },
+  // esbuild's platform `browser` (its default) takes the `browser` branch;
+  // format `esm` keeps import.meta.url.
+  esbuild: {
+    missing: esbuild ? null : notInstalled('esbuild'),
+    entryFile: 'web/index.js',
+    type: 'module',
+    build: async (project, dist) => {
+      const result = await esbuild.build({
+        absWorkingDir: project,
+        entryPoints: { main: 'src/index.js' },
+        bundle: true,
+        format: 'esm',
+        minify: true,
+        outdir: dist,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      assert.deepEqual(result.errors, [], 'esbuild errors');
+      assert.deepEqual(result.warnings.map((w) => w.text), [], 'esbuild warnings');
+      copyWebAssets(path.join(project, 'node_modules', 'rootless-check'), dist);
+      return Object.keys(result.metafile.inputs).map((f) => path.join(project, f));
+    },
+  },
+  // @rollup/plugin-node-resolve with `browser: true` takes the `browser` branch.
+  'Rollup with @rollup/plugin-node-resolve': {
+    missing: rollup && nodeResolve ? null : notInstalled(rollup ? '@rollup/plugin-node-resolve' : 'rollup'),
+    entryFile: 'web/index.js',
+    type: 'module',
+    build: async (project, dist) => {
+      const warnings = [];
+      const bundle = await rollup.rollup({
+        input: path.join(project, 'src', 'index.js'),
+        plugins: [nodeResolve({ browser: true })],
+        onwarn: (warning) => warnings.push(warning.message),
+      });
+      await bundle.write({ dir: dist, format: 'es', entryFileNames: 'main.js' });
+      const files = bundle.watchFiles;
+      await bundle.close();
+      assert.deepEqual(warnings, [], 'rollup warnings');
+      copyWebAssets(path.join(project, 'node_modules', 'rootless-check'), dist);
+      return files;
+    },
+  },
+  // Vite builds from the project's index.html, which it rewrites into the
+  // output; it emits the worker (as its own bundle, the glue and the layer
+  // workers' `new URL(import.meta.url)` included) and the .wasm by itself.
+  Vite: {
+    missing: vite ? null : notInstalled('vite'),
+    entryFile: 'web/index.js',
+    type: 'module',
+    build: async (project, dist) => {
+      fs.writeFileSync(path.join(project, 'index.html'), page('module', '/src/index.js'));
+      const result = await vite.build({
+        root: project,
+        configFile: false,
+        logLevel: 'silent',
+        build: { outDir: dist, emptyOutDir: true },
+      });
+      return [result].flat().flatMap((r) => r.output).filter((c) => c.type === 'chunk').flatMap((c) => c.moduleIds);
     },
   },
 };
-
-function bundle(config) {
-  return new Promise((resolve, reject) => {
-    webpack(config, (err, stats) => (err ? reject(err) : resolve(stats)));
-  });
-}
 
 /** What the page shows, from the native CLI's report. */
 function nativeView(file) {
@@ -110,7 +214,7 @@ function nativeView(file) {
   }));
 }
 
-describe('bundled by webpack, in headless Chromium', { skip: missing || false }, () => {
+describe('bundled, in headless Chromium', { skip: noChromium || false }, () => {
   let tarball;
   let project;
   let context;
@@ -139,33 +243,24 @@ describe('bundled by webpack, in headless Chromium', { skip: missing || false },
     if (tarball) fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
   });
 
-  for (const [condition, { entryFile, config }] of Object.entries(BUILDS)) {
-    describe(`the \`${condition}\` branch of the exports`, () => {
+  for (const [name, { missing, entryFile, type, build }] of Object.entries(BUILDS)) {
+    describe(name, { skip: missing || false }, () => {
       let dist;
       let server;
       let base;
 
       before(async () => {
-        dist = path.join(project, `dist-${condition}`);
-        const stats = await bundle({
-          context: project,
-          mode: 'production',
-          target: 'web',
-          entry: './src/index.js',
-          output: { path: dist, clean: true },
-          performance: { hints: false },
-          ...config,
-        });
-        const info = stats.toJson({ all: false, errors: true, warnings: true });
-        assert.deepEqual(info.errors.map((e) => e.message), [], 'webpack errors');
-        assert.deepEqual(info.warnings.map((e) => e.message), [], 'webpack warnings');
-        // The branch this build took: the files webpack read.
-        const files = [...stats.compilation.fileDependencies];
+        dist = path.join(project, `dist-${name.replace(/[^a-z]+/gi, '-')}`);
+        fs.rmSync(dist, { recursive: true, force: true });
+        fs.mkdirSync(dist);
+        const files = await build(project, dist);
+        // The branch this build took: the files the bundler read.
         const installed = path.join(project, 'node_modules', 'rootless-check');
-        assert.ok(files.includes(path.join(installed, entryFile)), `webpack did not read ${entryFile}`);
+        assert.ok(files.includes(path.join(installed, entryFile)), `the bundler did not read ${entryFile}`);
         const other = entryFile.startsWith('web/') ? 'bundler/' : 'web/';
-        assert.ok(!files.some((f) => f.startsWith(path.join(installed, other))), `webpack read files of ${other}`);
-        fs.writeFileSync(path.join(dist, 'index.html'), PAGE);
+        assert.ok(!files.some((f) => f.startsWith(path.join(installed, other))), `the bundler read files of ${other}`);
+        // Vite writes its own, from the project's.
+        if (!fs.existsSync(path.join(dist, 'index.html'))) fs.writeFileSync(path.join(dist, 'index.html'), page(type));
         ({ base, server } = await serve((pathname) => fileIn(dist, pathname)));
       });
 
@@ -230,7 +325,7 @@ describe('bundled by webpack, in headless Chromium', { skip: missing || false },
           const { origin, pathname } = new URL(url);
           assert.equal(origin, base, `a request outside the served folder: ${url}`);
           const file = fileIn(dist, decodeURIComponent(pathname));
-          assert.ok(file && fs.existsSync(file), `${url} is not a file of webpack's output`);
+          assert.ok(file && fs.existsSync(file), `${url} is not a file of the bundler's output`);
         }
         assert.ok(requests.some((u) => u.endsWith('.wasm')), `no .wasm was loaded: ${requests.join(', ')}`);
       }
