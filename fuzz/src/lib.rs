@@ -620,7 +620,8 @@ pub fn spec_yaml(data: &[u8]) {
     match parsed {
         Ok(specs) => hold_specs(&specs.runs),
         Err(e) => {
-            let lines = text.lines().count() as u32 + 1;
+            // Line breaks as YAML counts them: LF, CRLF and a lone CR.
+            let lines = text.replace("\r\n", "\n").matches(['\n', '\r']).count() as u32 + 1;
             if let Some(line) = e.line {
                 assert!(
                     line >= 1 && line <= lines,
