@@ -18,13 +18,14 @@ const BLOCK = 4 << 20;
  * Summarise the layer `name` of `size` bytes whose bytes `source.next()`
  * gives (a chunk, or null at the end). Resolves with the summary's bytes
  * once the worker has walked the layer; the caller drains the rest of the
- * source (the tar may end before the stream does).
+ * source (the tar may end before the stream does). `allowance`: what its
+ * decoder may give (Pending.budgetLeft(); undefined: no limit).
  */
-async function scanPiped(name, size, source, { ringSize = RING } = {}) {
+async function scanPiped(name, size, source, { ringSize = RING, allowance } = {}) {
   const shared = createRing(ringSize);
   const writer = new RingWriter(shared);
   const worker = new Worker(path.join(__dirname, 'layer-pipe-worker.cjs'), {
-    workerData: { shared, name, size, blockSize: BLOCK },
+    workerData: { shared, name, size, blockSize: BLOCK, allowance },
   });
   let settled = false;
   const result = new Promise((resolve, reject) => {

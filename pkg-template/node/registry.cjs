@@ -15,7 +15,7 @@
 const crypto = require('node:crypto');
 const os = require('node:os');
 const wasm = require('./rootless_check.js');
-const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason } = require('./common.cjs');
+const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason, budgetOption } = require('./common.cjs');
 const { findCredentials, parseChallenges, challengeParam } = require('./auth.cjs');
 const { scanPiped } = require('./layer-pipe.cjs');
 
@@ -752,10 +752,11 @@ async function readBlob(client, descriptor, limit) {
  * Summarise one layer streaming from `source` (`next()`: a chunk or null)
  * in steps: wasm.LayerScan walks the window of bytes received, says from
  * which offset it needs bytes next, and goes on once they are there. Only
- * the window is held (4 MiB, more when one entry needs more). Resolves
- * with the summary's bytes; the caller drains the rest of the source.
+ * the window is held (4 MiB, more when one entry needs more). `allowance`:
+ * what its decoder may give (Pending.budgetLeft(); undefined: no limit).
+ * Resolves with the summary's bytes; the caller drains the rest of the source.
  */
-async function scanStepwise(name, size, source) {
+async function scanStepwise(name, size, source, allowance) {
   let buffer = new Uint8Array(WINDOW);
   // The window: bytes [start, start + length) of the layer, at buffer[0..length).
   let start = 0;
@@ -827,7 +828,7 @@ async function scanStepwise(name, size, source) {
     }
     return ended && pending === null ? 0 : -1;
   };
-  const scan = new wasm.LayerScan(name, 0, size, WINDOW);
+  const scan = new wasm.LayerScan(name, 0, size, WINDOW, allowance);
   try {
     await fill(0);
     let step = scan.resume(read);
@@ -856,9 +857,10 @@ function withHead(head, blob) {
 /**
  * One layer blob's summary. An error of the transfer (network, auth,
  * digest) fails the whole analysis: the summary of bytes that did not
- * arrive, or were not the image's, must not be reported.
+ * arrive, or were not the image's, must not be reported. `allowance`: what
+ * its decoder may give.
  */
-async function scanBlob(client, d, name, onBytes) {
+async function scanBlob(client, d, name, onBytes, allowance) {
   const blob = client.blob(d, onBytes);
   try {
     // What the layer is, from its first bytes (as LayerScan sniffs it).
@@ -877,8 +879,8 @@ async function scanBlob(client, d, name, onBytes) {
     const source = withHead(head, blob);
     const summary =
       wasm.sniffCompression(first) === 'zstd'
-        ? await scanPiped(name, size, source)
-        : await scanStepwise(name, size, source);
+        ? await scanPiped(name, size, source, { allowance })
+        : await scanStepwise(name, size, source, allowance);
     // The walker stops at the tar's end: the rest still counts for the digest.
     await blob.drain();
     return summary;
@@ -904,10 +906,11 @@ function anySignal(a, b) {
  * Analyse `reference` (wasm.parseReference's) from its registry; `given`
  * is the source as the user wrote it. Resolves with the wasm Analysis.
  * options: { platform, allPlatforms, creds, authfile, tlsVerify,
- * concurrency, onProgress, signal }.
+ * concurrency, maxDecompressed, onProgress, signal }.
  */
 async function analyzeRegistry(reference, given, options = {}) {
   const { allPlatforms = false, onProgress, signal } = options;
+  const max = budgetOption(options.maxDecompressed);
   const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 3)) || 3);
   // A failed layer stops the others' downloads.
   const stop = new AbortController();
@@ -974,6 +977,11 @@ async function analyzeRegistry(reference, given, options = {}) {
       addImage(pending, d);
     }
     const names = layers.map((l) => pending.expectLayer(checkedDigest(l.digest)));
+    // The decompression budget, from what the layers weigh as stored (as
+    // natively). Each layer may take what is left when it starts: layers
+    // downloaded at once may together take more, and finish() then reports
+    // the budget as spent all the same.
+    pending.setBudget(max, layers.reduce((sum, l) => sum + (l.size || 0), 0));
     // Up to `concurrency` layers at once, in the manifests' order.
     let next = 0;
     let failure = null;
@@ -981,7 +989,7 @@ async function analyzeRegistry(reference, given, options = {}) {
       while (failure === null && next < layers.length) {
         const i = next++;
         try {
-          const summary = await scanBlob(client, layers[i], names[i], progress(names[i]));
+          const summary = await scanBlob(client, layers[i], names[i], progress(names[i]), pending.budgetLeft());
           if (failure === null) pending.addLayer(names[i], summary);
         } catch (err) {
           if (failure === null) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
+import { services } from './services.mjs';
 import { tar } from './tar.mjs';
 
 const nodeCli = path.join(pkgDir, 'node', 'cli.cjs');
@@ -237,5 +238,116 @@ describe('raising or lifting the budget', () => {
     assert.match(piped.errors[0].message, /^decompressing the archive went past the budget of 104857600 bytes/);
     await assert.rejects(analyze(small, { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
     await assert.rejects(analyze(small, { maxDecompressed: -1 }), { code: 'E_USAGE' });
+  });
+});
+
+// An OCI image of one gzip layer blob: its config and manifest, each as
+// { digest, bytes } (the layer: { digest, bytes, size }).
+function ociImage(layer) {
+  const blob = (bytes) => ({ digest: `sha256:${sha256(bytes)}`, bytes, size: bytes.length });
+  const config = blob(Buffer.from(JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { User: '1000' },
+    rootfs: { type: 'layers', diff_ids: [] },
+  })));
+  const layerBlob = blob(layer);
+  const manifest = blob(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerBlob.digest, size: layerBlob.size }],
+  })));
+  return { config, layer: layerBlob, manifest };
+}
+
+// Push `image` (ociImage's) to the registry at `host` as `repo:tag` with the
+// Distribution API (a monolithic upload per blob), Basic auth.
+async function push(host, user, password, repo, tag, image) {
+  const auth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  for (const b of [image.config, image.layer]) {
+    const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { authorization: auth } });
+    assert.equal(start.status, 202, `upload start: ${start.status}`);
+    const location = new URL(start.headers.get('location'), `http://${host}`);
+    location.searchParams.set('digest', b.digest);
+    const put = await fetch(location, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/octet-stream' },
+      body: b.bytes,
+    });
+    assert.equal(put.status, 201, `blob put: ${put.status}`);
+  }
+  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { authorization: auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: image.manifest.bytes,
+  });
+  assert.equal(put.status, 201, `manifest put: ${put.status}`);
+}
+
+// The same image as an OCI layout directory.
+function writeLayout(at, image) {
+  fs.mkdirSync(path.join(at, 'blobs', 'sha256'), { recursive: true });
+  fs.writeFileSync(path.join(at, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  for (const b of [image.config, image.layer, image.manifest]) {
+    fs.writeFileSync(path.join(at, 'blobs', 'sha256', b.digest.slice('sha256:'.length)), b.bytes);
+  }
+  const m = image.manifest;
+  fs.writeFileSync(path.join(at, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: m.digest, size: m.size }],
+  }));
+}
+
+describe('registry and layout layers are under the budget too', () => {
+  // A 3 GiB layer of zeros, about 3 MB gzipped: past the default budget
+  // (2 GiB: 100 times 3 MB is less).
+  let image;
+  let layout;
+  let registry;
+  before(async () => {
+    image = ociImage(gzipBomb(3 * 2 ** 30));
+    layout = path.join(dir, 'layout');
+    writeLayout(layout, image);
+    const env = await services();
+    const { host, user, password, authfile } = env.registryBasic;
+    await push(host, user, password, 'limits/bomb', 'latest', image);
+    registry = { source: `docker://${host}/limits/bomb:latest`, args: ['--tls-verify=false', '--authfile', authfile], authfile };
+  });
+
+  const layerName = () => `blobs/sha256/${image.layer.digest.slice('sha256:'.length)}`;
+
+  for (const kind of ['registry', 'layout']) {
+    test(`${kind}: the Node CLI stops the bomb with E_LIMIT naming the layer, as the native CLI`, () => {
+      const args = kind === 'registry' ? [...registry.args, registry.source] : [`oci:${layout}`];
+      const node = timed(process.execPath, [nodeCli, '--format', 'json', ...args]);
+      const native = runCli(nativeCli, ['--format', 'json', ...args]);
+      assert.equal(node.status, 2, node.stderr);
+      const report = JSON.parse(node.stdout);
+      assert.equal(report.partial, true);
+      const [error] = report.errors;
+      assert.equal(error.code, 'E_LIMIT');
+      assert.equal(error.entry, layerName());
+      assert.equal(
+        error.message,
+        `decompressing went past the budget of 2147483648 bytes (the larger of 2147483648 bytes and 100 times the ${image.layer.size} bytes of the input): 2147483648 bytes decompressed in all, 2147483648 of them from this layer of ${image.layer.size} bytes; --max-decompressed raises the budget or lifts it (none)`,
+      );
+      assert.equal(node.stderr, native.stderr);
+      assert.deepEqual(report, JSON.parse(native.stdout));
+      // Decoding 2 GiB of zeros takes about 2 s here; the whole 3 GiB would be 3.
+      assert.ok(node.seconds < 8, `${node.seconds} s`);
+    });
+  }
+
+  test('the API: maxDecompressed for a registry and a layout', async () => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const options = { tlsVerify: false, authfile: registry.authfile };
+    for (const source of [registry.source, `oci:${layout}`]) {
+      const limited = await analyze(source, { ...options, maxDecompressed: 64 * 2 ** 20 });
+      assert.equal(limited.errors[0].code, 'E_LIMIT', source);
+      assert.match(limited.errors[0].message, /^decompressing went past the budget of 67108864 bytes \(--max-decompressed\): 67108864 bytes decompressed in all/);
+      assert.equal(limited.images[0].user.configured, '1000');
+      await assert.rejects(analyze(source, { ...options, maxDecompressed: 'lots' }), { code: 'E_USAGE' });
+    }
   });
 });
