@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
@@ -238,6 +239,33 @@ describe('raising or lifting the budget', () => {
     assert.match(piped.errors[0].message, /^decompressing the archive went past the budget of 104857600 bytes/);
     await assert.rejects(analyze(small, { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
     await assert.rejects(analyze(small, { maxDecompressed: -1 }), { code: 'E_USAGE' });
+  });
+
+  test("Node's zlib stops at the budget: its report is kept, the wasm's decoder does not decode it all again", async () => {
+    const require = createRequire(import.meta.url);
+    const core = require(path.join(pkgDir, 'node', 'core.cjs'));
+    const { analyzeGzipFile } = require(path.join(pkgDir, 'node', 'gunzip-pipe.cjs'));
+    const max = 100 * 2 ** 20;
+    const fd = fs.openSync(gzipped, 'r');
+    let piped;
+    try {
+      const analysis = await analyzeGzipFile(core.wasm, fd, fs.fstatSync(fd).size, { blockSize: 1 << 20, maxDecompressed: max });
+      assert.ok(analysis, 'analyzeGzipFile gave up: the file would be decoded again');
+      piped = JSON.parse(analysis.json());
+      analysis.free();
+    } finally {
+      fs.closeSync(fd);
+    }
+    // The wasm's own decoder: the same error, figures and report.
+    const wasmOnly = JSON.parse((await core.analyzeWithOutputs(gzipped, { maxDecompressed: max, gunzipMinBytes: Infinity })).json);
+    assert.equal(piped.errors[0].code, 'E_LIMIT');
+    assert.equal(
+      piped.errors[0].message,
+      `decompressing the archive went past the budget of ${max} bytes (--max-decompressed): ${max} bytes decompressed; --max-decompressed raises the budget or lifts it (none)`,
+    );
+    delete piped.input.bytesRead;
+    delete wasmOnly.input.bytesRead;
+    assert.deepEqual(piped, wasmOnly);
   });
 });
 
