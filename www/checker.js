@@ -44,6 +44,8 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
   container.append(drop, progress, status, error, result);
 
   let controller = null;
+  // The decompression budget (undefined: the default); scripts may set it.
+  let maxDecompressed;
   let urls = [];
   let lastAnnounce = 0;
 
@@ -83,7 +85,7 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     status.textContent = `Analysing ${file.name || 'the archive'}…`;
     lastAnnounce = Date.now();
     try {
-      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress });
+      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress, maxDecompressed });
       if (controller !== mine) return;
       const view = renderReport(report, { fileName: file.name, json, sarif, compact, headingLevel, urls });
       result.append(view);
@@ -157,5 +159,13 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     analyzeFile(files[0]);
   });
 
-  return { analyzeFile, loadSample, cancel: () => controller && controller.abort() };
+  return {
+    analyzeFile,
+    loadSample,
+    cancel: () => controller && controller.abort(),
+    // As the API's maxDecompressed (bytes, or 'none'), for the files analysed next.
+    setMaxDecompressed: (value) => {
+      maxDecompressed = value;
+    },
+  };
 }
