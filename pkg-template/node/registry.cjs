@@ -10,7 +10,10 @@
 // gzip layer is walked in steps on this thread (wasm.LayerScan stops where
 // the bytes received so far end and says where to go on, as the browser
 // worker's streams do); a zstd layer, whose decoder cannot wait, is decoded
-// by a worker thread reading the bytes from a shared ring (layer-pipe.cjs).
+// by a worker thread reading the bytes from a shared ring (layer-pipe.cjs),
+// and so is every layer when the caller gave a signal: a step of a gzip
+// layer may decode a bomb for seconds, during which this thread could not
+// hear an abort; a worker is terminated at once.
 
 const crypto = require('node:crypto');
 const os = require('node:os');
@@ -858,9 +861,9 @@ function withHead(head, blob) {
  * One layer blob's summary. An error of the transfer (network, auth,
  * digest) fails the whole analysis: the summary of bytes that did not
  * arrive, or were not the image's, must not be reported. `allowance`: what
- * its decoder may give.
+ * its decoder may give; `signal`: the caller's (then through a worker).
  */
-async function scanBlob(client, d, name, onBytes, allowance) {
+async function scanBlob(client, d, name, onBytes, allowance, signal) {
   const blob = client.blob(d, onBytes);
   try {
     // What the layer is, from its first bytes (as LayerScan sniffs it).
@@ -878,8 +881,8 @@ async function scanBlob(client, d, name, onBytes, allowance) {
     const size = typeof d.size === 'number' ? d.size : Number.MAX_SAFE_INTEGER;
     const source = withHead(head, blob);
     const summary =
-      wasm.sniffCompression(first) === 'zstd'
-        ? await scanPiped(name, size, source, { allowance })
+      wasm.sniffCompression(first) === 'zstd' || signal
+        ? await scanPiped(name, size, source, { allowance, signal })
         : await scanStepwise(name, size, source, allowance);
     // The walker stops at the tar's end: the rest still counts for the digest.
     await blob.drain();
@@ -989,7 +992,14 @@ async function analyzeRegistry(reference, given, options = {}) {
       while (failure === null && next < layers.length) {
         const i = next++;
         try {
-          const summary = await scanBlob(client, layers[i], names[i], progress(names[i]), pending.budgetLeft());
+          const summary = await scanBlob(
+            client,
+            layers[i],
+            names[i],
+            progress(names[i]),
+            pending.budgetLeft(),
+            signal && combined,
+          );
           if (failure === null) pending.addLayer(names[i], summary);
         } catch (err) {
           if (failure === null) {
