@@ -21,6 +21,7 @@ const wasm = require('./rootless_check.js');
 const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason, budgetOption } = require('./common.cjs');
 const { findCredentials, parseChallenges, challengeParam } = require('./auth.cjs');
 const { scanPiped } = require('./layer-pipe.cjs');
+const { proxyDispatcher } = require('./proxy.cjs');
 
 /** What a manifest is asked as, most wanted first (schema 1 left out, so
  * that a registry converts when it can). */
@@ -213,22 +214,25 @@ function addImage(pending, d) {
 
 // fetch cannot skip TLS verification unless it is given an undici Agent
 // that does not verify; Node bundles undici but does not export it. Its
-// global dispatcher is one, though: its constructor makes another. When
-// that is not so (another Node, a dispatcher of the user's), null.
-let insecureAgent;
-async function insecureDispatcher() {
-  if (insecureAgent !== undefined) return insecureAgent;
-  insecureAgent = null;
+// global dispatcher is one, though: its constructor makes another (with
+// `options`: this one, or a proxy's, proxy.cjs). When that is not so
+// (another Node, a dispatcher of the user's), null.
+async function makeAgent(options) {
   try {
     await fetch('data:,'); // makes fetch create its global dispatcher
     const global = globalThis[Symbol.for('undici.globalDispatcher.1')];
     if (global && global.constructor && global.constructor.name === 'Agent') {
-      const agent = new global.constructor({ connect: { rejectUnauthorized: false } });
-      if (typeof agent.dispatch === 'function') insecureAgent = agent;
+      const agent = new global.constructor(options);
+      if (typeof agent.dispatch === 'function') return agent;
     }
   } catch {
-    insecureAgent = null;
+    // no Agent to be had
   }
+  return null;
+}
+let insecureAgent;
+async function insecureDispatcher() {
+  if (insecureAgent === undefined) insecureAgent = await makeAgent({ connect: { rejectUnauthorized: false } });
   return insecureAgent;
 }
 
@@ -325,7 +329,10 @@ class Client {
       redirect: 'manual',
       signal: controller.signal,
     };
-    if (!this.tlsVerify && url.startsWith('https:')) {
+    // Through the environment's proxy (as natively), else direct.
+    const proxied = await proxyDispatcher(url, !this.tlsVerify, makeAgent);
+    if (proxied) init.dispatcher = proxied;
+    else if (!this.tlsVerify && url.startsWith('https:')) {
       const dispatcher = await insecureDispatcher();
       if (dispatcher) init.dispatcher = dispatcher;
     }
