@@ -320,7 +320,7 @@ describe('registry and layout layers are under the budget too', () => {
     });
   }
 
-  test('the API: maxDecompressed for a registry and a layout', async () => {
+  test('the API: maxDecompressed for a registry and a layout (and checked for the daemon)', async () => {
     const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
     const options = { tlsVerify: false, authfile: registry.authfile };
     for (const source of [registry.source, `oci:${layout}`]) {
@@ -330,6 +330,8 @@ describe('registry and layout layers are under the budget too', () => {
       assert.equal(limited.images[0].user.configured, '1000');
       await assert.rejects(analyze(source, { ...options, maxDecompressed: 'lots' }), { code: 'E_USAGE' });
     }
+    // Before any connection: it was ignored there.
+    await assert.rejects(analyze('docker-daemon:x:1', { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
   });
 
   test('an AbortSignal stops a registry layer being decoded promptly (the 16 GiB one, budget lifted)', async (t) => {
