@@ -29,11 +29,10 @@ export interface Progress {
 export interface AnalyzeOptions {
   /** Called after each block read (at most a few per block). */
   onProgress?: (progress: Progress) => void;
-  /** Rejects with `signal.reason` when aborted: at once in browsers (the
-   * worker is terminated) and, in Node, for an archive file's layers and a
-   * registry's or layout's (decoded in worker threads when a signal is
-   * given); a file gzipped as a whole, stdin and bytes are analysed
-   * synchronously in Node, which hears the abort only when done. */
+  /** Rejects with `signal.reason` when aborted, at once: the analysis runs
+   * in workers (Web Workers; in Node, worker threads whenever a signal is
+   * given), which an abort terminates. Not the Node `docker-daemon:` source
+   * yet. */
   signal?: AbortSignal;
   /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in

@@ -73,6 +73,23 @@ describe('the 16 GiB bomb', () => {
   });
 });
 
+// A docker save of an uncompressed layer of `bytes` zeros, gzipped as a
+// whole (manifest.json first, so that a stop inside the layer leaves a
+// report).
+function gzippedSave(bytes) {
+  const { head, chunks, tail } = zeroLayerParts(bytes);
+  const layerSize = head.length + chunks * CHUNK + tail.length;
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['z:1'], Layers: ['l/layer.tar'] }]));
+  const config = Buffer.from(JSON.stringify({ config: { User: '1000' }, rootfs: { diff_ids: [] } }));
+  const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
+  const member = (name, data) => Buffer.concat([header(name, data.length), data, pad(data.length)]);
+  return Buffer.concat([
+    gzipBest(Buffer.concat([member('c.json', config), member('manifest.json', manifest), header('l/layer.tar', layerSize), head])),
+    ...Array(chunks).fill(zeros()),
+    gzipBest(Buffer.concat([tail, pad(layerSize), Buffer.alloc(1024)])),
+  ]);
+}
+
 describe('an AbortSignal stops the bomb mid-layer', () => {
   test('the API rejects with the AbortError promptly', async (t) => {
     const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
@@ -99,6 +116,44 @@ describe('an AbortSignal stops the bomb mid-layer', () => {
     // Measured at 1 to 2 ms; generous for a loaded machine.
     assert.ok(latency < 2000, `${latency} ms`);
   });
+
+  test('gzipped as a whole, through Node\'s zlib or the wasm\'s, and bytes in memory: in a worker, stopped as promptly', async (t) => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    // 16 GiB of zeros in the layer, about 16 MB in all.
+    const whole = path.join(dir, 'bomb.tar.gz');
+    fs.writeFileSync(whole, gzippedSave(16 * 2 ** 30));
+    for (const [what, source, extra] of [
+      ["Node's zlib", whole, { gunzipMinBytes: 0 }],
+      ["the wasm's gunzip", whole, { gunzipMinBytes: Infinity }],
+      ['bytes', fs.readFileSync(whole), {}],
+    ]) {
+      const controller = new AbortController();
+      let abortedAt;
+      const onProgress = (p) => {
+        if (p.layer === 'l/layer.tar' && abortedAt === undefined) {
+          abortedAt = performance.now() + 1000;
+          setTimeout(() => controller.abort(), 1000);
+        }
+      };
+      const options = { ...extra, maxDecompressed: 'none', signal: controller.signal, onProgress };
+      await assert.rejects(analyze(source, options), (err) => err.name === 'AbortError', what);
+      assert.ok(abortedAt, `${what}: the layer was never read`);
+      const latency = performance.now() - abortedAt;
+      t.diagnostic(`${what}: rejected ${latency.toFixed(1)} ms after abort() was due`);
+      assert.ok(latency < 2000, `${what}: ${latency} ms`);
+    }
+    // Without a signal, the same file on this thread, and a report (the default budget).
+    const report = await analyze(whole, { maxDecompressed: 64 << 20, onProgress: () => {} });
+    assert.equal(report.errors[0].code, 'E_LIMIT');
+    // With one that never aborts: the report of the worker, the same.
+    const remote = await analyze(whole, { maxDecompressed: 64 << 20, signal: new AbortController().signal });
+    assert.deepEqual(remote, report);
+    // Every method of the analysis, through the worker: check()'s outputs.
+    const { check } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const checked = { maxDecompressed: 64 << 20, ignore: ['setuid-root'], format: 'markdown', failOn: 'low' };
+    assert.deepEqual(await check(whole, { ...checked, signal: new AbortController().signal }), await check(whole, checked));
+    await assert.rejects(check(whole, { ...checked, format: 'nope', signal: new AbortController().signal }), { code: 'E_USAGE' });
+  });
 });
 
 describe('raising or lifting the budget', () => {
@@ -109,24 +164,9 @@ describe('raising or lifting the budget', () => {
     // the layer workers share the budget).
     small = path.join(dir, 'small.tar');
     fs.writeFileSync(small, dockerSave([gzipBomb(256 << 20), gzipBomb(128 << 20)]));
-    // A docker save of an uncompressed 256 MiB layer of zeros, gzipped as a
-    // whole (manifest.json first, so that a stop inside the layer leaves a
-    // report): Node's zlib decodes it (the pipe), and its bytes count.
-    const { head, chunks, tail } = zeroLayerParts(256 << 20);
-    const layerSize = head.length + chunks * CHUNK + tail.length;
-    const manifest = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['z:1'], Layers: ['l/layer.tar'] }]));
-    const config = Buffer.from(JSON.stringify({ config: { User: '1000' }, rootfs: { diff_ids: [] } }));
-    const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
-    const member = (name, data) => Buffer.concat([header(name, data.length), data, pad(data.length)]);
+    // Node's zlib decodes it (the pipe), and its bytes count.
     gzipped = path.join(dir, 'whole.tar.gz');
-    fs.writeFileSync(
-      gzipped,
-      Buffer.concat([
-        gzipBest(Buffer.concat([member('c.json', config), member('manifest.json', manifest), header('l/layer.tar', layerSize), head])),
-        ...Array(chunks).fill(zeros()),
-        gzipBest(Buffer.concat([tail, pad(layerSize), Buffer.alloc(1024)])),
-      ]),
-    );
+    fs.writeFileSync(gzipped, gzippedSave(256 << 20));
   });
 
   // [options, exit status on small.tar (384 MiB decoded), on whole.tar.gz (256 MiB)]
