@@ -31,8 +31,7 @@ export interface AnalyzeOptions {
   onProgress?: (progress: Progress) => void;
   /** Rejects with `signal.reason` when aborted, at once: the analysis runs
    * in workers (Web Workers; in Node, worker threads whenever a signal is
-   * given), which an abort terminates. Not the Node `docker-daemon:` source
-   * yet. */
+   * given), which an abort terminates. */
   signal?: AbortSignal;
   /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in

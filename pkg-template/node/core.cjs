@@ -151,7 +151,8 @@ async function runParsed(parsed, given, options) {
     case 'registry':
       return analyzeRegistry(parsed.reference, given, options);
     case 'daemon':
-      return analyzeDaemon(parsed.name, given, options);
+      // Its stream is analysed synchronously: with a signal, in a worker thread (remote.cjs).
+      return options.signal ? runRemote(given, options) : analyzeDaemon(parsed.name, given, options);
     default:
       return runPath(parsed.path, options);
   }
