@@ -117,7 +117,6 @@ function runBytes(bytes, options) {
   if (!onProgress) return wasm.analyzeBytes(bytes, verify, max);
   // Through the callback, so that progress is told.
   const read = (offset, length, layer) => {
-    checkAborted(signal);
     const view = bytes.subarray(offset, offset + length);
     if (onProgress) onProgress({ bytesRead: offset + view.length, totalBytes: bytes.length, layer: layerName(layer) });
     return view;
