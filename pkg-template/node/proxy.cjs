@@ -12,6 +12,8 @@ const http = require('node:http');
 const tls = require('node:tls');
 
 const PROXY_VARS = ['ALL_PROXY', 'all_proxy', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+// A proxy that does not answer CONNECT within this is given up on.
+const CONNECT_MS = 30000;
 
 /** The proxy URL the environment gives, or null. */
 function proxyFromEnv(env = process.env) {
@@ -70,6 +72,7 @@ function tunnelConnector(proxy, insecure) {
       headers: { host: target, ...(auth ? { 'proxy-authorization': auth } : {}) },
     });
     req.once('connect', (res, socket) => {
+      socket.setTimeout(0); // the tunnel is the connection now: no CONNECT timeout on it
       if (res.statusCode !== 200) {
         socket.destroy();
         finish(new Error(`the proxy ${proxy.host} answered ${res.statusCode} to CONNECT ${target}`));
@@ -89,6 +92,7 @@ function tunnelConnector(proxy, insecure) {
       secure.once('error', (err) => finish(err));
     });
     req.once('error', (err) => finish(new Error(`cannot reach the proxy ${proxy.host}: ${err.message}`)));
+    req.setTimeout(CONNECT_MS, () => req.destroy(new Error(`no answer to CONNECT ${target} within ${CONNECT_MS / 1000} s`)));
     req.end();
   };
 }
