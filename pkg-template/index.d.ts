@@ -29,7 +29,9 @@ export interface Progress {
 export interface AnalyzeOptions {
   /** Called after each block read (at most a few per block). */
   onProgress?: (progress: Progress) => void;
-  /** Rejects with `signal.reason` when aborted. */
+  /** Rejects with `signal.reason` when aborted, at once: the analysis runs
+   * in workers (Web Workers; in Node, worker threads whenever a signal is
+   * given), which an abort terminates. */
   signal?: AbortSignal;
   /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in
@@ -45,7 +47,8 @@ export interface AnalyzeOptions {
    * and zstd (the whole archive and every compressed layer together), as
    * the CLI's `--max-decompressed`; `'none'` lifts it. Past it the report
    * is partial, with an `E_LIMIT` error naming the layer and the figures.
-   * Default: the larger of 2 GiB and 100 times the archive's size. */
+   * Default: the larger of 2 GiB and 100 times the archive's size (for a
+   * registry or an OCI layout, the size of its layers as stored). */
   maxDecompressed?: number | 'none';
   /** The layers of a file (Node: a path or file descriptor; browsers: a
    * `File`/`Blob`) holding an uncompressed archive are summarised in
@@ -56,8 +59,9 @@ export interface AnalyzeOptions {
   /** Node: a file (path or descriptor) that is gzip as a whole and at least
    * this big (default 16 MiB) is decoded by Node's own zlib in a worker
    * thread while the analysis reads it; a stream Node's zlib does not end
-   * cleanly, or a partial report, is analysed again with the wasm's own
-   * decoder, whose word is final. Ignored in browsers. */
+   * cleanly, or a partial report (but for the decompression budget's), is
+   * analysed again with the wasm's own decoder, whose word is final.
+   * Ignored in browsers. */
   gunzipMinBytes?: number;
 
   // Sources named by reference (`docker://REF`, a bare `REF`, `oci:DIR`):

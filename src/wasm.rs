@@ -887,6 +887,25 @@ impl Pending {
         Ok(())
     }
 
+    /// `imagePlan`: the decompression budget (`maxDecompressed` as
+    /// `planCallback` takes it), sized from `stored`, the bytes the layers
+    /// weigh as stored, as the native registry and layout readers size it.
+    /// Without it the layers have no budget.
+    #[wasm_bindgen(js_name = setBudget)]
+    pub fn set_budget(
+        &mut self,
+        max_decompressed: Option<f64>,
+        stored: f64,
+    ) -> Result<(), JsValue> {
+        let rule = checked_budget(max_decompressed)?;
+        let input = checked_size(stored)?;
+        let d = &mut self.contents.decompression;
+        d.rule = rule;
+        d.input = input;
+        d.limit = rule.limit(input);
+        Ok(())
+    }
+
     /// `imagePlan`: a layer blob the caller will summarise (with a
     /// `LayerScan`) and hand back with `addLayer` under the name returned.
     #[wasm_bindgen(js_name = expectLayer)]

@@ -837,6 +837,26 @@ fn layer_scans_keep_to_the_decompression_budget() {
     assert_eq!(report["partial"], true);
 }
 
+/// An image gathered in JS (a registry's, a layout's): no budget until
+/// `setBudget`, then the rule sized from the layers' stored bytes.
+#[cfg(feature = "node")]
+#[wasm_bindgen_test]
+fn an_image_plan_takes_the_budget_of_its_stored_layers() {
+    const GIB: f64 = 1073741824.0;
+    let mut plan = wasm::image_plan();
+    assert_eq!(plan.budget_left(), f64::INFINITY);
+    plan.set_budget(None, 1000.0).unwrap();
+    assert_eq!(plan.budget_left(), 2.0 * GIB);
+    plan.set_budget(None, GIB).unwrap();
+    assert_eq!(plan.budget_left(), 100.0 * GIB);
+    plan.set_budget(Some(5.0), GIB).unwrap();
+    assert_eq!(plan.budget_left(), 5.0);
+    plan.set_budget(Some(f64::INFINITY), GIB).unwrap();
+    assert_eq!(plan.budget_left(), f64::INFINITY);
+    assert_eq!(error_code(plan.set_budget(Some(-1.0), 0.0)), "E_USAGE");
+    assert_eq!(error_code(plan.set_budget(None, f64::NAN)), "E_USAGE");
+}
+
 /// A gzip "layer" of `tar`, alone in a blob of its own.
 fn gzip_blob(tar: &[u8]) -> &'static [u8] {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

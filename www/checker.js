@@ -45,6 +45,8 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
   container.append(drop, progress, status, error, result);
 
   let controller = null;
+  // The decompression budget (undefined: the default); scripts may set it.
+  let maxDecompressed;
   let urls = [];
   let lastAnnounce = 0;
 
@@ -118,7 +120,7 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
   async function analyzeFile(file) {
     const mine = start('Analysing', file.name || 'the archive', `0 bytes of ${formatBytes(file.size)}`);
     try {
-      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress });
+      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress, maxDecompressed });
       if (controller === mine) showReport(report, { fileName: file.name, json, sarif });
     } catch (err) {
       if (controller === mine) showError(err);
@@ -193,5 +195,14 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     analyzeFile(files[0]);
   });
 
-  return { analyzeFile, loadSample, loadReport, cancel: () => controller && controller.abort() };
+  return {
+    analyzeFile,
+    loadSample,
+    loadReport,
+    cancel: () => controller && controller.abort(),
+    // As the API's maxDecompressed (bytes, or 'none'), for the files analysed next.
+    setMaxDecompressed: (value) => {
+      maxDecompressed = value;
+    },
+  };
 }

@@ -19,6 +19,7 @@ const { parseSource } = require('./source.cjs');
 const { analyzeRegistry } = require('./registry.cjs');
 const { analyzeLayout } = require('./layout.cjs');
 const { analyzeDaemon } = require('./daemon.cjs');
+const { runRemote } = require('./remote.cjs');
 
 const DEFAULT_BLOCK = 8 << 20;
 // Smaller gzip files are decoded by the wasm: a worker takes tens of
@@ -26,9 +27,9 @@ const DEFAULT_BLOCK = 8 << 20;
 const GUNZIP_MIN_BYTES = 16 << 20;
 
 // What the wasm's reader will take the file for, from its first bytes.
-function isGzip(fd) {
+function compressionOf(fd) {
   const head = Buffer.alloc(8);
-  return wasm.sniffCompression(head.subarray(0, readInto(fd, head, head.length, 0))) === 'gzip';
+  return wasm.sniffCompression(head.subarray(0, readInto(fd, head, head.length, 0)));
 }
 
 // Analyse an open file descriptor. Regular files are read at offsets (skips
@@ -40,6 +41,10 @@ async function runFd(fd, options) {
   const stat = fs.fstatSync(fd);
   const seekable = stat.isFile();
   const size = seekable ? stat.size : undefined;
+  // With a signal, an analysis that would keep this thread busy (only an
+  // uncompressed file's layers go to workers) runs in a worker thread, which
+  // an abort terminates at once (remote.cjs).
+  if (signal && (!seekable || options.verify || compressionOf(fd) !== 'none')) return runRemote({ fd }, options);
   let next = 0;
   // `layer`: the archive member being read, when the reader says; `into`: a
   // view of the wasm's memory to fill.
@@ -54,7 +59,7 @@ async function runFd(fd, options) {
     if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
     return n;
   };
-  if (seekable && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && isGzip(fd)) {
+  if (seekable && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && compressionOf(fd) === 'gzip') {
     const analysis = await analyzeGzipFile(wasm, fd, size, { ...options, blockSize, maxDecompressed: max });
     if (analysis) return analysis;
   }
@@ -107,10 +112,11 @@ function runBytes(bytes, options) {
   const { onProgress, signal } = options;
   const verify = Boolean(options.verify);
   const max = budgetOption(options.maxDecompressed);
-  if (!signal && !onProgress) return wasm.analyzeBytes(bytes, verify, max);
-  // Through the callback so that progress and abort work too.
+  // With a signal, in a worker thread, which an abort terminates at once (remote.cjs).
+  if (signal) return runRemote(bytes, options);
+  if (!onProgress) return wasm.analyzeBytes(bytes, verify, max);
+  // Through the callback, so that progress is told.
   const read = (offset, length, layer) => {
-    checkAborted(signal);
     const view = bytes.subarray(offset, offset + length);
     if (onProgress) onProgress({ bytesRead: offset + view.length, totalBytes: bytes.length, layer: layerName(layer) });
     return view;
@@ -144,7 +150,8 @@ async function runParsed(parsed, given, options) {
     case 'registry':
       return analyzeRegistry(parsed.reference, given, options);
     case 'daemon':
-      return analyzeDaemon(parsed.name, given, options);
+      // Its stream is analysed synchronously: with a signal, in a worker thread (remote.cjs).
+      return options.signal ? runRemote(given, options) : analyzeDaemon(parsed.name, given, options);
     default:
       return runPath(parsed.path, options);
   }
@@ -167,9 +174,9 @@ async function run(source, options = {}) {
     } else if (source instanceof URL) {
       analysis = await runPath(source, options);
     } else if (source instanceof ArrayBuffer) {
-      analysis = runBytes(new Uint8Array(source), options);
+      analysis = await runBytes(new Uint8Array(source), options);
     } else if (source instanceof Uint8Array) {
-      analysis = runBytes(source, options);
+      analysis = await runBytes(source, options);
     } else if (source && typeof source.fd === 'number') {
       analysis = await runFd(source.fd, options);
     } else {

@@ -13,7 +13,7 @@
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const wasm = require('./rootless_check.js');
-const { codedError, sourceError, checkAborted, layerName } = require('./common.cjs');
+const { codedError, sourceError, checkAborted, layerName, budgetOption } = require('./common.cjs');
 const { createRing, RingReader, RingFailed } = require('./ring.cjs');
 
 const DEFAULT_HOST = 'unix:///var/run/docker.sock';
@@ -76,10 +76,12 @@ function daemonMessage(text) {
 /**
  * Analyse the image the daemon knows as `name`; `given` is the source as
  * the user wrote it. Resolves with the wasm Analysis.
- * options: { verify, blockSize, signal, onProgress }.
+ * options: { verify, blockSize, maxDecompressed, signal, onProgress }.
  */
 async function analyzeDaemon(name, given, options = {}) {
   const { signal, onProgress, verify = false, blockSize = DEFAULT_BLOCK } = options;
+  // The budget of a stream, as for stdin (docker save's layers are seldom compressed).
+  const max = budgetOption(options.maxDecompressed);
   const host = daemonHost();
   const connect = connectOptions(host);
   const shared = createRing(RING);
@@ -126,7 +128,7 @@ async function analyzeDaemon(name, given, options = {}) {
       if (onProgress) onProgress({ bytesRead: next, totalBytes: undefined, layer: layerName(layer) });
       return n;
     };
-    const analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify));
+    const analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify), undefined, max);
     let parsed = null;
     try {
       parsed = wasm.parseReference(name);

@@ -11,7 +11,10 @@
 // taken every byte of the file, and the report is whole. Otherwise (a cut,
 // corrupt or padded stream, an archive that is not one, a partial report)
 // the result is null and the caller analyses the file again with the wasm's
-// own decoder, whose errors and partial reports are the native CLI's.
+// own decoder, whose errors and partial reports are the native CLI's. A
+// report stopped by the decompression budget alone is kept: the budget is
+// the same either way and the bytes up to it are the same (decoding them
+// again would take up to twice the budget).
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
@@ -85,7 +88,15 @@ async function analyzeGzipFile(wasm, fd, size, { blockSize, verify, signal, onPr
   try {
     // The budget is the gzip file's, and the bytes Node decodes count against it.
     analysis = wasm.analyzeCallback(read, undefined, blockSize, Boolean(verify), size, maxDecompressed);
-    if (analysis.exitStatus('none') === 2) throw new Abandoned(); // partial or altered
+    if (analysis.exitStatus('none') === 2) {
+      // Partial or altered: kept only when the budget stopped it (E_LIMIT),
+      // as the wasm's decoder would have, at the same byte.
+      const { errors } = JSON.parse(analysis.json());
+      if (errors.length === 0 || !errors.every((e) => e.code === 'E_LIMIT')) throw new Abandoned();
+      const result = analysis;
+      analysis = null;
+      return result;
+    }
     // The rest of the stream (after the tar's end), so that its end is known.
     while (take(ring.length, null) > 0);
     const result = analysis;

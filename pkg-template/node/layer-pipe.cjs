@@ -8,7 +8,7 @@
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const { codedError } = require('./common.cjs');
+const { codedError, abortReason } = require('./common.cjs');
 const { createRing, RingWriter } = require('./ring.cjs');
 
 const RING = 4 << 20;
@@ -18,15 +18,19 @@ const BLOCK = 4 << 20;
  * Summarise the layer `name` of `size` bytes whose bytes `source.next()`
  * gives (a chunk, or null at the end). Resolves with the summary's bytes
  * once the worker has walked the layer; the caller drains the rest of the
- * source (the tar may end before the stream does).
+ * source (the tar may end before the stream does). `allowance`: what its
+ * decoder may give (Pending.budgetLeft(); undefined: no limit). An abort of
+ * `signal` rejects at once and terminates the worker, even one busy
+ * decoding a bomb that has all its bytes.
  */
-async function scanPiped(name, size, source, { ringSize = RING } = {}) {
+async function scanPiped(name, size, source, { ringSize = RING, allowance, signal } = {}) {
   const shared = createRing(ringSize);
   const writer = new RingWriter(shared);
   const worker = new Worker(path.join(__dirname, 'layer-pipe-worker.cjs'), {
-    workerData: { shared, name, size, blockSize: BLOCK },
+    workerData: { shared, name, size, blockSize: BLOCK, allowance },
   });
   let settled = false;
+  let onAbort;
   const result = new Promise((resolve, reject) => {
     const settle = (fn, value) => {
       if (settled) return;
@@ -41,6 +45,9 @@ async function scanPiped(name, size, source, { ringSize = RING } = {}) {
     });
     worker.on('error', (err) => settle(reject, codedError('E_INTERNAL', `a layer worker failed: ${err.message}`)));
     worker.on('exit', (code) => settle(reject, codedError('E_INTERNAL', `a layer worker exited with status ${code}`)));
+    onAbort = () => settle(reject, abortReason(signal));
+    if (signal && signal.aborted) onAbort();
+    else if (signal) signal.addEventListener('abort', onAbort, { once: true });
   });
   result.catch(() => {}); // judged below
   try {
@@ -59,6 +66,7 @@ async function scanPiped(name, size, source, { ringSize = RING } = {}) {
     writer.fail();
     throw err;
   } finally {
+    if (signal) signal.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
 }

@@ -4,7 +4,9 @@
 // its own wasm instance, reading its layers from the shared file descriptor
 // at their offsets (positional reads share no file position), the largest
 // layers first. Small jobs stay on the calling thread: a worker takes tens
-// of milliseconds to start.
+// of milliseconds to start. With a signal they never do: a small gzip layer
+// may be a bomb, and the calling thread busy decoding it could not hear the
+// abort (which terminates the workers) until it was done.
 
 const os = require('node:os');
 const path = require('node:path');
@@ -60,7 +62,8 @@ async function scanLayers(
     else results.push({ name, summary });
   };
   const count = Math.min(threads, layers.length);
-  if (count < 2 || layerBytes < minParallelBytes || !SHARED_FDS) {
+  // Under Deno (no shared fds) layers stay on this thread, signal or not.
+  if (!SHARED_FDS || (!signal && (count < 2 || layerBytes < minParallelBytes))) {
     for (const job of layers) {
       const read = (at, length, layer, into) => {
         checkAborted(signal);

@@ -10,7 +10,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
-const { sourceError, ioMessage } = require('./common.cjs');
+const { sourceError, ioMessage, budgetOption } = require('./common.cjs');
 const { blobPath, parseDocument, platformString, platformMatches, indexImages, addImage, MAX_JSON_BYTES } =
   require('./registry.cjs');
 
@@ -92,7 +92,8 @@ function isDirectory(path) {
 /**
  * Analyse the layout at `dir`; `name` picks images by their reference name;
  * `given` is the source as the user wrote it. Resolves with the wasm
- * Analysis. options: { platform, blockSize, signal, onProgress, parallelMinBytes }.
+ * Analysis. options: { platform, blockSize, maxDecompressed, signal, onProgress,
+ * parallelMinBytes }.
  */
 async function analyzeLayout(dir, name, given, options = {}) {
   if (!isFile(join(dir, 'oci-layout'))) {
@@ -116,6 +117,7 @@ async function analyzeLayout(dir, name, given, options = {}) {
       );
     }
   }
+  const max = budgetOption(options.maxDecompressed);
   const pending = wasm.imagePlan();
   const fds = [];
   try {
@@ -166,6 +168,8 @@ async function analyzeLayout(dir, name, given, options = {}) {
       jobs.push({ name: pending.expectLayer(l.digest), offset: 0, size, fd });
     }
     const bytes = jobs.reduce((sum, j) => sum + j.size, 0);
+    // The decompression budget, from the layers' sizes as their descriptors give them (as natively).
+    pending.setBudget(max, layers.reduce((sum, l) => sum + (l.size || 0), 0));
     if (jobs.length > 0) {
       const { parallelMinBytes } = options;
       await scanLayers(undefined, jobs, {
@@ -173,6 +177,7 @@ async function analyzeLayout(dir, name, given, options = {}) {
         signal: options.signal,
         onProgress: options.onProgress,
         onSummary: (layer, summary) => pending.addLayer(layer, summary),
+        budgetLeft: () => pending.budgetLeft(),
         totalBytes: bytes,
         wasm,
         ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),

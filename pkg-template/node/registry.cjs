@@ -10,14 +10,18 @@
 // gzip layer is walked in steps on this thread (wasm.LayerScan stops where
 // the bytes received so far end and says where to go on, as the browser
 // worker's streams do); a zstd layer, whose decoder cannot wait, is decoded
-// by a worker thread reading the bytes from a shared ring (layer-pipe.cjs).
+// by a worker thread reading the bytes from a shared ring (layer-pipe.cjs),
+// and so is every layer when the caller gave a signal: a step of a gzip
+// layer may decode a bomb for seconds, during which this thread could not
+// hear an abort; a worker is terminated at once.
 
 const crypto = require('node:crypto');
 const os = require('node:os');
 const wasm = require('./rootless_check.js');
-const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason } = require('./common.cjs');
+const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason, budgetOption } = require('./common.cjs');
 const { findCredentials, parseChallenges, challengeParam } = require('./auth.cjs');
 const { scanPiped } = require('./layer-pipe.cjs');
+const { proxyDispatcher } = require('./proxy.cjs');
 
 /** What a manifest is asked as, most wanted first (schema 1 left out, so
  * that a registry converts when it can). */
@@ -210,22 +214,25 @@ function addImage(pending, d) {
 
 // fetch cannot skip TLS verification unless it is given an undici Agent
 // that does not verify; Node bundles undici but does not export it. Its
-// global dispatcher is one, though: its constructor makes another. When
-// that is not so (another Node, a dispatcher of the user's), null.
-let insecureAgent;
-async function insecureDispatcher() {
-  if (insecureAgent !== undefined) return insecureAgent;
-  insecureAgent = null;
+// global dispatcher is one, though: its constructor makes another (with
+// `options`: this one, or a proxy's, proxy.cjs). When that is not so
+// (another Node, a dispatcher of the user's), null.
+async function makeAgent(options) {
   try {
     await fetch('data:,'); // makes fetch create its global dispatcher
     const global = globalThis[Symbol.for('undici.globalDispatcher.1')];
     if (global && global.constructor && global.constructor.name === 'Agent') {
-      const agent = new global.constructor({ connect: { rejectUnauthorized: false } });
-      if (typeof agent.dispatch === 'function') insecureAgent = agent;
+      const agent = new global.constructor(options);
+      if (typeof agent.dispatch === 'function') return agent;
     }
   } catch {
-    insecureAgent = null;
+    // no Agent to be had
   }
+  return null;
+}
+let insecureAgent;
+async function insecureDispatcher() {
+  if (insecureAgent === undefined) insecureAgent = await makeAgent({ connect: { rejectUnauthorized: false } });
   return insecureAgent;
 }
 
@@ -327,7 +334,10 @@ class Client {
       init.body = form;
       init.headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
-    if (!this.tlsVerify && url.startsWith('https:')) {
+    // Through the environment's proxy (as natively), else direct.
+    const proxied = await proxyDispatcher(url, !this.tlsVerify, makeAgent);
+    if (proxied) init.dispatcher = proxied;
+    else if (!this.tlsVerify && url.startsWith('https:')) {
       const dispatcher = await insecureDispatcher();
       if (dispatcher) init.dispatcher = dispatcher;
     }
@@ -773,10 +783,11 @@ async function readBlob(client, descriptor, limit) {
  * Summarise one layer streaming from `source` (`next()`: a chunk or null)
  * in steps: wasm.LayerScan walks the window of bytes received, says from
  * which offset it needs bytes next, and goes on once they are there. Only
- * the window is held (4 MiB, more when one entry needs more). Resolves
- * with the summary's bytes; the caller drains the rest of the source.
+ * the window is held (4 MiB, more when one entry needs more). `allowance`:
+ * what its decoder may give (Pending.budgetLeft(); undefined: no limit).
+ * Resolves with the summary's bytes; the caller drains the rest of the source.
  */
-async function scanStepwise(name, size, source) {
+async function scanStepwise(name, size, source, allowance) {
   let buffer = new Uint8Array(WINDOW);
   // The window: bytes [start, start + length) of the layer, at buffer[0..length).
   let start = 0;
@@ -848,7 +859,7 @@ async function scanStepwise(name, size, source) {
     }
     return ended && pending === null ? 0 : -1;
   };
-  const scan = new wasm.LayerScan(name, 0, size, WINDOW);
+  const scan = new wasm.LayerScan(name, 0, size, WINDOW, allowance);
   try {
     await fill(0);
     let step = scan.resume(read);
@@ -877,9 +888,10 @@ function withHead(head, blob) {
 /**
  * One layer blob's summary. An error of the transfer (network, auth,
  * digest) fails the whole analysis: the summary of bytes that did not
- * arrive, or were not the image's, must not be reported.
+ * arrive, or were not the image's, must not be reported. `allowance`: what
+ * its decoder may give; `signal`: the caller's (then through a worker).
  */
-async function scanBlob(client, d, name, onBytes) {
+async function scanBlob(client, d, name, onBytes, allowance, signal) {
   const blob = client.blob(d, onBytes);
   try {
     // What the layer is, from its first bytes (as LayerScan sniffs it).
@@ -897,9 +909,9 @@ async function scanBlob(client, d, name, onBytes) {
     const size = typeof d.size === 'number' ? d.size : Number.MAX_SAFE_INTEGER;
     const source = withHead(head, blob);
     const summary =
-      wasm.sniffCompression(first) === 'zstd'
-        ? await scanPiped(name, size, source)
-        : await scanStepwise(name, size, source);
+      wasm.sniffCompression(first) === 'zstd' || signal
+        ? await scanPiped(name, size, source, { allowance, signal })
+        : await scanStepwise(name, size, source, allowance);
     // The walker stops at the tar's end: the rest still counts for the digest.
     await blob.drain();
     return summary;
@@ -925,10 +937,11 @@ function anySignal(a, b) {
  * Analyse `reference` (wasm.parseReference's) from its registry; `given`
  * is the source as the user wrote it. Resolves with the wasm Analysis.
  * options: { platform, allPlatforms, creds, authfile, tlsVerify,
- * concurrency, onProgress, signal }.
+ * concurrency, maxDecompressed, onProgress, signal }.
  */
 async function analyzeRegistry(reference, given, options = {}) {
   const { allPlatforms = false, onProgress, signal } = options;
+  const max = budgetOption(options.maxDecompressed);
   const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 3)) || 3);
   // A failed layer stops the others' downloads.
   const stop = new AbortController();
@@ -995,6 +1008,11 @@ async function analyzeRegistry(reference, given, options = {}) {
       addImage(pending, d);
     }
     const names = layers.map((l) => pending.expectLayer(checkedDigest(l.digest)));
+    // The decompression budget, from what the layers weigh as stored (as
+    // natively). Each layer may take what is left when it starts: layers
+    // downloaded at once may together take more, and finish() then reports
+    // the budget as spent all the same.
+    pending.setBudget(max, layers.reduce((sum, l) => sum + (l.size || 0), 0));
     // Up to `concurrency` layers at once, in the manifests' order.
     let next = 0;
     let failure = null;
@@ -1002,7 +1020,14 @@ async function analyzeRegistry(reference, given, options = {}) {
       while (failure === null && next < layers.length) {
         const i = next++;
         try {
-          const summary = await scanBlob(client, layers[i], names[i], progress(names[i]));
+          const summary = await scanBlob(
+            client,
+            layers[i],
+            names[i],
+            progress(names[i]),
+            pending.budgetLeft(),
+            signal && combined,
+          );
           if (failure === null) pending.addLayer(names[i], summary);
         } catch (err) {
           if (failure === null) {

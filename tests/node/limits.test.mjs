@@ -5,99 +5,25 @@
 // for a file gzipped as a whole).
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import zlib from 'node:zlib';
 import { nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
-import { tar } from './tar.mjs';
+import { services } from './services.mjs';
+import { CHUNK, dockerSave, gzipBest, gzipBomb, header, sha256, zeroLayerParts, zeros } from './bomb.mjs';
 
 const nodeCli = path.join(pkgDir, 'node', 'cli.cjs');
-const CHUNK = 64 << 20;
-
-// A ustar header of a regular file of `size` bytes (up to 8 GiB - 1: octal,
-// or base-256 above, as GNU tar writes big sizes).
-function header(name, size, mode = 0o644) {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'latin1');
-  h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100, 8, 'latin1');
-  h.write('0000000\0', 108, 8, 'latin1');
-  h.write('0000000\0', 116, 8, 'latin1');
-  if (size < 8 ** 11) {
-    h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'latin1');
-  } else {
-    h[124] = 0x80;
-    let n = BigInt(size);
-    for (let i = 135; i > 124; i--, n >>= 8n) h[i] = Number(n & 0xffn);
-  }
-  h.write('00000000000\0', 136, 12, 'latin1');
-  h.write('        ', 148, 8, 'latin1');
-  h.write('0', 156, 1, 'latin1');
-  h.write('ustar\x0000', 257, 8, 'latin1');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return h;
-}
-
-const gzipBest = (data) => zlib.gzipSync(data, { level: 9 });
-let zeroMember;
-// One gzip member of 64 MiB of zeros, made once.
-function zeros() {
-  zeroMember ??= gzipBest(Buffer.alloc(CHUNK));
-  return zeroMember;
-}
-
-// The parts of a layer tar holding a file of `bytes` zeros (a multiple of
-// 64 MiB), then a setuid /usr/bin/su: its head, the count of 64 MiB chunks
-// of zeros, its tail.
-function zeroLayerParts(bytes) {
-  assert.equal(bytes % CHUNK, 0);
-  return {
-    head: header('zeros', bytes),
-    chunks: bytes / CHUNK,
-    tail: Buffer.concat([header('usr/bin/su', 0, 0o4755), Buffer.alloc(1024)]),
-  };
-}
-
-// That layer as a multi-member gzip stream: made in a moment, whatever its size.
-function gzipBomb(bytes) {
-  const { head, chunks, tail } = zeroLayerParts(bytes);
-  return Buffer.concat([gzipBest(head), ...Array(chunks).fill(zeros()), gzipBest(tail)]);
-}
-
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-
-// A docker save (legacy layout, manifest.json last) of the given layer blobs.
-function dockerSave(layers) {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      config: { User: '1000', Cmd: ['/bin/sh'] },
-      rootfs: { type: 'layers', diff_ids: [] },
-      history: layers.map((_, i) => ({ created_by: `RUN step ${i}` })),
-    }),
-  );
-  const configName = `${sha256(config)}.json`;
-  const names = layers.map((l) => `${sha256(l)}/layer.tar`);
-  const manifest = [{ Config: configName, RepoTags: ['bomb:1'], Layers: names }];
-  return tar([
-    ...layers.map((data, i) => ({ name: names[i], data })),
-    { name: configName, data: config },
-    { name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) },
-  ]);
-}
-
 let dir;
 let bomb;
 let bombLayer;
+let bombBlob;
 before(() => {
   requirePkg();
   assert.ok(fs.existsSync(nativeCli), `no native CLI at ${nativeCli}: run cargo build --release or set NATIVE_CLI`);
   dir = tempDir('limits');
   const layer = gzipBomb(16 * 2 ** 30);
+  bombBlob = layer;
   bombLayer = `${sha256(layer)}/layer.tar`;
   bomb = path.join(dir, 'bomb.tar');
   fs.writeFileSync(bomb, dockerSave([layer]));
@@ -147,6 +73,89 @@ describe('the 16 GiB bomb', () => {
   });
 });
 
+// A docker save of an uncompressed layer of `bytes` zeros, gzipped as a
+// whole (manifest.json first, so that a stop inside the layer leaves a
+// report).
+function gzippedSave(bytes) {
+  const { head, chunks, tail } = zeroLayerParts(bytes);
+  const layerSize = head.length + chunks * CHUNK + tail.length;
+  const manifest = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['z:1'], Layers: ['l/layer.tar'] }]));
+  const config = Buffer.from(JSON.stringify({ config: { User: '1000' }, rootfs: { diff_ids: [] } }));
+  const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
+  const member = (name, data) => Buffer.concat([header(name, data.length), data, pad(data.length)]);
+  return Buffer.concat([
+    gzipBest(Buffer.concat([member('c.json', config), member('manifest.json', manifest), header('l/layer.tar', layerSize), head])),
+    ...Array(chunks).fill(zeros()),
+    gzipBest(Buffer.concat([tail, pad(layerSize), Buffer.alloc(1024)])),
+  ]);
+}
+
+describe('an AbortSignal stops the bomb mid-layer', () => {
+  test('the API rejects with the AbortError promptly', async (t) => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const controller = new AbortController();
+    let abortedAt;
+    // Abort a second after the layer's first bytes were read (by the
+    // planning, then its worker, which starts in well under that): the
+    // budget lifted, decoding it whole takes 10 s and more.
+    const onProgress = (p) => {
+      if (p.layer === bombLayer && abortedAt === undefined) {
+        // Timed from when the abort is due: a thread kept busy would run the timer late.
+        abortedAt = performance.now() + 1000;
+        setTimeout(() => controller.abort(), 1000);
+      }
+    };
+    const started = performance.now();
+    await assert.rejects(
+      analyze(bomb, { maxDecompressed: 'none', signal: controller.signal, onProgress }),
+      (err) => err.name === 'AbortError',
+    );
+    assert.ok(abortedAt, 'the layer was never read');
+    const latency = performance.now() - abortedAt;
+    t.diagnostic(`rejected ${latency.toFixed(1)} ms after abort() was due, ${(performance.now() - started).toFixed(0)} ms in all`);
+    // Measured at 1 to 2 ms; generous for a loaded machine.
+    assert.ok(latency < 2000, `${latency} ms`);
+  });
+
+  test('gzipped as a whole, through Node\'s zlib or the wasm\'s, and bytes in memory: in a worker, stopped as promptly', async (t) => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    // 16 GiB of zeros in the layer, about 16 MB in all.
+    const whole = path.join(dir, 'bomb.tar.gz');
+    fs.writeFileSync(whole, gzippedSave(16 * 2 ** 30));
+    for (const [what, source, extra] of [
+      ["Node's zlib", whole, { gunzipMinBytes: 0 }],
+      ["the wasm's gunzip", whole, { gunzipMinBytes: Infinity }],
+      ['bytes', fs.readFileSync(whole), {}],
+    ]) {
+      const controller = new AbortController();
+      let abortedAt;
+      const onProgress = (p) => {
+        if (p.layer === 'l/layer.tar' && abortedAt === undefined) {
+          abortedAt = performance.now() + 1000;
+          setTimeout(() => controller.abort(), 1000);
+        }
+      };
+      const options = { ...extra, maxDecompressed: 'none', signal: controller.signal, onProgress };
+      await assert.rejects(analyze(source, options), (err) => err.name === 'AbortError', what);
+      assert.ok(abortedAt, `${what}: the layer was never read`);
+      const latency = performance.now() - abortedAt;
+      t.diagnostic(`${what}: rejected ${latency.toFixed(1)} ms after abort() was due`);
+      assert.ok(latency < 2000, `${what}: ${latency} ms`);
+    }
+    // Without a signal, the same file on this thread, and a report (the default budget).
+    const report = await analyze(whole, { maxDecompressed: 64 << 20, onProgress: () => {} });
+    assert.equal(report.errors[0].code, 'E_LIMIT');
+    // With one that never aborts: the report of the worker, the same.
+    const remote = await analyze(whole, { maxDecompressed: 64 << 20, signal: new AbortController().signal });
+    assert.deepEqual(remote, report);
+    // Every method of the analysis, through the worker: check()'s outputs.
+    const { check } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const checked = { maxDecompressed: 64 << 20, ignore: ['setuid-root'], format: 'markdown', failOn: 'low' };
+    assert.deepEqual(await check(whole, { ...checked, signal: new AbortController().signal }), await check(whole, checked));
+    await assert.rejects(check(whole, { ...checked, format: 'nope', signal: new AbortController().signal }), { code: 'E_USAGE' });
+  });
+});
+
 describe('raising or lifting the budget', () => {
   let small;
   let gzipped;
@@ -155,24 +164,9 @@ describe('raising or lifting the budget', () => {
     // the layer workers share the budget).
     small = path.join(dir, 'small.tar');
     fs.writeFileSync(small, dockerSave([gzipBomb(256 << 20), gzipBomb(128 << 20)]));
-    // A docker save of an uncompressed 256 MiB layer of zeros, gzipped as a
-    // whole (manifest.json first, so that a stop inside the layer leaves a
-    // report): Node's zlib decodes it (the pipe), and its bytes count.
-    const { head, chunks, tail } = zeroLayerParts(256 << 20);
-    const layerSize = head.length + chunks * CHUNK + tail.length;
-    const manifest = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['z:1'], Layers: ['l/layer.tar'] }]));
-    const config = Buffer.from(JSON.stringify({ config: { User: '1000' }, rootfs: { diff_ids: [] } }));
-    const pad = (n) => Buffer.alloc((512 - (n % 512)) % 512);
-    const member = (name, data) => Buffer.concat([header(name, data.length), data, pad(data.length)]);
+    // Node's zlib decodes it (the pipe), and its bytes count.
     gzipped = path.join(dir, 'whole.tar.gz');
-    fs.writeFileSync(
-      gzipped,
-      Buffer.concat([
-        gzipBest(Buffer.concat([member('c.json', config), member('manifest.json', manifest), header('l/layer.tar', layerSize), head])),
-        ...Array(chunks).fill(zeros()),
-        gzipBest(Buffer.concat([tail, pad(layerSize), Buffer.alloc(1024)])),
-      ]),
-    );
+    fs.writeFileSync(gzipped, gzippedSave(256 << 20));
   });
 
   // [options, exit status on small.tar (384 MiB decoded), on whole.tar.gz (256 MiB)]
@@ -237,5 +231,167 @@ describe('raising or lifting the budget', () => {
     assert.match(piped.errors[0].message, /^decompressing the archive went past the budget of 104857600 bytes/);
     await assert.rejects(analyze(small, { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
     await assert.rejects(analyze(small, { maxDecompressed: -1 }), { code: 'E_USAGE' });
+  });
+
+  test("Node's zlib stops at the budget: its report is kept, the wasm's decoder does not decode it all again", async () => {
+    const require = createRequire(import.meta.url);
+    const core = require(path.join(pkgDir, 'node', 'core.cjs'));
+    const { analyzeGzipFile } = require(path.join(pkgDir, 'node', 'gunzip-pipe.cjs'));
+    const max = 100 * 2 ** 20;
+    const fd = fs.openSync(gzipped, 'r');
+    let piped;
+    try {
+      const analysis = await analyzeGzipFile(core.wasm, fd, fs.fstatSync(fd).size, { blockSize: 1 << 20, maxDecompressed: max });
+      assert.ok(analysis, 'analyzeGzipFile gave up: the file would be decoded again');
+      piped = JSON.parse(analysis.json());
+      analysis.free();
+    } finally {
+      fs.closeSync(fd);
+    }
+    // The wasm's own decoder: the same error, figures and report.
+    const wasmOnly = JSON.parse((await core.analyzeWithOutputs(gzipped, { maxDecompressed: max, gunzipMinBytes: Infinity })).json);
+    assert.equal(piped.errors[0].code, 'E_LIMIT');
+    assert.equal(
+      piped.errors[0].message,
+      `decompressing the archive went past the budget of ${max} bytes (--max-decompressed): ${max} bytes decompressed; --max-decompressed raises the budget or lifts it (none)`,
+    );
+    delete piped.input.bytesRead;
+    delete wasmOnly.input.bytesRead;
+    assert.deepEqual(piped, wasmOnly);
+  });
+});
+
+// An OCI image of one gzip layer blob: its config and manifest, each as
+// { digest, bytes } (the layer: { digest, bytes, size }).
+function ociImage(layer) {
+  const blob = (bytes) => ({ digest: `sha256:${sha256(bytes)}`, bytes, size: bytes.length });
+  const config = blob(Buffer.from(JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { User: '1000' },
+    rootfs: { type: 'layers', diff_ids: [] },
+  })));
+  const layerBlob = blob(layer);
+  const manifest = blob(Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerBlob.digest, size: layerBlob.size }],
+  })));
+  return { config, layer: layerBlob, manifest };
+}
+
+// Push `image` (ociImage's) to the registry at `host` as `repo:tag` with the
+// Distribution API (a monolithic upload per blob), Basic auth.
+async function push(host, user, password, repo, tag, image) {
+  const auth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  for (const b of [image.config, image.layer]) {
+    const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { authorization: auth } });
+    assert.equal(start.status, 202, `upload start: ${start.status}`);
+    const location = new URL(start.headers.get('location'), `http://${host}`);
+    location.searchParams.set('digest', b.digest);
+    const put = await fetch(location, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/octet-stream' },
+      body: b.bytes,
+    });
+    assert.equal(put.status, 201, `blob put: ${put.status}`);
+  }
+  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { authorization: auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: image.manifest.bytes,
+  });
+  assert.equal(put.status, 201, `manifest put: ${put.status}`);
+}
+
+// The same image as an OCI layout directory.
+function writeLayout(at, image) {
+  fs.mkdirSync(path.join(at, 'blobs', 'sha256'), { recursive: true });
+  fs.writeFileSync(path.join(at, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  for (const b of [image.config, image.layer, image.manifest]) {
+    fs.writeFileSync(path.join(at, 'blobs', 'sha256', b.digest.slice('sha256:'.length)), b.bytes);
+  }
+  const m = image.manifest;
+  fs.writeFileSync(path.join(at, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: m.digest, size: m.size }],
+  }));
+}
+
+describe('registry and layout layers are under the budget too', () => {
+  // A 3 GiB layer of zeros, about 3 MB gzipped: past the default budget
+  // (2 GiB: 100 times 3 MB is less).
+  let image;
+  let layout;
+  let registry;
+  before(async () => {
+    image = ociImage(gzipBomb(3 * 2 ** 30));
+    layout = path.join(dir, 'layout');
+    writeLayout(layout, image);
+    const env = await services();
+    const { host, user, password, authfile } = env.registryBasic;
+    await push(host, user, password, 'limits/bomb', 'latest', image);
+    await push(host, user, password, 'limits/bomb16', 'latest', ociImage(bombBlob));
+    registry = { source: `docker://${host}/limits/bomb:latest`, args: ['--tls-verify=false', '--authfile', authfile], authfile };
+  });
+
+  const layerName = () => `blobs/sha256/${image.layer.digest.slice('sha256:'.length)}`;
+
+  for (const kind of ['registry', 'layout']) {
+    test(`${kind}: the Node CLI stops the bomb with E_LIMIT naming the layer, as the native CLI`, () => {
+      const args = kind === 'registry' ? [...registry.args, registry.source] : [`oci:${layout}`];
+      const node = timed(process.execPath, [nodeCli, '--format', 'json', ...args]);
+      const native = runCli(nativeCli, ['--format', 'json', ...args]);
+      assert.equal(node.status, 2, node.stderr);
+      const report = JSON.parse(node.stdout);
+      assert.equal(report.partial, true);
+      const [error] = report.errors;
+      assert.equal(error.code, 'E_LIMIT');
+      assert.equal(error.entry, layerName());
+      assert.equal(
+        error.message,
+        `decompressing went past the budget of 2147483648 bytes (the larger of 2147483648 bytes and 100 times the ${image.layer.size} bytes of the input): 2147483648 bytes decompressed in all, 2147483648 of them from this layer of ${image.layer.size} bytes; --max-decompressed raises the budget or lifts it (none)`,
+      );
+      assert.equal(node.stderr, native.stderr);
+      assert.deepEqual(report, JSON.parse(native.stdout));
+      // Decoding 2 GiB of zeros takes about 2 s here; the whole 3 GiB would be 3.
+      assert.ok(node.seconds < 8, `${node.seconds} s`);
+    });
+  }
+
+  test('the API: maxDecompressed for a registry and a layout (and checked for the daemon)', async () => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const options = { tlsVerify: false, authfile: registry.authfile };
+    for (const source of [registry.source, `oci:${layout}`]) {
+      const limited = await analyze(source, { ...options, maxDecompressed: 64 * 2 ** 20 });
+      assert.equal(limited.errors[0].code, 'E_LIMIT', source);
+      assert.match(limited.errors[0].message, /^decompressing went past the budget of 67108864 bytes \(--max-decompressed\): 67108864 bytes decompressed in all/);
+      assert.equal(limited.images[0].user.configured, '1000');
+      await assert.rejects(analyze(source, { ...options, maxDecompressed: 'lots' }), { code: 'E_USAGE' });
+    }
+    // Before any connection: it was ignored there.
+    await assert.rejects(analyze('docker-daemon:x:1', { maxDecompressed: 'lots' }), { code: 'E_USAGE' });
+  });
+
+  test('an AbortSignal stops a registry layer being decoded promptly (the 16 GiB one, budget lifted)', async (t) => {
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const source = registry.source.replace('/limits/bomb:', '/limits/bomb16:');
+    const controller = new AbortController();
+    let abortedAt;
+    // A second after its first bytes came: the worker is decoding it by then.
+    const onProgress = (p) => {
+      if (p.layer && p.layer.startsWith('blobs/') && abortedAt === undefined) {
+        // Timed from when the abort is due: a thread kept busy would run the timer late.
+        abortedAt = performance.now() + 1000;
+        setTimeout(() => controller.abort(), 1000);
+      }
+    };
+    const options = { tlsVerify: false, authfile: registry.authfile, maxDecompressed: 'none', signal: controller.signal, onProgress };
+    await assert.rejects(analyze(source, options), (err) => err.name === 'AbortError');
+    assert.ok(abortedAt, 'the layer was never read');
+    const latency = performance.now() - abortedAt;
+    t.diagnostic(`rejected ${latency.toFixed(1)} ms after abort() was due`);
+    assert.ok(latency < 2000, `${latency} ms`);
   });
 });

@@ -636,6 +636,18 @@ describe('the Docker daemon', () => {
     const missing = assertSame(['docker-daemon:fixtures/no-such-image:latest'], extra);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^rootless-check: E_NOT_FOUND: the Docker daemon at /);
+    // With a signal the API analyses it in a worker thread (remote.cjs): the same report and errors.
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = env.docker.host;
+    try {
+      const source = `docker-daemon:${images[0].ref}`;
+      const signal = new AbortController().signal;
+      assert.deepEqual(await api.analyze(source, { signal }), await api.analyze(source));
+      await assert.rejects(api.analyze('docker-daemon:fixtures/no-such-image:latest', { signal }), { code: 'E_NOT_FOUND' });
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
   });
 
   test('no daemon listening: exit 2, E_NETWORK, as the native CLI', T, () => {

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { fixturesDir, pkgDir, requirePkg, root, tempDir } from './helpers.mjs';
 import { dockerSave } from './tar.mjs';
+import { dockerSave as dockerSave16, gzipBomb, sha256 } from './bomb.mjs';
 
 import { fileIn, launch, missing, serve } from './chromium.mjs';
 
@@ -396,6 +397,47 @@ describe('the www/ page in headless Chromium', { skip: missing || false }, () =>
     await page.waitForTimeout(300);
     assert.equal(await page.locator('#checker .rc-report').count(), 0);
     assert.equal(await page.locator('#checker .rc-error').isHidden(), true);
+    assert.equal(await page.locator('#checker .rc-progress').isHidden(), true);
+    await close(page);
+  });
+
+  test('Cancel stops the 16 GiB bomb mid-layer at once (budget lifted), timed from the click', async (t) => {
+    // A 16 MB docker save whose gzip layer expands to 16 GiB of zeros;
+    // with the budget lifted, decoding it whole takes 10 s and more.
+    const layer = gzipBomb(16 * 2 ** 30);
+    const layerName = `${sha256(layer)}/layer.tar`;
+    const page = await open();
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
+    // The click and the status saying "Cancelled." timed in the page (no
+    // round trip to the test in between).
+    await page.evaluate((name) => {
+      window.rootlessCheck.setMaxDecompressed('none');
+      window.__bomb = { layerAt: null, clickAt: null, cancelledAt: null, done: null };
+      const cancel = [...document.querySelectorAll('.rc-progress button')].find((b) => b.textContent === 'Cancel');
+      cancel.addEventListener('click', () => { window.__bomb.clickAt = performance.now(); }, { capture: true });
+      const status = document.querySelector('#checker [role=status]');
+      new MutationObserver(() => {
+        if (status.textContent === 'Cancelled.' && window.__bomb.cancelledAt === null) window.__bomb.cancelledAt = performance.now();
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+      document.addEventListener('rootless-check:progress', (e) => {
+        if (e.detail.layer === name && window.__bomb.layerAt === null) window.__bomb.layerAt = performance.now();
+      });
+      document.addEventListener('rootless-check:done', (e) => { window.__bomb.done = e.detail.error ? e.detail.error.name : 'report'; });
+    }, layerName);
+    await dropFile(page, 'body', 'bomb.tar', dockerSave16([layer]));
+    // A second into decoding the layer, then a real click on Cancel.
+    await page.waitForFunction(() => window.__bomb.layerAt !== null, null, { timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    assert.equal(await page.evaluate(() => window.__bomb.done), null, 'the analysis ended before Cancel');
+    await page.locator('#checker .rc-progress button', { hasText: 'Cancel' }).click();
+    await page.waitForFunction(() => window.__bomb.cancelledAt !== null, null, { timeout: 10_000 });
+    const b = await page.evaluate(() => window.__bomb);
+    const latency = b.cancelledAt - b.clickAt;
+    t.diagnostic(`"Cancelled." shown ${latency.toFixed(1)} ms after the click, ${(b.clickAt - b.layerAt).toFixed(0)} ms into the layer`);
+    assert.equal(b.done, 'AbortError');
+    // Measured at a few ms; generous for a loaded machine.
+    assert.ok(latency < 2000, `${latency} ms`);
+    assert.equal(await page.locator('#checker .rc-report').count(), 0);
     assert.equal(await page.locator('#checker .rc-progress').isHidden(), true);
     await close(page);
   });
