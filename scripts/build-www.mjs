@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Puts what the static page (www/) needs into www/generated/ (git-ignored),
 // after build-pkg.mjs has assembled pkg/: the package's browser build
-// (pkg/web: API, worker, glue, .wasm) and the sample image as a JS module,
+// (pkg/web: API, worker, glue, .wasm; pkg/web-specs: the run specs' glue and
+// .wasm, loaded on demand) and the sample image as a JS module,
 // so that the page loads it without fetch() (its CSP has connect-src 'none').
 // Usage: node scripts/build-www.mjs (part of `npm run build`).
 
@@ -25,6 +26,11 @@ fs.mkdirSync(path.join(out, 'pkg'), { recursive: true });
 // (it says "type": "module", which a static host ignores anyway).
 for (const name of ['index.js', 'worker.js', 'rootless_check.js', 'rootless_check_bg.wasm']) {
   fs.copyFileSync(path.join(web, name), path.join(out, 'pkg', name));
+}
+// The run specs' build, which the worker fetches only for a spec (pkg/web-specs).
+fs.mkdirSync(path.join(out, 'web-specs'));
+for (const name of ['rootless_check.js', 'rootless_check_bg.wasm']) {
+  fs.copyFileSync(path.join(root, 'pkg', 'web-specs', name), path.join(out, 'web-specs', name));
 }
 
 const bytes = fs.readFileSync(sample);
