@@ -245,15 +245,23 @@ async function pull(name, options) {
   return analyzeRegistry(reference, name, options);
 }
 
+// How a source is named in the report's warnings: as given, else by its place.
+function sourceName(source, i) {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) return source.href;
+  if (source && typeof source.given === 'string') return source.given;
+  return `source ${i + 1}`;
+}
+
 // Analyse every source into one report (the first source's `input`), pull
 // the images the specs name that none holds, and hold the runs.
 async function runWithSpecs(sources, specs, options) {
   let analysis = null;
   try {
-    for (const source of sources) {
+    for (const [i, source] of sources.entries()) {
       const next = await runOne(source, options);
       if (analysis === null) analysis = next;
-      else analysis.merge(next, typeof source === 'string' ? source : String(source.given ?? source));
+      else analysis.merge(next, sourceName(source, i));
     }
     if (analysis === null) {
       // No source: the images the specs name, each pulled once.
