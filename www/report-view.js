@@ -263,7 +263,8 @@ function renderRun(run, images, heading, compact) {
   return h('article', { class: 'rc-run', 'data-outcome': run.outcome, 'data-verdict': run.verdict },
     h(heading, { class: 'rc-run-title' }, run.name, ' ',
       h('span', { class: 'rc-run-outcome', 'data-outcome': run.outcome }, OUTCOME_TEXT[run.outcome] || run.outcome)),
-    run.message !== null && h('p', { class: 'rc-run-message' }, code(run.message)),
+    // The runtime's words, line by line as it prints them.
+    run.message !== null && h('pre', { class: 'rc-run-message' }, code(run.message)),
     h('p', {}, 'Verdict for this run: ', h('span', { class: 'rc-verdict-inline', 'data-verdict': run.verdict }, run.verdict)),
     run.verdictReasons.length > 0 && h('ul', { class: 'rc-reasons', 'aria-label': 'Why' }, run.verdictReasons.map((r) => h('li', {}, r))),
     facts,
@@ -271,7 +272,7 @@ function renderRun(run, images, heading, compact) {
       run.pss.failures.map((f) => h('li', {}, `${f.level}: ${f.control}: `, code(f.field), ` ${f.message}`))),
     run.warnings.length > 0 && h('ul', { class: 'rc-notes', 'aria-label': 'Warnings' }, run.warnings.map((w) => h('li', {}, w))),
     run.findings.map((f) => renderFinding(f, `h${Math.min(Number(heading.slice(1)) + 1, 6)}`)),
-    run.fixes.length > 0 && h('div', { class: 'rc-fix' }, h('p', { class: 'rc-fix-label' }, 'Fix'),
+    run.fixes.length > 0 && h('div', { class: 'rc-fix' }, h('p', { class: 'rc-fix-label' }, 'Fixes for this run'),
       run.fixes.map((fix) => copyBlock('fix', fix))));
 }
 
