@@ -15,7 +15,7 @@ const path = require('node:path');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
 const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
-const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption } = require('./common.cjs');
+const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption, ioMessage } = require('./common.cjs');
 const { parseSource } = require('./source.cjs');
 const { analyzeRegistry } = require('./registry.cjs');
 const { analyzeLayout } = require('./layout.cjs');
@@ -199,7 +199,7 @@ function readText(file) {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw codedError('E_IO', `cannot read ${file}: ${err.message}`, err);
+    throw codedError('E_IO', `cannot read ${file}: ${ioMessage(err)}`, err);
   }
 }
 

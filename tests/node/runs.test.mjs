@@ -123,6 +123,8 @@ describe('the Node CLI as the native one', () => {
       assertSame(['--run', '-u 1', 'a.tar', 'b.tar']);
       assertSame(['--run', '-u 1', '--compose', bad, 'a.tar']);
       assertSame(['--compose', bad]);
+      // A spec file that cannot be read: E_IO in the native CLI's words.
+      assert.match(assertSame(['--k8s', path.join(dir, 'none.yaml'), 'a.tar']).stderr, /E_IO: cannot read .*none\.yaml: No such file or directory \(os error 2\)/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
