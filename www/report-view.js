@@ -81,6 +81,10 @@ export function describeError(err) {
     E_LIMIT: ['The archive is over a safety limit (too many entries, layers or images).', ''],
     E_IO: ['The file could not be read.', 'If it changed or moved while being read, pick it again.'],
     E_INTERNAL: ['The analysis failed: this is a bug in rootless-check.', 'Please report it, with the details below.'],
+    E_BAD_SPEC: [
+      'The compose file or Kubernetes manifest could not be read.',
+      'Fix it at the line given: `docker compose config` or `kubectl apply --dry-run=client -f FILE` shows the same problem.',
+    ],
   }[code] || ['The analysis failed.', ''];
   return { title: advice[0], advice: advice[1], detail: err && err.message ? `${code || 'error'}: ${err.message}` : '' };
 }

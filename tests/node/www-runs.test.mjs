@@ -124,6 +124,7 @@ describe('runs on the www/ page in headless Chromium', { skip: missing || false 
     const page = await open();
     await drop(page, [['s6.tar', fs.readFileSync(archive)], ['bad.yml', 'services:\n  a:\n    user: x\n    user: y\n']]);
     const text = await page.locator('#checker .rc-error').innerText();
+    assert.match(text, /The compose file or Kubernetes manifest could not be read/);
     assert.match(text, /E_BAD_SPEC: bad\.yml:4:5: mapping key/);
     await page.close();
   });
