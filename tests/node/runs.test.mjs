@@ -169,6 +169,48 @@ describe('the Node CLI as the native one', () => {
   });
 });
 
+describe('images the spec names that no source holds, pulled from a registry', () => {
+  const T = { timeout: 240000 };
+  let services;
+  before(async () => {
+    services = await (await import('./services.mjs')).services();
+  }, T);
+
+  test('both CLIs pull them and hold the runs alike; the API too', T, async (t) => {
+    const { imageOf } = await import('./services.mjs');
+    const image = imageOf(services, 'built/bb-suid-wh.docker20-save.tar');
+    const basic = services.registryBasic;
+    if (!image || !basic || basic.available === false) return t.skip('no registry with the fixture pushed');
+    const reference = `${basic.host}/${image.repo}:${image.tag}`;
+    const dir = tempDir('pulled');
+    try {
+      const file = path.join(dir, 'c.yml');
+      fs.writeFileSync(file, `services:\n  local:\n    image: fixture/bb:1\n  pulled:\n    image: ${reference}\n    user: "0"\n`);
+      const registry = ['--tls-verify=false', '--authfile', basic.authfile];
+      // One source: the other image is pulled.
+      const native = assertSame(['--compose', file, '-f', 'json', '--fail-on', 'none', ...registry, fixture('built/bb.docker20-save.tar')]);
+      const report = JSON.parse(native.stdout);
+      assert.equal(report.images.length, 2);
+      const pulled = report.runs.find((r) => r.name === 'pulled');
+      assert.equal(pulled.imageIndex, 1);
+      assert.equal(pulled.user.uid, 0);
+      assert.equal(pulled.verdict, 'root');
+      assert.deepEqual(report.images[1].tags, [reference]);
+      // No source: every image named is pulled; fixture/bb:1 cannot be (not on this registry).
+      const only = path.join(dir, 'only.yml');
+      fs.writeFileSync(only, `services:\n  pulled:\n    image: ${reference}\n`);
+      const alone = JSON.parse(assertSame(['--compose', only, '-f', 'json', ...registry]).stdout);
+      assert.equal(alone.runs[0].outcome, 'starts');
+      assert.equal(alone.input.source.reference, reference);
+      const api = await import(pathToFileURL(path.join(pkgDir, 'node', 'index.mjs')));
+      const fromApi = await api.analyze(null, { compose: fs.readFileSync(only, 'utf8'), specName: only, tlsVerify: false, authfile: basic.authfile });
+      assert.deepEqual(fromApi, alone);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the Node API', () => {
   const compose = fs.readFileSync(path.join(root, composeFile), 'utf8');
 
