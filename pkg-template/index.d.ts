@@ -10,6 +10,10 @@ export interface RootlessCheckError extends globalThis.Error {
   code: ErrorCode | 'E_INTERNAL';
   entry?: string;
   offset?: number;
+  /** `E_BAD_SPEC`: where the spec does not read (`null` when not known). */
+  file?: string | null;
+  line?: number | null;
+  column?: number | null;
 }
 
 export interface Progress {
@@ -89,6 +93,32 @@ export interface AnalyzeOptions {
   /** Layers downloaded at once, 1 to 64 (default 3, as docker pull;
    * `--max-concurrent-downloads`). */
   concurrency?: number;
+
+  // How the images will run (the CLI's `--run`, `--compose`, `--k8s`): give
+  // one. Each container or service is held against its image (paired by
+  // reference as docker normalises it; with one image and one name, whatever
+  // the tag) and reported in `runs`. With a spec, `source` may be an array
+  // of sources (or, in Node, none: the images the spec names are pulled).
+
+  /** `docker run`/`podman run` options (`--user 1000 --cap-drop ALL`). */
+  run?: string;
+  /** The text of a compose file, interpolated from `env` then `dotenv`. */
+  compose?: string;
+  /** The text of Kubernetes manifests (Pod, Deployment, StatefulSet, …). */
+  k8s?: string;
+  /** Node: a compose file's path, read as the CLI reads it (its `.env`
+   * beside it, unless `dotenv` is given). */
+  composeFile?: string;
+  /** Node: a manifests file's path. */
+  k8sFile?: string;
+  /** The spec's name in messages and in `runs[].source.file` (default: the
+   * file's path for `composeFile`/`k8sFile`, else none). */
+  specName?: string;
+  /** Variables for compose interpolation. Node: default `process.env`;
+   * browsers: none unless given. */
+  env?: Record<string, string | undefined>;
+  /** The text of a `.env` file: variables the environment lacks. */
+  dotenv?: string;
 }
 
 /** Anything with a size and `slice()`: a browser `File` or `Blob`. */
@@ -96,6 +126,9 @@ export interface BlobLike {
   readonly size: number;
   slice(start?: number, end?: number): unknown;
 }
+
+/** What {@link analyze} reads (see there). */
+export type Source = string | URL | Uint8Array | ArrayBuffer | BlobLike | { fd: number };
 
 /**
  * Analyse an image archive (docker save, podman save, an OCI archive, a
@@ -113,11 +146,15 @@ export interface BlobLike {
  *   rejects with `E_NETWORK` (registries send no CORS headers; a page reads
  *   only local files).
  *
+ * With a run spec (`run`, `compose`, `k8s`…), `source` may also be an array
+ * of sources, or `null` (Node: the images the spec names are pulled); a
+ * spec that does not read rejects with `E_BAD_SPEC`.
+ *
  * Resolves with the report, which may be `partial` (see `errors`). Rejects
  * with a {@link RootlessCheckError} when nothing could be analysed.
  */
 export function analyze(
-  source: string | URL | Uint8Array | ArrayBuffer | BlobLike | { fd: number },
+  source: Source | Source[] | null,
   options?: AnalyzeOptions,
 ): Promise<Report>;
 
@@ -132,7 +169,7 @@ export interface AnalysisOutputs {
 /** The same analysis as {@link analyze}; also gives the JSON and SARIF texts
  * (for downloads, or to write them out without rendering again). */
 export function analyzeWithOutputs(
-  source: string | URL | Uint8Array | ArrayBuffer | BlobLike | { fd: number },
+  source: Source | Source[] | null,
   options?: AnalyzeOptions,
 ): Promise<AnalysisOutputs>;
 
@@ -165,7 +202,7 @@ export interface CheckResult {
 }
 
 /** Node only: analyse and render as the CLI does (the GitHub Action uses it). */
-export function check(source: string | URL | Uint8Array | ArrayBuffer, options?: CheckOptions): Promise<CheckResult>;
+export function check(source: Source | Source[] | null, options?: CheckOptions): Promise<CheckResult>;
 
 /** The version of the analysis (the Rust crate's). */
 export function version(): string;

@@ -120,7 +120,9 @@ for (const target of config.targets) {
   const bytes = optimised.get(key);
   fs.writeFileSync(wasmFile, bytes);
   const gzipped = zlib.gzipSync(bytes, { level: 9 }).length;
-  sizes.push({ target: target.name, raw: raw.length, optimised: bytes.length, gzipped, budget: target.budget !== false });
+  // Two targets may share a wasm-bindgen target (web, web-specs): say which.
+  const label = target.out_dir === target.name ? target.name : `${target.name} (${target.out_dir})`;
+  sizes.push({ target: label, raw: raw.length, optimised: bytes.length, gzipped, budget: target.budget !== false });
   copyTemplateDir(path.join(templateDir, target.template), dir);
 }
 
@@ -158,7 +160,7 @@ console.log(`\nbuilt ${path.relative(root, outDir)}/ in ${((Date.now() - started
   `(cargo ${((builtAt - started) / 1000).toFixed(1)} s)`);
 let over = false;
 for (const s of sizes) {
-  console.log(`  ${s.target.padEnd(8)} .wasm ${kib(s.raw)} from wasm-bindgen, ${kib(s.optimised)} after wasm-opt, ` +
+  console.log(`  ${s.target.padEnd(17)} .wasm ${kib(s.raw)} from wasm-bindgen, ${kib(s.optimised)} after wasm-opt, ` +
     `${kib(s.gzipped)} gzipped (${s.gzipped} bytes)${s.budget ? '' : ', not budgeted'}`);
   if (s.budget && s.gzipped > pkg.max_gzip_bytes) over = true;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Puts what the static page (www/) needs into www/generated/ (git-ignored),
 // after build-pkg.mjs has assembled pkg/: the package's browser build
-// (pkg/web: API, worker, glue, .wasm), the report's JSON Schema and the
-// sample image as JS modules, so that the page loads them without fetch() (its CSP has connect-src 'none').
+// (pkg/web: API, worker, glue, .wasm; pkg/web-specs: the run specs' glue and
+// .wasm, loaded on demand), the report's JSON Schema and the sample image as
+// JS modules, so that the page loads them without fetch() (its CSP has connect-src 'none').
 // Usage: node scripts/build-www.mjs (part of `npm run build`).
 
 import fs from 'node:fs';
@@ -25,6 +26,11 @@ fs.mkdirSync(path.join(out, 'pkg'), { recursive: true });
 // (it says "type": "module", which a static host ignores anyway).
 for (const name of ['index.js', 'worker.js', 'rootless_check.js', 'rootless_check_bg.wasm']) {
   fs.copyFileSync(path.join(web, name), path.join(out, 'pkg', name));
+}
+// The run specs' build, which the worker fetches only for a spec (pkg/web-specs).
+fs.mkdirSync(path.join(out, 'web-specs'));
+for (const name of ['rootless_check.js', 'rootless_check_bg.wasm']) {
+  fs.copyFileSync(path.join(root, 'pkg', 'web-specs', name), path.join(out, 'web-specs', name));
 }
 
 const bytes = fs.readFileSync(sample);

@@ -447,6 +447,181 @@ impl Analysis {
     }
 }
 
+/// Several sources in one report (the CLIs' `--compose FILE A B`, the page's
+/// archives dropped with a spec).
+#[cfg(any(feature = "node", feature = "specs"))]
+#[wasm_bindgen]
+impl Analysis {
+    /// Add `next`'s images, errors and warnings to this report, as the
+    /// native CLI merges its sources (`given`: how `next` was named). `next`
+    /// is consumed.
+    pub fn merge(&mut self, next: Analysis, given: &str) {
+        self.report.merge(next.report, given);
+    }
+}
+
+/// Run specs (the `specs` feature): how containers will run, read by
+/// [`read_specs`] and held against an [`Analysis`] by `holdSpecs`. An image
+/// a spec names that no source holds is pulled by the caller (in JS, which
+/// has the registry client and is asynchronous): `wanted` says which,
+/// `fetched`/`failed` hand back what came of each, before `holdSpecs`.
+#[cfg(feature = "specs")]
+#[wasm_bindgen]
+pub struct Specs {
+    specs: crate::analysis::spec::Specs,
+    /// Images pulled for a name, or why they could not be.
+    pulled: Vec<(
+        String,
+        Result<Vec<crate::analysis::report::ImageReport>, String>,
+    )>,
+}
+
+#[cfg(feature = "specs")]
+#[wasm_bindgen]
+impl Specs {
+    /// The images the specs name, each once, in order (what the native CLI
+    /// pulls when no source is given).
+    pub fn images(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for name in self.specs.runs.iter().filter_map(|s| s.image.as_ref()) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
+    /// The names `holdSpecs` would still need pulled against `analysis`,
+    /// given what was handed in so far: pairing the runs on a copy of the
+    /// report.
+    pub fn wanted(&self, analysis: &Analysis) -> Vec<String> {
+        let mut report = analysis.report.clone();
+        let mut wanted: Vec<String> = Vec::new();
+        crate::analysis::runs::hold(&mut report, &self.specs.runs, &mut |name| {
+            self.pull(name).unwrap_or_else(|| {
+                wanted.push(String::from(name));
+                Err(String::new())
+            })
+        });
+        wanted
+    }
+
+    /// The images pulled for `name` (consumed).
+    pub fn fetched(&mut self, name: &str, images: Analysis) {
+        self.pulled
+            .push((String::from(name), Ok(images.report.images)));
+    }
+
+    /// Why `name` could not be pulled: the message of its runs.
+    pub fn failed(&mut self, name: &str, message: &str) {
+        self.pulled
+            .push((String::from(name), Err(String::from(message))));
+    }
+}
+
+#[cfg(feature = "specs")]
+impl Specs {
+    fn pull(
+        &self,
+        name: &str,
+    ) -> Option<Result<Vec<crate::analysis::report::ImageReport>, String>> {
+        self.pulled
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+/// Read a spec as the native CLI does: `kind` is `run` (docker/podman run
+/// options), `compose` or `k8s`; `file` names the file in messages and in
+/// the report; `env` (an object of strings, e.g. process.env) and `dotenv`
+/// (the text of a `.env` file) interpolate a compose file, the environment
+/// first. Throws an `E_BAD_SPEC` error (with `file`, `line`, `column` when
+/// known) on a spec that does not read, `E_USAGE` on an unknown kind.
+#[cfg(feature = "specs")]
+#[wasm_bindgen(js_name = readSpecs)]
+pub fn read_specs(
+    kind: &str,
+    text: &str,
+    file: Option<String>,
+    env: &JsValue,
+    dotenv: Option<String>,
+) -> Result<Specs, JsValue> {
+    use crate::analysis::spec::{compose, docker_run, k8s, SpecError};
+    let bad = |e: SpecError| {
+        let err = js_error(&Error::new(ErrorCode::BadSpec, e.to_string()));
+        let text = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
+        let number = |v: Option<u32>| v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64));
+        set(&err, "file", &text(e.file.as_deref()));
+        set(&err, "line", &number(e.line));
+        set(&err, "column", &number(e.column));
+        err
+    };
+    let specs = match kind {
+        "run" => docker_run::parse(text).map_err(|message| {
+            bad(SpecError {
+                file: None,
+                line: None,
+                column: None,
+                message: format!("--run: {}", message),
+            })
+        })?,
+        "compose" => {
+            // Only own string values: not what an object inherits.
+            let lookup = |key: &str| {
+                if !env.is_object()
+                    || !js_sys::Object::has_own(
+                        env.unchecked_ref::<js_sys::Object>(),
+                        &JsValue::from_str(key),
+                    )
+                {
+                    return None;
+                }
+                Reflect::get(env, &JsValue::from_str(key)).ok()?.as_string()
+            };
+            let env = compose::Env {
+                lookup: &lookup,
+                dotenv: dotenv
+                    .as_deref()
+                    .map(compose::parse_dotenv)
+                    .unwrap_or_default(),
+            };
+            compose::parse(text, file.as_deref(), &env).map_err(bad)?
+        }
+        "k8s" => k8s::parse(text, file.as_deref()).map_err(bad)?,
+        other => {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                format!("unknown spec kind {:?} (run, compose, k8s)", other),
+            )))
+        }
+    };
+    Ok(Specs {
+        specs,
+        pulled: Vec::new(),
+    })
+}
+
+#[cfg(feature = "specs")]
+#[wasm_bindgen]
+impl Analysis {
+    /// Hold the runs of `specs` against this report's images (the report's
+    /// `runs`, and the specs' warnings). An image named that no source holds
+    /// takes what `specs.fetched`/`failed` say of it; one never handed in is
+    /// not checked, with `missing` as the reason after its name.
+    #[wasm_bindgen(js_name = holdSpecs)]
+    pub fn hold_specs(&mut self, specs: &Specs, missing: &str) {
+        self.report
+            .warnings
+            .extend(specs.specs.warnings.iter().cloned());
+        crate::analysis::runs::hold(&mut self.report, &specs.specs.runs, &mut |name| {
+            specs
+                .pull(name)
+                .unwrap_or_else(|| Err(format!("{}: {}", name, missing)))
+        });
+    }
+}
+
 fn parse_ignores(specs: &[String], ignore_file: Option<&str>) -> Result<Vec<Ignore>, Error> {
     let mut ignores = specs
         .iter()
@@ -474,7 +649,8 @@ pub fn usage() -> String {
 /// Parse the CLI's arguments (without node and the script) as the native
 /// CLI does: `{ command: "help" | "version" | "analyze", format, file,
 /// failOn, ignores, ignoreFile, verify, maxDecompressed, noColor, platform,
-/// allPlatforms, creds, authfile, tlsVerify, concurrency }`
+/// allPlatforms, creds, authfile, tlsVerify, concurrency, sources, run,
+/// compose, k8s }` (`file`: the first of `sources`, undefined without one)
 /// (`maxDecompressed`: bytes, 'none', or undefined for the default). Throws an `E_USAGE`
 /// error whose message is what the CLI shows above the usage text.
 #[cfg(feature = "node")]
@@ -540,6 +716,17 @@ pub fn parse_args(argv: Vec<String>) -> Result<js_sys::Object, JsValue> {
         "concurrency",
         &JsValue::from_f64(options.concurrency as f64),
     );
+    // Every source (`file` is the first), and the run spec options.
+    let sources: Array = options
+        .sources
+        .iter()
+        .filter_map(|&i| argv.get(i))
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    set(&out, "sources", &sources);
+    set(&out, "run", &text(&options.run));
+    set(&out, "compose", &text(&options.compose));
+    set(&out, "k8s", &text(&options.k8s));
     Ok(out)
 }
 

@@ -1002,7 +1002,7 @@ fn usage_and_parse_args_follow_the_native_command_line() {
     let defaults = json!({
         "command": "analyze", "format": "text", "file": "x.tar", "failOn": "high",
         "ignores": [], "verify": false, "noColor": false,
-        "allPlatforms": false, "tlsVerify": true, "concurrency": 3,
+        "allPlatforms": false, "tlsVerify": true, "concurrency": 3, "sources": ["x.tar"],
     });
     assert_eq!(parse_args(&["x.tar"]).unwrap(), defaults);
     let all = [
@@ -1021,9 +1021,21 @@ fn usage_and_parse_args_follow_the_native_command_line() {
         "command": "analyze", "format": "json", "file": "-", "failOn": "none",
         "ignores": ["setuid-root:/usr/**"], "ignoreFile": "ignores.txt",
         "verify": true, "noColor": true,
-        "allPlatforms": false, "tlsVerify": true, "concurrency": 3,
+        "allPlatforms": false, "tlsVerify": true, "concurrency": 3, "sources": ["-"],
     });
     assert_eq!(parse_args(&all).unwrap(), expected);
+    // A spec: every source, or none (its images are pulled).
+    let spec = parse_args(&["--compose", "c.yml", "a.tar", "b.tar"]).unwrap();
+    assert_eq!(
+        (&spec["compose"], &spec["sources"], &spec["file"]),
+        (&json!("c.yml"), &json!(["a.tar", "b.tar"]), &json!("a.tar"))
+    );
+    let spec = parse_args(&["--run", "-u 1"]).unwrap();
+    assert_eq!(
+        (&spec["run"], &spec["sources"]),
+        (&json!("-u 1"), &json!([]))
+    );
+    assert!(spec.get("file").is_none());
     // The registry options, as the native CLI reads them.
     let registry = parse_args(&[
         "--platform=linux/arm64/v8",
@@ -1130,4 +1142,145 @@ fn junk_is_not_an_archive_from_bytes_or_callback() {
         );
         assert!(message.contains("zip"), "{message}");
     }
+}
+
+// ---- run specs (the `specs` feature) ----------------------------------------
+
+fn js_object(pairs: &[(&str, &str)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v)).unwrap();
+    }
+    o.into()
+}
+
+#[wasm_bindgen_test]
+fn a_compose_spec_is_interpolated_and_held_against_the_image() {
+    // The environment object first, then .env; an inherited property is no variable.
+    let text = "services:\n  a:\n    image: x\n    user: \"${U}:${G}\"\n    \
+                security_opt: [no-new-privileges:true]\n  b:\n    image: x\n    user: \"${toString:-5}\"\n";
+    let specs = wasm::read_specs(
+        "compose",
+        text,
+        Some("c.yml".into()),
+        &js_object(&[("U", "7000")]),
+        Some("U=1\nG=7001\n".into()),
+    )
+    .unwrap();
+    let mut analysis = analyze(LAYERED);
+    // One image and a spec naming one: paired whatever the tag, nothing to pull.
+    assert!(specs.wanted(&analysis).is_empty());
+    analysis.hold_specs(&specs, "not pulled");
+    let report = parse(&analysis.json());
+    let a = &report["runs"][0];
+    assert_eq!(a["user"], json!({"uid": 7000, "gid": 7001, "name": null}));
+    assert_eq!(a["source"], json!({"file": "c.yml", "line": 2}));
+    assert_eq!(a["imageIndex"], 0);
+    // s6-overlay under no-new-privileges as uid 7000: its preinit's own words.
+    assert_eq!(a["outcome"], "fails");
+    assert!(a["message"].as_str().unwrap().contains("s6-overlay-suexec"));
+    assert_eq!(report["runs"][1]["user"]["uid"], 5);
+}
+
+#[wasm_bindgen_test]
+fn images_no_source_holds_are_asked_for_and_handed_in() {
+    let text = "services:\n  a:\n    image: fixture/s6-overlay-v3:1\n  \
+                b:\n    image: other:1\n  c:\n    image: gone:2\n";
+    let mut specs = wasm::read_specs("compose", text, None, &JsValue::UNDEFINED, None).unwrap();
+    assert_eq!(
+        specs.images(),
+        vec!["fixture/s6-overlay-v3:1", "other:1", "gone:2"]
+    );
+    let mut analysis = analyze(LAYERED);
+    // Three names: `a` pairs by reference, the others are wanted.
+    assert_eq!(specs.wanted(&analysis), vec!["other:1", "gone:2"]);
+    specs.fetched("other:1", analyze(SAMPLE));
+    specs.failed("gone:2", "E_NOT_FOUND: gone:2 is not there");
+    assert!(specs.wanted(&analysis).is_empty());
+    analysis.hold_specs(&specs, "not pulled");
+    let report = parse(&analysis.json());
+    assert_eq!(report["images"].as_array().unwrap().len(), 2);
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs[0]["imageIndex"], 0);
+    assert_eq!(runs[1]["imageIndex"], 1);
+    assert_eq!(runs[2]["outcome"], "not-checked");
+    assert_eq!(runs[2]["message"], "E_NOT_FOUND: gone:2 is not there");
+    // Never handed in: not checked, with the caller's reason after the name.
+    let mut alone = analyze(LAYERED);
+    let specs = wasm::read_specs("run", "-u 1", None, &JsValue::UNDEFINED, None).unwrap();
+    alone.hold_specs(&specs, "unused");
+    assert_eq!(parse(&alone.json())["runs"][0]["outcome"], "starts");
+    let named = wasm::read_specs("k8s", "kind: Pod\napiVersion: v1\nspec:\n  containers:\n    - {name: a, image: x:1}\n    - {name: b, image: y:1}\n", None, &JsValue::UNDEFINED, None).unwrap();
+    let mut alone = analyze(LAYERED);
+    alone.hold_specs(&named, "no archive given holds it");
+    let runs = parse(&alone.json())["runs"].clone();
+    assert_eq!(runs[0]["message"], "x:1: no archive given holds it");
+}
+
+#[wasm_bindgen_test]
+fn bad_specs_are_e_bad_spec_with_where() {
+    let err = error(wasm::read_specs(
+        "compose",
+        "services:\n  a:\n    user: x\n    user: y\n",
+        Some("c.yml".into()),
+        &JsValue::UNDEFINED,
+        None,
+    ));
+    assert_eq!(code(&err), "E_BAD_SPEC");
+    assert!(
+        message(&err).starts_with("c.yml:4:5: mapping key"),
+        "{}",
+        message(&err)
+    );
+    let get = |k: &str| Reflect::get(&err, &JsValue::from_str(k)).unwrap();
+    assert_eq!(get("file"), "c.yml");
+    assert_eq!(get("line").as_f64(), Some(4.0));
+    assert_eq!(get("column").as_f64(), Some(5.0));
+    let run = error(wasm::read_specs(
+        "run",
+        "-Z",
+        None,
+        &JsValue::UNDEFINED,
+        None,
+    ));
+    assert_eq!(code(&run), "E_BAD_SPEC");
+    assert!(message(&run).starts_with("--run: "));
+    assert!(Reflect::get(&run, &JsValue::from_str("line"))
+        .unwrap()
+        .is_null());
+    // Hostile input is an error, never a trap.
+    let deep = "[".repeat(100_000);
+    assert_eq!(
+        error_code(wasm::read_specs(
+            "k8s",
+            &deep,
+            None,
+            &JsValue::UNDEFINED,
+            None
+        )),
+        "E_BAD_SPEC"
+    );
+    assert_eq!(
+        error_code(wasm::read_specs(
+            "helm",
+            "",
+            None,
+            &JsValue::UNDEFINED,
+            None
+        )),
+        "E_USAGE"
+    );
+}
+
+#[wasm_bindgen_test]
+fn merge_adds_the_images_and_says_so() {
+    let mut a = analyze(LAYERED);
+    a.merge(analyze(SAMPLE), "sample.tar.gz");
+    let report = parse(&a.json());
+    assert_eq!(report["images"].as_array().unwrap().len(), 2);
+    assert!(report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w == "input describes the first source; sample.tar.gz added 1 image(s)"));
 }

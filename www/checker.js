@@ -1,6 +1,7 @@
 // The checker, shared by the page (app.js) and the widget (widget.js): a
 // drop zone with a file button and the sample, a progress bar with cancel,
-// then the report. The archive is analysed by the npm package's browser
+// then the report. A compose file or a Kubernetes manifest dropped with the
+// archives adds how each service or container will run. The archive is analysed by the npm package's browser
 // build (generated/pkg/, copied by scripts/build-www.mjs) in a Web Worker
 // that reads the local file: nothing is uploaded.
 
@@ -21,12 +22,13 @@ const ANNOUNCE_MS = 1000;
  *   report itself).
  */
 export function mountChecker(container, { dropTarget = container, dropText, compact = false, headingLevel = 2, events = container } = {}) {
-  const input = h('input', { type: 'file', class: 'rc-file-input', tabindex: -1, 'aria-hidden': 'true', hidden: true });
+  const input = h('input', { type: 'file', multiple: true, class: 'rc-file-input', tabindex: -1, 'aria-hidden': 'true', hidden: true });
   const chooseButton = h('button', { type: 'button', class: 'rc-button rc-primary' }, 'Choose an archive…');
   const sampleButton = h('button', { type: 'button', class: 'rc-button' }, 'Try the sample image');
   const drop = h('div', { class: 'rc-drop' },
     h('p', { class: 'rc-drop-title' }, dropText || 'Drop a container image archive here'),
-    h('p', { class: 'rc-hint' }, 'from docker save, podman save, skopeo (OCI archive) or docker export; .tar, .tar.gz or .tar.zst'),
+    h('p', { class: 'rc-hint' }, 'from docker save, podman save, skopeo (OCI archive) or docker export; .tar, .tar.gz or .tar.zst. ' +
+      'Add a compose.yml or a Kubernetes manifest (and its .env) to see how it will run.'),
     h('p', { class: 'rc-actions' }, chooseButton, ' ', sampleButton, input));
 
   const progressVerb = h('span', {}, 'Analysing');
@@ -117,11 +119,37 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
   }
 
   /** Analyses a File (or Blob with a name); resolves when shown. */
-  async function analyzeFile(file) {
-    const mine = start('Analysing', file.name || 'the archive', `0 bytes of ${formatBytes(file.size)}`);
+  function analyzeFile(file) {
+    return analyzeFiles([file]);
+  }
+
+  /** Analyses dropped files: archives, and maybe a compose file or a
+   * Kubernetes manifest (.yml, .yaml) with a .env, whose runs are held
+   * against the archives' images. Resolves when shown. */
+  async function analyzeFiles(list) {
+    const files = Array.from(list);
+    const specFile = files.find((f) => /\.ya?ml$/i.test(f.name || ''));
+    const dotenvFile = files.find((f) => /(^|\.)env$/i.test(f.name || ''));
+    const archives = files.filter((f) => f !== specFile && f !== dotenvFile);
+    const label = files.map((f) => f.name || 'the archive').join(', ');
+    const size = archives.reduce((sum, f) => sum + f.size, 0);
+    const mine = start('Analysing', label, `0 bytes of ${formatBytes(size)}`);
     try {
-      const { report, json, sarif } = await analyzeWithOutputs(file, { signal: mine.signal, onProgress: showProgress, maxDecompressed });
-      if (controller === mine) showReport(report, { fileName: file.name, json, sarif });
+      const options = { signal: mine.signal, onProgress: showProgress, maxDecompressed };
+      let source = archives[0];
+      if (specFile) {
+        // The spec's own text says which it is: manifests have a kind.
+        const text = await specFile.text();
+        const kind = /^\s*(apiVersion|kind)\s*:/m.test(text) ? 'k8s' : 'compose';
+        Object.assign(options, { [kind]: text, specName: specFile.name });
+        if (dotenvFile) options.dotenv = await dotenvFile.text();
+        source = archives;
+      } else if (archives.length === 0) {
+        throw Object.assign(new Error('no archive was given'), { code: 'E_USAGE' });
+      }
+      const { report, json, sarif } = await analyzeWithOutputs(source, options);
+      const fileName = archives.length === 1 && !specFile ? archives[0].name : label;
+      if (controller === mine) showReport(report, { fileName, json, sarif });
     } catch (err) {
       if (controller === mine) showError(err);
     } finally {
@@ -157,7 +185,7 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
 
   chooseButton.onclick = () => input.click();
   input.onchange = () => {
-    if (input.files.length > 0) analyzeFile(input.files[0]);
+    if (input.files.length > 0) analyzeFiles(input.files);
     input.value = '';
   };
   sampleButton.onclick = () => loadSample();
@@ -192,11 +220,12 @@ export function mountChecker(container, { dropTarget = container, dropText, comp
     e.preventDefault();
     depth = 0;
     highlight(false);
-    analyzeFile(files[0]);
+    analyzeFiles(files);
   });
 
   return {
     analyzeFile,
+    analyzeFiles,
     loadSample,
     loadReport,
     cancel: () => controller && controller.abort(),

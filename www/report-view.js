@@ -86,6 +86,10 @@ export function describeError(err) {
     E_REPORT_BAD: ['The file at the report URL is not a rootless-check JSON report.',
       'Publish what `rootless-check --format json` writes, unchanged.'],
     E_REPORT_ORIGIN: ['The report must come from this page\'s own site.', 'Publish the JSON report beside the page and give its path.'],
+    E_BAD_SPEC: [
+      'The compose file or Kubernetes manifest could not be read.',
+      'Fix it at the line given: `docker compose config` or `kubectl apply --dry-run=client -f FILE` shows the same problem.',
+    ],
   }[code] || ['The analysis failed.', ''];
   return { title: advice[0], advice: advice[1], detail: err && err.message ? `${code || 'error'}: ${err.message}` : '' };
 }
@@ -244,6 +248,55 @@ export function renderImage(image, { compact = false, headingLevel = 2 } = {}) {
   return out;
 }
 
+const OUTCOME_TEXT = {
+  starts: 'starts',
+  refused: 'is refused by the runtime',
+  fails: 'starts, then fails',
+  'not-checked': 'was not checked',
+};
+
+/** One run of a spec (a compose service, a Kubernetes container, `docker
+ * run` options) as held against its image. Spec and archive text alike
+ * only ever become text nodes. */
+function renderRun(run, images, heading, compact) {
+  const where = run.source.file !== null
+    ? `${run.source.file}${run.source.line !== null ? `:${run.source.line}` : ''}`
+    : null;
+  const paired = run.imageIndex !== null && images[run.imageIndex];
+  const id = (n, name) => (n === null ? 'unknown' : `${n}${name ? ` (${name})` : ''}`);
+  const facts = h('dl', { class: 'rc-facts' },
+    h('dt', {}, 'image'), h('dd', {}, run.image !== null ? code(run.image) : '—',
+      paired && paired.tags.length > 0 && paired.tags[0] !== run.image ? [' · archive image ', code(paired.tags[0])] : ''),
+    where && [h('dt', {}, 'spec'), h('dd', {}, code(where))],
+    h('dt', {}, 'uid'), h('dd', {}, id(run.user.uid, run.user.name)),
+    h('dt', {}, 'gid'), h('dd', {}, id(run.user.gid, null)),
+    h('dt', {}, 'Pod Security'), h('dd', {},
+      run.pss.restricted ? 'restricted (and baseline)' : run.pss.baseline ? 'baseline, not restricted' : 'neither baseline nor restricted'));
+  return h('article', { class: 'rc-run', 'data-outcome': run.outcome, 'data-verdict': run.verdict },
+    h(heading, { class: 'rc-run-title' }, run.name, ' ',
+      h('span', { class: 'rc-run-outcome', 'data-outcome': run.outcome }, OUTCOME_TEXT[run.outcome] || run.outcome)),
+    // The runtime's words, line by line as it prints them.
+    run.message !== null && h('pre', { class: 'rc-run-message' }, code(run.message)),
+    h('p', {}, 'Verdict for this run: ', h('span', { class: 'rc-verdict-inline', 'data-verdict': run.verdict }, run.verdict)),
+    run.verdictReasons.length > 0 && h('ul', { class: 'rc-reasons', 'aria-label': 'Why' }, run.verdictReasons.map((r) => h('li', {}, r))),
+    facts,
+    !compact && run.pss.failures.length > 0 && h('ul', { class: 'rc-evidence', 'aria-label': 'Pod Security Standards' },
+      run.pss.failures.map((f) => h('li', {}, `${f.level}: ${f.control}: `, code(f.field), ` ${f.message}`))),
+    run.warnings.length > 0 && h('ul', { class: 'rc-notes', 'aria-label': 'Warnings' }, run.warnings.map((w) => h('li', {}, w))),
+    run.findings.map((f) => renderFinding(f, `h${Math.min(Number(heading.slice(1)) + 1, 6)}`)),
+    run.fixes.length > 0 && h('div', { class: 'rc-fix' }, h('p', { class: 'rc-fix-label' }, 'Fixes for this run'),
+      run.fixes.map((fix) => copyBlock('fix', fix))));
+}
+
+/** The runs of the report: how each service or container will run. */
+export function renderRuns(runs, images, { compact = false, headingLevel = 2 } = {}) {
+  const h2 = `h${Math.min(headingLevel, 6)}`;
+  const h3 = `h${Math.min(headingLevel + 1, 6)}`;
+  return h('section', { class: 'rc-section rc-runs' },
+    h(h2, {}, `How it will run (${runs.length})`),
+    runs.map((run) => renderRun(run, images, h3, compact)));
+}
+
 /** Tabs for several images (WAI-ARIA tabs: arrow keys move between them). */
 function renderTabs(images, options) {
   const list = h('div', { class: 'rc-tabs', role: 'tablist', 'aria-label': 'Images in the archive' });
@@ -317,6 +370,7 @@ export function renderReport(report, { fileName, json, sarif, compact = false, h
   if (report.images.length === 0) out.append(h('p', {}, 'The archive holds no image.'));
   else if (report.images.length === 1) out.append(renderImage(report.images[0], options));
   else out.append(...renderTabs(report.images, options));
+  if (report.runs && report.runs.length > 0) out.append(renderRuns(report.runs, report.images, { compact, headingLevel: headingLevel + 1 }));
   out.append(downloads(fileName, json, sarif, urls));
   out.append(h('p', { class: 'rc-tool' }, `rootless-check ${report.tool.version}`));
   return out;

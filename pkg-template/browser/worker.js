@@ -30,11 +30,18 @@ let wasm;
 // the layers waited.
 let wasmModule;
 let loading;
-function load(module) {
-  loading ??= import('./rootless_check.js').then(async (glue) => {
+// `specs`: the build with the run specs' reader (../web-specs/, the `specs`
+// feature), fetched only when a spec is given: the first load stays within
+// its size budget. One worker uses one build, and its layer workers too.
+// Literal paths, so that bundlers find both.
+function load(module, specs = false) {
+  loading ??= (specs ? import('../web-specs/rootless_check.js') : import('./rootless_check.js')).then(async (glue) => {
     if (typeof glue.default === 'function') {
       if (module === undefined) {
-        const response = await fetch(new URL('./rootless_check_bg.wasm', import.meta.url));
+        const url = specs
+          ? new URL('../web-specs/rootless_check_bg.wasm', import.meta.url)
+          : new URL('./rootless_check_bg.wasm', import.meta.url);
+        const response = await fetch(url);
         if (!response.ok) throw new Error(`${response.status} ${response.statusText} fetching the .wasm`);
         module = await WebAssembly.compile(await response.arrayBuffer());
       }
@@ -45,10 +52,12 @@ function load(module) {
   });
   return loading;
 }
+let usesSpecs = false;
 
 function errorData(err) {
   if (err && typeof err.code === 'string' && err.code.startsWith('E_')) {
-    return { code: err.code, message: err.message, entry: err.entry, offset: err.offset };
+    const { code, message, entry, offset, file, line, column } = err;
+    return { code, message, entry, offset, file, line, column };
   }
   if (err instanceof WebAssembly.RuntimeError) {
     return { code: 'E_INTERNAL', message: `the analysis failed: ${err.message}` };
@@ -225,7 +234,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
       const worker = new Worker(new URL(import.meta.url), { type: 'module' });
       workers.push(worker);
       // The compiled module, when there is one (see load()).
-      worker.postMessage({ type: 'load', module: wasmModule });
+      worker.postMessage({ type: 'load', module: wasmModule, specs: usesSpecs });
       worker.onmessage = ({ data: msg }) => {
         if (settled) return; // sent before the worker was stopped
         if (msg.type === 'layer-progress') {
@@ -256,7 +265,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
 // A layer worker: summarise one layer of the Blob it is sent.
 async function scanOneLayer({ blob, name, offset, size, allowance, digest, blockSize }) {
   try {
-    await load();
+    await load(undefined, usesSpecs);
     const summary = await scanLayer(blob, { name, offset, size, allowance, digest }, blockSize, (bytes, layer) =>
       self.postMessage({ type: 'layer-progress', bytes, layer }));
     self.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
@@ -268,72 +277,97 @@ async function scanOneLayer({ blob, name, offset, size, allowance, digest, block
 self.onmessage = async ({ data }) => {
   if (data.type === 'load') {
     // A layer worker: its first message. A failure shows at the first layer.
-    load(data.module).catch(() => {});
+    usesSpecs = Boolean(data.specs);
+    load(data.module, usesSpecs).catch(() => {});
     return;
   }
   if (data.type === 'layer') {
     await scanOneLayer(data);
     return;
   }
-  const { source, blockSize = DEFAULT_BLOCK, progress, ignore, verify = false, outputs = false } = data;
+  const { blockSize = DEFAULT_BLOCK, progress, ignore, verify = false, outputs = false, spec } = data;
+  // One source, or several held together against a spec (`names`: how each
+  // is called in the report's warnings).
+  const sources = data.sources || [data.source];
+  const names = data.names || [];
   // The decompression budget: undefined (the default), Infinity (none) or bytes.
   const max = data.maxDecompressed;
   // Tests lower the threshold to run the layer workers on small archives.
   const { parallelMinBytes = PARALLEL_MIN_BYTES } = data;
+  usesSpecs = Boolean(spec);
   try {
-    await load();
+    await load(undefined, usesSpecs);
   } catch (err) {
     self.postMessage({ type: 'error', error: { code: 'E_INTERNAL', message: `cannot load the wasm: ${err && err.message}` } });
     return;
   }
+  let specs = null;
+  let analysis = null;
   try {
-    let analysis;
-    if (source instanceof Blob) {
+    // The spec first: a mistake in it shows before any archive is read.
+    if (spec) specs = wasm.readSpecs(spec.kind, spec.text, spec.file, spec.env || {}, spec.dotenv);
+    const totalBytes = sources.reduce((sum, s) => sum + (s.size ?? s.length), 0);
+    let before = 0;
+    for (const [i, source] of sources.entries()) {
       const report = (bytesRead, layer) => {
-        if (progress) self.postMessage({ type: 'progress', progress: { bytesRead, totalBytes: source.size, layer } });
+        if (progress) self.postMessage({ type: 'progress', progress: { bytesRead: before + bytesRead, totalBytes, layer } });
       };
-      const read = blobReader(source, (end, n, layer) => report(end, layer));
-      if (verify) {
-        analysis = wasm.analyzeCallback(read, source.size, blockSize, verify, undefined, max);
-      } else {
-        const pending = wasm.planCallback(read, source.size, blockSize, max);
-        try {
-          const layers = pending
-            .deferredLayers()
-            .map(([name, offset, size, digest]) => ({ name, offset, size, digest }));
-          // Bytes outside the layers were read or skipped while planning.
-          let done = source.size - layers.reduce((sum, l) => sum + l.size, 0);
-          const onBytes = (bytes, layer) => {
-            done += bytes;
-            report(Math.min(done, source.size), layer);
-          };
-          await scanLayers(
-            source,
-            layers,
-            blockSize,
-            parallelMinBytes,
-            onBytes,
-            (name, summary) => pending.addLayer(name, summary),
-            () => pending.budgetLeft(),
-          );
-          analysis = pending.finish();
-        } finally {
-          pending.free();
-        }
+      const next = await analyzeOne(source, { blockSize, verify, max, parallelMinBytes, report });
+      before += source.size ?? source.length;
+      if (analysis === null) analysis = next;
+      else analysis.merge(next, names[i] || `source ${i + 1}`);
+    }
+    if (specs) {
+      if (analysis === null) {
+        throw Object.assign(new Error('no image to hold the runs against: give the archives of the images the spec names'), { code: 'E_USAGE' });
       }
-    } else {
-      analysis = wasm.analyzeBytes(source, verify, max);
-      if (progress) {
-        self.postMessage({ type: 'progress', progress: { bytesRead: source.length, totalBytes: source.length } });
-      }
+      analysis.holdSpecs(specs, 'no archive given holds this image (a page cannot pull images from a registry)');
     }
     if (ignore && ignore.length > 0) analysis.applyIgnores(ignore, undefined);
     const json = analysis.json();
     // SARIF only when asked (analyzeWithOutputs): it is as big as the JSON.
     const sarif = outputs ? analysis.sarif() : undefined;
-    analysis.free();
     self.postMessage({ type: 'report', json, sarif });
   } catch (err) {
     self.postMessage({ type: 'error', error: errorData(err) });
+  } finally {
+    if (analysis) analysis.free();
+    if (specs) specs.free();
   }
 };
+
+// Analyse one File/Blob or Uint8Array: resolves with the wasm Analysis.
+// `report(bytesRead, layer)` follows the reading.
+async function analyzeOne(source, { blockSize, verify, max, parallelMinBytes, report }) {
+  if (!(source instanceof Blob)) {
+    const analysis = wasm.analyzeBytes(source, verify, max);
+    report(source.length);
+    return analysis;
+  }
+  const read = blobReader(source, (end, n, layer) => report(end, layer));
+  if (verify) return wasm.analyzeCallback(read, source.size, blockSize, verify, undefined, max);
+  const pending = wasm.planCallback(read, source.size, blockSize, max);
+  try {
+    const layers = pending
+      .deferredLayers()
+      .map(([name, offset, size, digest]) => ({ name, offset, size, digest }));
+    // Bytes outside the layers were read or skipped while planning.
+    let done = source.size - layers.reduce((sum, l) => sum + l.size, 0);
+    const onBytes = (bytes, layer) => {
+      done += bytes;
+      report(Math.min(done, source.size), layer);
+    };
+    await scanLayers(
+      source,
+      layers,
+      blockSize,
+      parallelMinBytes,
+      onBytes,
+      (name, summary) => pending.addLayer(name, summary),
+      () => pending.budgetLeft(),
+    );
+    return pending.finish();
+  } finally {
+    pending.free();
+  }
+}

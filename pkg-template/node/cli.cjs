@@ -5,7 +5,7 @@
 // code, so `--format json` prints the same bytes.
 
 const fs = require('node:fs');
-const { run, version, wasm } = require('./core.cjs');
+const { run, version, wasm, NO_IMAGE } = require('./core.cjs');
 const { parseSource } = require('./source.cjs');
 
 // Usage text, option parsing and the exit status come from the Rust side
@@ -97,7 +97,11 @@ async function main(argv) {
     if (args === null) return 0;
     ignoreText = readIgnoreFile(args);
     try {
-      parsed = parseSource(args.file);
+      // `-` is standard input; every other source as the native CLI parses it.
+      parsed = args.sources.map((given) => {
+        const source = parseSource(given);
+        return source.type === 'archive' && source.path === '-' ? { fd: 0, given } : { parsed: source, given };
+      });
     } catch (err) {
       if (err.code === 'E_USAGE') throw new UsageError(err.message);
       throw err;
@@ -111,7 +115,12 @@ async function main(argv) {
   let analysis;
   const progress = progressLine();
   try {
-    analysis = await run(parsed.type === 'archive' && parsed.path === '-' ? { fd: 0 } : { parsed, given: args.file }, {
+    // With a spec, every source (or none: the images it names are pulled).
+    const spec = args.run !== undefined || args.compose !== undefined || args.k8s !== undefined;
+    analysis = await run(spec ? parsed : parsed[0], {
+      run: args.run,
+      composeFile: args.compose,
+      k8sFile: args.k8s,
       verify: args.verify,
       maxDecompressed: args.maxDecompressed,
       onProgress: progress.onProgress,
@@ -124,7 +133,9 @@ async function main(argv) {
     });
   } catch (err) {
     progress.clear();
-    process.stderr.write(`rootless-check: ${err.code || 'E_INTERNAL'}: ${err.message}\n`);
+    // The native CLI says this one without a code.
+    const code = err.message.startsWith(NO_IMAGE) ? '' : `${err.code || 'E_INTERNAL'}: `;
+    process.stderr.write(`rootless-check: ${code}${err.message}\n`);
     return 2;
   }
   progress.clear();

@@ -11,10 +11,11 @@
 // reference (registry.cjs), `docker-daemon:REF` (daemon.cjs).
 
 const fs = require('node:fs');
+const path = require('node:path');
 const wasm = require('./rootless_check.js');
 const { scanLayers } = require('./layer-pool.cjs');
 const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
-const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption } = require('./common.cjs');
+const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption, ioMessage } = require('./common.cjs');
 const { parseSource } = require('./source.cjs');
 const { analyzeRegistry } = require('./registry.cjs');
 const { analyzeLayout } = require('./layout.cjs');
@@ -157,10 +158,8 @@ async function runParsed(parsed, given, options) {
   }
 }
 
-// Analyse `source`: resolves with the wasm Analysis (the caller frees it).
-// Shared by analyze() and the CLI, which renders it in other formats too
-// (the CLI parses its source itself and passes `{ parsed, given }`).
-async function run(source, options = {}) {
+// Analyse one source: resolves with the wasm Analysis (the caller frees it).
+async function runOne(source, options) {
   const { signal } = options;
   checkAborted(signal);
   let analysis;
@@ -193,6 +192,144 @@ async function run(source, options = {}) {
   if (signal && signal.aborted) analysis.free();
   checkAborted(signal);
   return analysis;
+}
+
+// ------------------------------------------------------------ run specs
+// How the images will run (issue 15): `run` (docker run options), `compose`
+// or `k8s` (the file's text), or `composeFile`/`k8sFile` (a path, read as the
+// CLI reads it: a compose file's `.env` beside it). Read by the wasm as the
+// native CLI reads them (src/analysis/spec/).
+const SPEC_OPTIONS = ['run', 'compose', 'k8s', 'composeFile', 'k8sFile'];
+const NO_IMAGE = 'no image to hold the runs against';
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw codedError('E_IO', `cannot read ${file}: ${ioMessage(err)}`, err);
+  }
+}
+
+// The wasm Specs of `options`, or null without a spec. Throws E_BAD_SPEC
+// (with file, line, column) or E_USAGE.
+function readSpecs(options) {
+  const given = SPEC_OPTIONS.filter((k) => options[k] !== undefined && options[k] !== null);
+  if (given.length === 0) return null;
+  if (given.length > 1) throw codedError('E_USAGE', `give one of ${SPEC_OPTIONS.join(', ')}, not ${given.join(' and ')}`);
+  const key = given[0];
+  const value = options[key];
+  if (typeof value !== 'string') throw codedError('E_USAGE', `${key} takes a string`);
+  const kind = { composeFile: 'compose', k8sFile: 'k8s' }[key] || key;
+  const isFile = key !== kind;
+  const text = isFile ? readText(value) : value;
+  const name = options.specName ?? (isFile ? value : undefined);
+  let { dotenv } = options;
+  if (dotenv === undefined && key === 'composeFile') {
+    // Compose reads `.env` beside the file; none is fine.
+    try {
+      dotenv = fs.readFileSync(path.join(path.dirname(value), '.env'), 'utf8');
+    } catch {
+      dotenv = undefined;
+    }
+  }
+  const env = options.env === undefined ? process.env : options.env;
+  return wasm.readSpecs(kind, text, name, env, dotenv);
+}
+
+// What the native CLI says of an image it could not pull.
+function pullError(err) {
+  return err && typeof err.code === 'string' ? `${err.code}: ${err.message}` : String(err && err.message);
+}
+
+// An image a spec names, pulled by reference as the native CLI does.
+async function pull(name, options) {
+  let reference;
+  try {
+    reference = wasm.parseReference(name);
+  } catch (err) {
+    throw codedError('E_USAGE', `${name}: ${err.message}`);
+  }
+  return analyzeRegistry(reference, name, options);
+}
+
+// How a source is named in the report's warnings: as given, else by its place.
+function sourceName(source, i) {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) return source.href;
+  if (source && typeof source.given === 'string') return source.given;
+  return `source ${i + 1}`;
+}
+
+// Analyse every source into one report (the first source's `input`), pull
+// the images the specs name that none holds, and hold the runs.
+async function runWithSpecs(sources, specs, options) {
+  let analysis = null;
+  try {
+    for (const [i, source] of sources.entries()) {
+      const next = await runOne(source, options);
+      if (analysis === null) analysis = next;
+      else analysis.merge(next, sourceName(source, i));
+    }
+    if (analysis === null) {
+      // No source: the images the specs name, each pulled once.
+      const why = [];
+      for (const name of specs.images()) {
+        try {
+          const next = await pull(name, options);
+          if (analysis === null) analysis = next;
+          else analysis.merge(next, name);
+        } catch (err) {
+          checkAborted(options.signal);
+          specs.failed(name, pullError(err));
+          why.push(pullError(err));
+        }
+      }
+      if (analysis === null) {
+        throw codedError('E_USAGE', `${NO_IMAGE}${why.length > 0 ? `: ${why.join('; ')}` : ''}`);
+      }
+    }
+    // Then what pairing still lacks; each name is asked for once.
+    const asked = new Set();
+    for (;;) {
+      const names = specs.wanted(analysis).filter((n) => !asked.has(n));
+      if (names.length === 0) break;
+      for (const name of names) {
+        asked.add(name);
+        try {
+          specs.fetched(name, await pull(name, options));
+        } catch (err) {
+          checkAborted(options.signal);
+          specs.failed(name, pullError(err));
+        }
+      }
+    }
+    analysis.holdSpecs(specs, 'not pulled');
+    return analysis;
+  } catch (err) {
+    if (analysis !== null) analysis.free();
+    throw err;
+  }
+}
+
+// Analyse `source` (and hold the options' run spec against it): resolves
+// with the wasm Analysis (the caller frees it). Shared by analyze() and the
+// CLI, which renders it in other formats too (the CLI parses its sources
+// itself and passes `{ parsed, given }`). With a spec, `source` may be an
+// array of sources, or null: the images the spec names are then pulled.
+async function run(source, options = {}) {
+  let specs;
+  try {
+    specs = readSpecs(options);
+  } catch (err) {
+    throw normalizeError(err);
+  }
+  if (specs === null) return runOne(source, options);
+  try {
+    const sources = source === undefined || source === null ? [] : Array.isArray(source) ? source : [source];
+    return await runWithSpecs(sources, specs, options);
+  } finally {
+    specs.free();
+  }
 }
 
 /** Analyse an image archive: resolves with the report (see index.d.ts). */
@@ -252,4 +389,4 @@ function version() {
   return wasm.version();
 }
 
-module.exports = { analyze, analyzeWithOutputs, check, version, run, wasm };
+module.exports = { analyze, analyzeWithOutputs, check, version, run, wasm, NO_IMAGE };

@@ -29,6 +29,23 @@ pub struct Report {
     pub partial: bool,
 }
 
+impl Report {
+    /// Add another source's report to this one, as the CLIs merge several
+    /// sources: `input` stays the first source's; images, errors and
+    /// warnings are appended, with a warning saying what `given` added.
+    pub fn merge(&mut self, mut next: Report, given: &str) {
+        self.warnings.push(alloc::format!(
+            "input describes the first source; {} added {} image(s)",
+            given,
+            next.images.len()
+        ));
+        self.images.append(&mut next.images);
+        self.errors.append(&mut next.errors);
+        self.warnings.append(&mut next.warnings);
+        self.partial |= next.partial;
+    }
+}
+
 #[derive(Clone, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]

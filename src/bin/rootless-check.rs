@@ -99,20 +99,10 @@ fn progress_line() -> Option<std::sync::Arc<rootless_check::source::Progress>> {
 
 /// Add a source's report to the one the CLI prints (the first source's
 /// `input`; every image, error and warning).
-fn merge(into: &mut Option<Report>, mut next: Report, given: &str) {
+fn merge(into: &mut Option<Report>, next: Report, given: &str) {
     match into {
         None => *into = Some(next),
-        Some(base) => {
-            base.warnings.push(format!(
-                "input describes the first source; {} added {} image(s)",
-                given,
-                next.images.len()
-            ));
-            base.images.append(&mut next.images);
-            base.errors.append(&mut next.errors);
-            base.warnings.append(&mut next.warnings);
-            base.partial |= next.partial;
-        }
+        Some(base) => base.merge(next, given),
     }
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fixtureFiles, nativeCli, pkgDir, requirePkg, runCli, tempDir } from './helpers.mjs';
+import { fixtureFiles, fixturesDir, nativeCli, pkgDir, requirePkg, root, runCli, tempDir } from './helpers.mjs';
 
 import { fileIn, launch, missing, serve } from './chromium.mjs';
 
@@ -27,6 +27,15 @@ window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBy
     return { report, blocks, version: version() };
   } catch (e) {
     return { error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } };
+  }
+};
+// Several archives held against a run spec (options: k8s, specName, …).
+window.analyzeWithSpec = async (urls, options) => {
+  const blobs = await Promise.all(urls.map(async (u) => (await fetch(u)).blob()));
+  try {
+    return { report: await analyze(blobs, options) };
+  } catch (e) {
+    return { error: { code: e.code, message: e.message, line: e.line, column: e.column, file: e.file } };
   }
 };
 window.ready = true;
@@ -91,6 +100,25 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       const native = JSON.parse(runCli(nativeCli, ['--format', 'json', file]).stdout);
       assert.deepEqual(out.report, native, path.basename(file));
     }
+  });
+
+  test('a Kubernetes spec over several archives, layer workers on the spec build too: the native report', async () => {
+    const spec = path.join(root, 'tests/runs/manifests.yaml');
+    const names = ['bb.docker20-save.tar', 'bb-suid-wh.docker20-save.tar'];
+    const files = names.map((n) => path.join(fixturesDir, 'built', n));
+    const k8s = fs.readFileSync(spec, 'utf8');
+    const native = JSON.parse(runCli(nativeCli, ['--k8s', 'tests/runs/manifests.yaml', '--format', 'json', ...files], { cwd: root }).stdout);
+    // Blobs have no name: the native CLI's warning names the second source by its path.
+    native.warnings = native.warnings.map((w) => w.replace(files[1], 'source 2'));
+    for (const parallelMinBytes of [undefined, 0]) {
+      const out = await page.evaluate(([urls, text, p]) => window.analyzeWithSpec(urls, { k8s: text, specName: 'tests/runs/manifests.yaml', parallelMinBytes: p }),
+        [files.map(fixtureUrl), k8s, parallelMinBytes]);
+      assert.ok(!out.error, JSON.stringify(out.error));
+      assert.deepEqual(out.report, native, `parallelMinBytes ${parallelMinBytes}`);
+    }
+    const bad = await page.evaluate(([urls]) => window.analyzeWithSpec(urls, { compose: 'services:\n  a:\n    user: x\n    user: y\n', specName: 'c.yml' }),
+      [files.slice(0, 1).map(fixtureUrl)]);
+    assert.deepEqual(bad.error && [bad.error.code, bad.error.file, bad.error.line, bad.error.column], ['E_BAD_SPEC', 'c.yml', 4, 5]);
   });
 
   // Uncompressed and gzip layers are read through streams, a window at a

@@ -1,6 +1,7 @@
 //! How an image will be run: `docker run`/`podman run` options, Compose
 //! services and Kubernetes containers, each read into one [`RunSpec`]
-//! (the `specs` feature: the YAML parser is not in the page's wasm).
+//! (the `specs` feature: the YAML parser is not in the page's first-load
+//! wasm, only in the one its worker fetches for a spec, `web-specs`).
 //! [`crate::analysis::runs`] holds a spec against the image.
 
 use alloc::string::String;
