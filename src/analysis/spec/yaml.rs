@@ -99,6 +99,22 @@ fn pos_of(m: &saphyr_parser::Marker) -> Pos {
     }
 }
 
+/// The parser places an error at the end of the input on the line after
+/// the last one; an editor has no such line: the end of the last line.
+fn within(text: &str, pos: Pos) -> Pos {
+    // Line breaks as YAML counts them: LF, CRLF and a lone CR.
+    let breaks = text.matches(['\n', '\r']).count() - text.matches("\r\n").count();
+    let lines = breaks as u32 + 1;
+    if pos.line <= lines {
+        return pos;
+    }
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
+    Pos {
+        line: lines,
+        column: last.chars().count() as u32 + 1,
+    }
+}
+
 fn count(node: &Node) -> usize {
     match &node.value {
         Value::Scalar { .. } => 1,
@@ -116,7 +132,7 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Stream, YamlError> {
     let mut nodes = 0usize;
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| YamlError {
-            pos: pos_of(e.marker()),
+            pos: within(text, pos_of(e.marker())),
             message: e.info().to_string(),
         })?;
         let pos = pos_of(&span.start);
@@ -489,6 +505,15 @@ mod tests {
 
     fn doc(text: &str, d: Dialect) -> Node {
         parse(text, d).unwrap().documents.remove(0)
+    }
+
+    #[test]
+    fn an_error_at_the_end_is_on_the_last_line() {
+        // Found by fuzzing: the parser said line 3 of this two-line text.
+        let e = parse("# a comment\n{type:# x", Dialect::Kubernetes).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (2, 10), "{}", e.message);
+        let e = parse("a: [1,\r", Dialect::Compose).unwrap_err();
+        assert_eq!(e.pos.line, 2, "{}", e.message);
     }
 
     #[test]
