@@ -64,18 +64,27 @@ const profileDir = cargo.profile === 'dev' ? 'debug' : cargo.profile;
 const crateWasm = path.join(targetDir, cargo.target, profileDir, `${crate.name.replaceAll('-', '_')}.wasm`);
 const envName = `CARGO_TARGET_${cargo.target.toUpperCase().replaceAll('-', '_')}_RUSTFLAGS`;
 const featureSet = (target) => [...new Set([...cargo.features, ...(target.features ?? [])])].sort().join(',');
-const builtWasm = new Map(); // feature set -> the crate's .wasm, copied
-for (const features of new Set(config.targets.map(featureSet))) {
+// A target's profile overrides: [cargo.profile-overrides], then its own.
+const overrides = (target) => ({ ...(cargo['profile-overrides'] ?? {}), ...(target['profile-overrides'] ?? {}) });
+// One build per distinct feature set and overrides.
+const buildKey = (target) => JSON.stringify([featureSet(target), Object.entries(overrides(target)).sort()]);
+const builtWasm = new Map(); // build key -> the crate's .wasm, copied
+for (const target of config.targets) {
+  const key = buildKey(target);
+  if (builtWasm.has(key)) continue;
+  const features = featureSet(target);
   const cargoArgs = ['build', '--lib', '--target', cargo.target, '--profile', cargo.profile];
   if (cargo.default_features === false) cargoArgs.push('--no-default-features');
   if (features) cargoArgs.push('--features', features);
-  for (const [key, value] of Object.entries(cargo['profile-overrides'] ?? {})) {
-    cargoArgs.push('--config', `profile.${cargo.profile}.${key}=${JSON.stringify(value)}`);
+  const extra = overrides(target);
+  for (const [name, value] of Object.entries(extra)) {
+    cargoArgs.push('--config', `profile.${cargo.profile}.${name}=${JSON.stringify(value)}`);
   }
   run('cargo', cargoArgs, { CARGO_TARGET_DIR: targetDir, [envName]: cargo.rustflags.join(' ') });
-  const copy = path.join(targetDir, `${crate.name}-${features.replaceAll(',', '+') || 'none'}.wasm`);
+  const optName = `opt${extra['opt-level'] ?? ''}`;
+  const copy = path.join(targetDir, `${crate.name}-${features.replaceAll(',', '+') || 'none'}-${optName}.wasm`);
   fs.copyFileSync(crateWasm, copy);
-  builtWasm.set(features, copy);
+  builtWasm.set(key, copy);
 }
 const builtAt = Date.now();
 
@@ -109,12 +118,14 @@ const sizes = [];
 const optimised = new Map();
 for (const target of config.targets) {
   const dir = path.join(outDir, target.out_dir);
-  run('wasm-bindgen', ['--target', target.name, '--out-dir', dir, '--out-name', 'rootless_check', builtWasm.get(featureSet(target))]);
+  run('wasm-bindgen', ['--target', target.name, '--out-dir', dir, '--out-name', 'rootless_check', builtWasm.get(buildKey(target))]);
   const wasmFile = path.join(dir, 'rootless_check_bg.wasm');
   const raw = fs.readFileSync(wasmFile);
-  const key = raw.toString('base64');
+  // A target's `wasm-opt` flags replace [wasm-opt].flags.
+  const flags = target['wasm-opt'] ?? config['wasm-opt'].flags;
+  const key = `${flags.join(' ')}\n${raw.toString('base64')}`;
   if (!optimised.has(key)) {
-    if (config['wasm-opt'].enabled) run(wasmOpt, [...config['wasm-opt'].flags, wasmFile, '-o', wasmFile]);
+    if (config['wasm-opt'].enabled) run(wasmOpt, [...flags, wasmFile, '-o', wasmFile]);
     optimised.set(key, fs.readFileSync(wasmFile));
   }
   const bytes = optimised.get(key);
