@@ -332,15 +332,19 @@ impl LayerBuilder {
             // `seq` is unique: an unstable sort gives the one order.
             s.records
                 .sort_unstable_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
-            let mut kept: Vec<Record> = Vec::with_capacity(s.records.len());
-            for r in s.records.drain(..) {
-                match kept.last_mut() {
-                    Some(last) if text(last.path) == text(r.path) => *last = r,
-                    _ => kept.push(r),
+            // In place: a second vector of records would double the peak.
+            s.records.dedup_by(|later, kept| {
+                let same = text(later.path) == text(kept.path);
+                if same {
+                    *kept = *later;
                 }
-            }
-            s.records = kept;
+                same
+            });
         }
+        // What the summary keeps lives until the report: without the slack
+        // the vectors grew with (up to half of each).
+        s.records.shrink_to_fit();
+        s.arena.shrink_to_fit();
         resolve_hard_links(&mut s);
         s
     }
@@ -413,6 +417,11 @@ impl LayerSummary {
     /// The entry at `index` in path order (as [`LayerSummary::entries`] gives them).
     pub fn entry_at(&self, index: usize) -> Entry<'_> {
         self.entry(&self.records[index])
+    }
+
+    /// The path of the entry at `index` in path order.
+    pub fn path_at(&self, index: usize) -> &str {
+        self.text(self.records[index].path)
     }
 
     pub fn get(&self, path: &str) -> Option<Entry<'_>> {
