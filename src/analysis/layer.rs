@@ -88,20 +88,32 @@ struct Span {
     len: u32,
 }
 
+/// One entry of a layer: 32 bytes, since a layer may hold millions.
 #[derive(Clone, Copy, Debug)]
 struct Record {
     path: Span,
-    link: Span,
-    kind: EntryKind,
-    mode: u32,
+    /// The link target's length: it lies in the arena right after the path.
+    link_len: u32,
     uid: u32,
     gid: u32,
     /// Index into `caps` + 1; 0 = none.
     caps: u32,
-    /// A hard link whose target was found in this layer: mode/owner/caps are the target's.
-    link_resolved: bool,
     /// Order of appearance, to keep the last of duplicate paths.
     seq: u32,
+    /// Permission bits and setuid/setgid/sticky (12 bits).
+    mode: u16,
+    kind: EntryKind,
+    /// A hard link whose target was found in this layer: mode/owner/caps are the target's.
+    link_resolved: bool,
+}
+
+impl Record {
+    fn link(&self) -> Span {
+        Span {
+            start: self.path.start + self.path.len,
+            len: self.link_len,
+        }
+    }
 }
 
 /// One entry as the merge sees it.
@@ -283,13 +295,14 @@ impl LayerBuilder {
             },
             None => 0,
         };
+        // The link right after the path: `Record::link`.
         let path_span = self.intern(&p)?;
         let link_span = self.intern(&link)?;
         self.summary.records.push(Record {
             path: path_span,
-            link: link_span,
+            link_len: link_span.len,
             kind: raw.kind,
-            mode: raw.mode & 0o7777,
+            mode: (raw.mode & 0o7777) as u16,
             uid: clamp_id(raw.uid),
             gid: clamp_id(raw.gid),
             caps,
@@ -357,7 +370,7 @@ fn resolve_hard_links(s: &mut LayerSummary) {
         if s.records[i].kind != EntryKind::HardLink {
             continue;
         }
-        let mut target = s.records[i].link;
+        let mut target = s.records[i].link();
         // Links to links: follow a bounded chain.
         for _ in 0..8 {
             let Some(j) = s.find_index(s.text(target)) else {
@@ -376,7 +389,7 @@ fn resolve_hard_links(s: &mut LayerSummary) {
             if t.kind != EntryKind::HardLink || j == i {
                 break;
             }
-            target = t.link;
+            target = t.link();
         }
     }
 }
@@ -395,9 +408,9 @@ impl LayerSummary {
     fn entry(&self, r: &Record) -> Entry<'_> {
         Entry {
             path: self.text(r.path),
-            link: self.text(r.link),
+            link: self.text(r.link()),
             kind: r.kind,
-            mode: r.mode,
+            mode: u32::from(r.mode),
             uid: r.uid,
             gid: r.gid,
             caps: if r.caps == 0 {
@@ -506,6 +519,12 @@ mod tests {
         assert_eq!(wants("etc/shadow", EntryKind::File), None);
         assert_eq!(wants("usr/etc/passwd", EntryKind::File), None);
         assert_eq!(wants("etc/group", EntryKind::Symlink), None);
+    }
+
+    #[test]
+    fn a_record_stays_small() {
+        // There is one per entry of every layer: its size is the memory per entry.
+        assert_eq!(core::mem::size_of::<Record>(), 32);
     }
 
     #[test]
