@@ -151,9 +151,9 @@ impl<'a> MergedView<'a> {
             let mut lower = lower.into_iter().peekable();
             let mut next_upper = upper.next();
             while let Some(u) = next_upper {
-                match lower.peek() {
-                    Some(l) if path(l) < path(&u) => merged.push(lower.next().unwrap_or(u)),
-                    Some(l) if path(l) == path(&u) => {
+                match lower.peek().map(|l| path(l).cmp(path(&u))) {
+                    Some(Ordering::Less) => merged.push(lower.next().unwrap_or(u)),
+                    Some(Ordering::Equal) => {
                         lower.next();
                     }
                     _ => {
@@ -199,9 +199,15 @@ impl<'a> MergedView<'a> {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<MergedEntry<'a>> {
+    /// Where `path` is among the slots, or where it would go: one search for
+    /// every lookup, so the wasm carries one copy of it.
+    fn search(&self, path: &str) -> Result<usize, usize> {
         self.slots
             .binary_search_by(|s| path_of(&self.layers, s).cmp(path))
+    }
+
+    pub fn get(&self, path: &str) -> Option<MergedEntry<'a>> {
+        self.search(path)
             .ok()
             .map(|i| self.entry_of(&self.slots[i]))
     }
@@ -226,12 +232,9 @@ impl<'a> MergedView<'a> {
         lo.push('/');
         let mut hi = String::from(dir);
         hi.push('0');
-        let start = self
-            .slots
-            .partition_point(|s| path_of(&self.layers, s) < lo.as_str());
-        let end = self
-            .slots
-            .partition_point(|s| path_of(&self.layers, s) < hi.as_str());
+        // The first slot at or after each (paths are unique).
+        let first = |key: &str| self.search(key).unwrap_or_else(|i| i);
+        let (start, end) = (first(&lo), first(&hi));
         self.slots[start..end.max(start)]
             .iter()
             .map(|s| self.entry_of(s))

@@ -209,7 +209,7 @@ impl LayerSummary {
                 path,
                 link_len: link.len,
                 kind,
-                mode: u16::try_from(mode).ok().filter(|m| *m <= 0o7777)?,
+                mode: (mode <= 0o7777).then_some(mode as u16)?,
                 uid,
                 gid,
                 caps,
