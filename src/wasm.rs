@@ -1304,6 +1304,9 @@ impl LayerScan {
         match (self.compression, self.digest) {
             (None, _) => {} // no bytes yet
             (Some(Compression::None), _) => {
+                if self.from == (0, 0) {
+                    builder.reserve_for_tar(self.size);
+                }
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let (outcome, from) =
                     walk_layer_from(input, self.size, self.from, ErrorCode::Io, builder);

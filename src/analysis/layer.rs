@@ -88,20 +88,32 @@ struct Span {
     len: u32,
 }
 
+/// One entry of a layer: 32 bytes, since a layer may hold millions.
 #[derive(Clone, Copy, Debug)]
 struct Record {
     path: Span,
-    link: Span,
-    kind: EntryKind,
-    mode: u32,
+    /// The link target's length: it lies in the arena right after the path.
+    link_len: u32,
     uid: u32,
     gid: u32,
     /// Index into `caps` + 1; 0 = none.
     caps: u32,
-    /// A hard link whose target was found in this layer: mode/owner/caps are the target's.
-    link_resolved: bool,
     /// Order of appearance, to keep the last of duplicate paths.
     seq: u32,
+    /// Permission bits and setuid/setgid/sticky (12 bits).
+    mode: u16,
+    kind: EntryKind,
+    /// A hard link whose target was found in this layer: mode/owner/caps are the target's.
+    link_resolved: bool,
+}
+
+impl Record {
+    fn link(&self) -> Span {
+        Span {
+            start: self.path.start + self.path.len,
+            len: self.link_len,
+        }
+    }
 }
 
 /// One entry as the merge sees it.
@@ -283,13 +295,14 @@ impl LayerBuilder {
             },
             None => 0,
         };
+        // The link right after the path: `Record::link`.
         let path_span = self.intern(&p)?;
         let link_span = self.intern(&link)?;
         self.summary.records.push(Record {
             path: path_span,
-            link: link_span,
+            link_len: link_span.len,
             kind: raw.kind,
-            mode: raw.mode & 0o7777,
+            mode: (raw.mode & 0o7777) as u16,
             uid: clamp_id(raw.uid),
             gid: clamp_id(raw.gid),
             caps,
@@ -309,6 +322,19 @@ impl LayerBuilder {
             bytes,
             truncated,
         });
+    }
+
+    /// Make room at once for the entries an uncompressed layer of `bytes`
+    /// bytes can hold (each has a 512-byte header; at most 1 Mi of them, 32
+    /// bytes each, and 32 bytes of names each), so that the records and the
+    /// names do not grow by copying: in wasm, whose memory never shrinks, the
+    /// blocks left behind by each copy would stay in the peak. Room never
+    /// written to costs address space, not memory; `finish` gives the rest back.
+    pub fn reserve_for_tar(&mut self, bytes: u64) {
+        let entries = (bytes / 512).min(1 << 20) as usize;
+        let entries = entries.min(self.limits.max_entries);
+        self.summary.records.reserve_exact(entries);
+        self.summary.arena.reserve_exact(entries * 32);
     }
 
     /// Record a problem that stopped reading this layer.
@@ -332,15 +358,19 @@ impl LayerBuilder {
             // `seq` is unique: an unstable sort gives the one order.
             s.records
                 .sort_unstable_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
-            let mut kept: Vec<Record> = Vec::with_capacity(s.records.len());
-            for r in s.records.drain(..) {
-                match kept.last_mut() {
-                    Some(last) if text(last.path) == text(r.path) => *last = r,
-                    _ => kept.push(r),
+            // In place: a second vector of records would double the peak.
+            s.records.dedup_by(|later, kept| {
+                let same = text(later.path) == text(kept.path);
+                if same {
+                    *kept = *later;
                 }
-            }
-            s.records = kept;
+                same
+            });
         }
+        // What the summary keeps lives until the report: without the slack
+        // the vectors grew with (up to half of each).
+        s.records.shrink_to_fit();
+        s.arena.shrink_to_fit();
         resolve_hard_links(&mut s);
         s
     }
@@ -353,7 +383,7 @@ fn resolve_hard_links(s: &mut LayerSummary) {
         if s.records[i].kind != EntryKind::HardLink {
             continue;
         }
-        let mut target = s.records[i].link;
+        let mut target = s.records[i].link();
         // Links to links: follow a bounded chain.
         for _ in 0..8 {
             let Some(j) = s.find_index(s.text(target)) else {
@@ -372,7 +402,7 @@ fn resolve_hard_links(s: &mut LayerSummary) {
             if t.kind != EntryKind::HardLink || j == i {
                 break;
             }
-            target = t.link;
+            target = t.link();
         }
     }
 }
@@ -391,9 +421,9 @@ impl LayerSummary {
     fn entry(&self, r: &Record) -> Entry<'_> {
         Entry {
             path: self.text(r.path),
-            link: self.text(r.link),
+            link: self.text(r.link()),
             kind: r.kind,
-            mode: r.mode,
+            mode: u32::from(r.mode),
             uid: r.uid,
             gid: r.gid,
             caps: if r.caps == 0 {
@@ -413,6 +443,11 @@ impl LayerSummary {
     /// The entry at `index` in path order (as [`LayerSummary::entries`] gives them).
     pub fn entry_at(&self, index: usize) -> Entry<'_> {
         self.entry(&self.records[index])
+    }
+
+    /// The path of the entry at `index` in path order.
+    pub fn path_at(&self, index: usize) -> &str {
+        self.text(self.records[index].path)
     }
 
     pub fn get(&self, path: &str) -> Option<Entry<'_>> {
@@ -497,6 +532,12 @@ mod tests {
         assert_eq!(wants("etc/shadow", EntryKind::File), None);
         assert_eq!(wants("usr/etc/passwd", EntryKind::File), None);
         assert_eq!(wants("etc/group", EntryKind::Symlink), None);
+    }
+
+    #[test]
+    fn a_record_stays_small() {
+        // There is one per entry of every layer: its size is the memory per entry.
+        assert_eq!(core::mem::size_of::<Record>(), 32);
     }
 
     #[test]

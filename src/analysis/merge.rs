@@ -24,18 +24,18 @@ pub struct MergedEntry<'a> {
 
 pub struct MergedView<'a> {
     /// One slot per surviving path, sorted by path.
-    slots: Vec<Slot<'a>>,
+    slots: Vec<Slot>,
     layers: Vec<&'a LayerSummary>,
     /// Hard links resolved to a file of a lower layer, by (layer, index):
     /// the entry with the target's mode, owner and capabilities.
     linked: BTreeMap<(u32, u32), Entry<'a>>,
 }
 
-/// Where a surviving entry is kept: its layer and its index there. Small,
-/// since there is one per path of the image (the entry is read on demand).
+/// Where a surviving entry is kept: its layer and its index there. Small
+/// (8 bytes), since there is one per path of the image: the entry, its path
+/// too, is read from the layer on demand.
 #[derive(Clone, Copy, Debug)]
-struct Slot<'a> {
-    path: &'a str,
+struct Slot {
     layer: u32,
     index: u32,
 }
@@ -83,7 +83,10 @@ fn below_start_cmp(dir: &str, k: &str) -> Ordering {
 /// non-directories hide what is below their path. One pass over the sorted
 /// slots, with the deleted subtrees (which nest or are apart, never
 /// overlap) as a stack.
-fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
+fn remove_hidden(lower: &mut Vec<Slot>, layers: &[&LayerSummary], layer: &LayerSummary) {
+    if lower.is_empty() {
+        return;
+    }
     let mut hidden_below: Vec<&str> = layer
         .opaque_dirs
         .iter()
@@ -105,7 +108,7 @@ fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
     let mut next = 0;
     let mut open: Vec<&str> = Vec::new();
     lower.retain(|slot| {
-        let k = slot.path;
+        let k = path_of(layers, slot);
         while next < hidden_below.len()
             && below_start_cmp(hidden_below[next], k) != Ordering::Greater
         {
@@ -122,6 +125,11 @@ fn remove_hidden(lower: &mut Vec<Slot<'_>>, layer: &LayerSummary) {
     });
 }
 
+/// The path of the entry a slot stands for.
+fn path_of<'a>(layers: &[&'a LayerSummary], slot: &Slot) -> &'a str {
+    layers[slot.layer as usize].path_at(slot.index as usize)
+}
+
 impl<'a> MergedView<'a> {
     /// Apply `layers` bottom (index 0) to top.
     pub fn merge(layers: &[&'a LayerSummary]) -> MergedView<'a> {
@@ -132,20 +140,20 @@ impl<'a> MergedView<'a> {
         };
         for (index, layer) in layers.iter().enumerate() {
             let mut lower = core::mem::take(&mut view.slots);
-            remove_hidden(&mut lower, layer);
+            remove_hidden(&mut lower, layers, layer);
             // Both sorted by path; at the same path the upper entry replaces the lower.
-            let mut upper = layer.entries().enumerate().map(|(i, e)| Slot {
-                path: e.path,
+            let mut upper = (0..layer.len()).map(|i| Slot {
                 layer: index as u32,
                 index: i as u32,
             });
+            let path = |slot: &Slot| path_of(layers, slot);
             let mut merged = Vec::with_capacity(lower.len() + layer.len());
             let mut lower = lower.into_iter().peekable();
             let mut next_upper = upper.next();
             while let Some(u) = next_upper {
-                match lower.peek() {
-                    Some(l) if l.path < u.path => merged.push(lower.next().unwrap_or(u)),
-                    Some(l) if l.path == u.path => {
+                match lower.peek().map(|l| path(l).cmp(path(&u))) {
+                    Some(Ordering::Less) => merged.push(lower.next().unwrap_or(u)),
+                    Some(Ordering::Equal) => {
                         lower.next();
                     }
                     _ => {
@@ -180,7 +188,7 @@ impl<'a> MergedView<'a> {
         view
     }
 
-    fn entry_of(&self, slot: &Slot<'a>) -> MergedEntry<'a> {
+    fn entry_of(&self, slot: &Slot) -> MergedEntry<'a> {
         let entry = match self.linked.get(&(slot.layer, slot.index)) {
             Some(e) => *e,
             None => self.layers[slot.layer as usize].entry_at(slot.index as usize),
@@ -191,9 +199,15 @@ impl<'a> MergedView<'a> {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<MergedEntry<'a>> {
+    /// Where `path` is among the slots, or where it would go: one search for
+    /// every lookup, so the wasm carries one copy of it.
+    fn search(&self, path: &str) -> Result<usize, usize> {
         self.slots
-            .binary_search_by(|s| s.path.cmp(path))
+            .binary_search_by(|s| path_of(&self.layers, s).cmp(path))
+    }
+
+    pub fn get(&self, path: &str) -> Option<MergedEntry<'a>> {
+        self.search(path)
             .ok()
             .map(|i| self.entry_of(&self.slots[i]))
     }
@@ -218,8 +232,9 @@ impl<'a> MergedView<'a> {
         lo.push('/');
         let mut hi = String::from(dir);
         hi.push('0');
-        let start = self.slots.partition_point(|s| s.path < lo.as_str());
-        let end = self.slots.partition_point(|s| s.path < hi.as_str());
+        // The first slot at or after each (paths are unique).
+        let first = |key: &str| self.search(key).unwrap_or_else(|i| i);
+        let (start, end) = (first(&lo), first(&hi));
         self.slots[start..end.max(start)]
             .iter()
             .map(|s| self.entry_of(s))

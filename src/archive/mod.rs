@@ -653,6 +653,9 @@ pub fn scan_layer(
 ) -> LayerSummary {
     let mut builder = LayerBuilder::new(layer.limits);
     builder.set_compression(compression, stored_size);
+    if compression == Compression::None {
+        builder.reserve_for_tar(stored_size);
+    }
     let meter = Meter::new(layer.budget);
     let (result, diff_id) = match compression {
         Compression::None => (

@@ -127,11 +127,12 @@ impl LayerSummary {
         w.bytes(self.arena.as_bytes());
         w.u64(self.records.len() as u64);
         for r in &self.records {
-            for v in [r.path.start, r.path.len, r.link.start, r.link.len] {
+            let link = r.link();
+            for v in [r.path.start, r.path.len, link.start, link.len] {
                 w.u32(v);
             }
             w.u8(index_of(&KINDS, &r.kind));
-            for v in [r.mode, r.uid, r.gid, r.caps, r.seq] {
+            for v in [u32::from(r.mode), r.uid, r.gid, r.caps, r.seq] {
                 w.u32(v);
             }
             w.u8(r.link_resolved as u8);
@@ -197,14 +198,18 @@ impl LayerSummary {
         for _ in 0..n {
             let path = span(r.u32()?, r.u32()?)?;
             let link = span(r.u32()?, r.u32()?)?;
+            // A record keeps its link right after its path (`Record::link`).
+            if link.start != path.start + path.len {
+                return None;
+            }
             let kind = *KINDS.get(r.u8()? as usize)?;
             let (mode, uid, gid, caps, seq) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?);
             let link_resolved = r.bool()?;
             records.push(Record {
                 path,
-                link,
+                link_len: link.len,
                 kind,
-                mode,
+                mode: (mode <= 0o7777).then_some(mode as u16)?,
                 uid,
                 gid,
                 caps,
