@@ -99,19 +99,33 @@ fn pos_of(m: &saphyr_parser::Marker) -> Pos {
     }
 }
 
-/// The parser places an error at the end of the input on the line after
-/// the last one; an editor has no such line: the end of the last line.
-fn within(text: &str, pos: Pos) -> Pos {
-    // Line breaks as YAML counts them: LF, CRLF and a lone CR.
-    let breaks = text.matches(['\n', '\r']).count() - text.matches("\r\n").count();
-    let lines = breaks as u32 + 1;
-    if pos.line <= lines {
-        return pos;
+/// The end of the text, as an editor shows it: the parser places an error
+/// or an empty document at the end of the input on the line after the last
+/// one, which an editor does not have.
+struct End {
+    line: u32,
+    column: u32,
+}
+
+impl End {
+    fn of(text: &str) -> End {
+        // Line breaks as YAML counts them: LF, CRLF and a lone CR.
+        let breaks = text.matches(['\n', '\r']).count() - text.matches("\r\n").count();
+        let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
+        End {
+            line: breaks as u32 + 1,
+            column: last.chars().count() as u32 + 1,
+        }
     }
-    let last = text.rsplit(['\n', '\r']).next().unwrap_or("");
-    Pos {
-        line: lines,
-        column: last.chars().count() as u32 + 1,
+
+    fn within(&self, pos: Pos) -> Pos {
+        if pos.line <= self.line {
+            return pos;
+        }
+        Pos {
+            line: self.line,
+            column: self.column,
+        }
     }
 }
 
@@ -125,6 +139,7 @@ fn count(node: &Node) -> usize {
 
 /// Parse every document of `text`.
 pub fn parse(text: &str, dialect: Dialect) -> Result<Stream, YamlError> {
+    let end = End::of(text);
     let mut parser = Parser::new_from_str(text);
     let mut stream = Stream::default();
     let mut stack: Vec<Frame> = Vec::new();
@@ -132,10 +147,10 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Stream, YamlError> {
     let mut nodes = 0usize;
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| YamlError {
-            pos: within(text, pos_of(e.marker())),
+            pos: end.within(pos_of(e.marker())),
             message: e.info().to_string(),
         })?;
-        let pos = pos_of(&span.start);
+        let pos = end.within(pos_of(&span.start));
         let done: Option<(Node, usize)> = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
             Event::DocumentStart(_) => {
@@ -514,6 +529,9 @@ mod tests {
         assert_eq!((e.pos.line, e.pos.column), (2, 10), "{}", e.message);
         let e = parse("a: [1,\r", Dialect::Compose).unwrap_err();
         assert_eq!(e.pos.line, 2, "{}", e.message);
+        // An empty document's place, which a spec error may name.
+        let stream = parse("\x1a---", Dialect::Compose).unwrap();
+        assert_eq!(stream.documents[0].pos.line, 1);
     }
 
     #[test]
