@@ -16,7 +16,9 @@ use std::prelude::rust_2021::*;
 #[allow(unused_imports)]
 use std::vec;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use zlib_rs::{Inflate, InflateFlush, Status};
 
@@ -24,6 +26,17 @@ use super::bits::Bits;
 use super::finder;
 use super::inflate::{Fail, Inflater, WINDOW};
 use super::member::{self, Trailer};
+
+/// Time spent by the workers (nanoseconds): finding block starts, in our
+/// decoder, in zlib-rs, pinning chunk ends (`ROOTLESS_CHECK_PGZIP_STATS`).
+pub static TIME: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+fn timed<T>(what: usize, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let r = f();
+    TIME[what].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    r
+}
 
 /// Bytes of output given to zlib-rs at a time.
 const STEP: usize = 256 << 10;
@@ -102,7 +115,7 @@ pub fn decode(job: &Job) -> Decoded {
         Start::Find { to } => {
             let mut from = 0;
             loop {
-                let Some(p) = finder::find(&job.data, from, *to) else {
+                let Some(p) = timed(0, || finder::find(&job.data, from, *to)) else {
                     return Decoded::failed(from, Fail::Bad);
                 };
                 let d = run(job, p, None);
@@ -127,7 +140,9 @@ fn run(job: &Job, start: u64, window: Option<&Vec<u8>>) -> Decoded {
     loop {
         let base = d.len();
         let wlen = if inf.inherited { 0 } else { inf.out.len() };
-        let r = own(job, &mut inf, &mut pos, &mut d.members, base, wlen, tail);
+        let r = timed(1, || {
+            own(job, &mut inf, &mut pos, &mut d.members, base, wlen, tail)
+        });
         // What our decoder wrote: the head while the window was unknown.
         if d.head.is_empty() && d.body.is_empty() && window.is_none() && !tail {
             d.head = core::mem::take(&mut inf.out);
@@ -153,7 +168,7 @@ fn run(job: &Job, start: u64, window: Option<&Vec<u8>>) -> Decoded {
             let from = d.head.len().saturating_sub(WINDOW).max(inf.member_start);
             d.head[from..].iter().map(|&v| v as u8).collect()
         };
-        match zlib(job, pos, hist, &mut d) {
+        match timed(2, || zlib(job, pos, hist, &mut d)) {
             Err(f) => {
                 d.end = End::Failed(f);
                 return d;
@@ -314,6 +329,7 @@ fn zlib(job: &Job, mut start: u64, mut window: Vec<u8>, d: &mut Decoded) -> Resu
                 Some(b) if at_end && produced == 0 && prev.out == d.body.len() => (b, prev.bit),
                 _ => (prev, approx),
             };
+            let t = Instant::now();
             let (end, last) = pin(
                 job,
                 from_mark,
@@ -321,6 +337,7 @@ fn zlib(job: &Job, mut start: u64, mut window: Vec<u8>, d: &mut Decoded) -> Resu
                 &hist(&d.body, from_mark.out),
                 &d.body[from_mark.out..],
             )?;
+            TIME[3].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
             let last = match last {
                 Some(last) => last,
                 None if at_end => true,
@@ -376,8 +393,9 @@ fn pin(
         prev.bit.saturating_sub(SLACK)..=prev.bit
     };
     let mut found = None;
+    let mut inf = Inflater::known(window, expected.len());
     for c in candidates {
-        let mut inf = Inflater::known(window, expected.len());
+        inf.reset(window.len());
         let mut bits = Bits::new(&job.data, c);
         let Ok(last) = inf.block(&mut bits) else {
             continue;

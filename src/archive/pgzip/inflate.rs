@@ -157,6 +157,13 @@ impl Inflater {
         }
     }
 
+    /// Back to `window` alone (to decode again from another bit).
+    pub fn reset(&mut self, window_len: usize) {
+        self.out.truncate(window_len);
+        self.member_start = 0;
+        self.marker_end = 0;
+    }
+
     /// A new member begins here.
     pub fn new_member(&mut self) {
         self.inherited = false;
@@ -251,10 +258,17 @@ impl Inflater {
         let src = at - d;
         if d >= len {
             self.out.extend_from_within(src..src + len);
+        } else if d == 1 {
+            let v = self.out[src];
+            self.out.resize(at + len, v);
         } else {
-            for i in 0..len {
-                let v = self.out[src + i];
-                self.out.push(v);
+            // From `src` on the output repeats with period `d`: copy what
+            // is there, doubling.
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(self.out.len() - src);
+                self.out.extend_from_within(src..src + n);
+                left -= n;
             }
         }
         if src < self.marker_end && self.out[at..].iter().any(|&v| v >= MARKER) {

@@ -127,6 +127,9 @@ pub struct ParallelGunzip<'a> {
     mode: Mode<'a>,
     chunk: usize,
     cap: usize,
+    /// Chunks taken as the workers decoded them, decoded again here, and
+    /// whether the tail ran (`ROOTLESS_CHECK_PGZIP_STATS=1` prints them).
+    stats: [usize; 3],
 }
 
 impl<'a> ParallelGunzip<'a> {
@@ -180,6 +183,7 @@ impl<'a> ParallelGunzip<'a> {
             mode: Mode::Start,
             chunk,
             cap,
+            stats: [0; 3],
         }
     }
 
@@ -346,7 +350,10 @@ impl<'a> ParallelGunzip<'a> {
         let base = k as u64 * self.chunk as u64 * 8;
         if self.pos >= base.saturating_add(stop) {
             // A block spans this whole chunk: nothing starts in it.
-        } else if !(d.start + base == self.pos && self.accept(&d, base)?) {
+        } else if self.same_start(&data, d.start, self.pos - base) && self.accept(d, base)? {
+            self.stats[0] += 1;
+        } else {
+            self.stats[1] += 1;
             // The speculation failed: decode this chunk here, its window known.
             let job = Job {
                 data,
@@ -358,8 +365,7 @@ impl<'a> ParallelGunzip<'a> {
                 },
                 cap: self.cap,
             };
-            let d = chunk::decode(&job);
-            if !self.accept(&d, base)? {
+            if !self.accept(chunk::decode(&job), base)? {
                 self.tail();
             }
         }
@@ -373,14 +379,43 @@ impl<'a> ParallelGunzip<'a> {
         Ok(())
     }
 
+    /// Does a chunk that starts at bit `found` start where the previous one
+    /// ended (`at`)? Yes if equal, or if both read as the header of the
+    /// same stored block: its 3 header bits are followed by zeros up to the
+    /// byte boundary, so a few neighbouring bits read as the same header.
+    fn same_start(&self, data: &[u8], found: u64, at: u64) -> bool {
+        if found == at {
+            return true;
+        }
+        let stored = |p: u64| {
+            let head = bits::Bits::new(data, p).peek32();
+            let pad = (8 - (p + 3) % 8) % 8;
+            head & 6 == 0 && (head >> 3) & ((1 << pad) - 1) == 0
+        };
+        let byte = |p: u64| (p + 3).div_ceil(8);
+        let last = |p: u64| bits::Bits::new(data, p).peek32() & 1;
+        found.abs_diff(at) < 8
+            && byte(found) == byte(at)
+            && stored(found)
+            && stored(at)
+            && last(found) == last(at)
+    }
+
     /// Take a decoded chunk that starts at `pos`, if it decoded to its end
     /// and its markers resolve; false if not (nothing taken).
-    fn accept(&mut self, d: &Decoded, base: u64) -> io::Result<bool> {
-        if matches!(d.end, End::Failed(_)) {
+    fn accept(&mut self, d: Decoded, base: u64) -> io::Result<bool> {
+        let Decoded {
+            head,
+            body,
+            members,
+            end,
+            ..
+        } = d;
+        if matches!(end, End::Failed(_)) {
             return Ok(false);
         }
-        let mut bytes = Vec::with_capacity(d.len());
-        for &v in &d.head {
+        let mut bytes = Vec::with_capacity(head.len());
+        for v in head {
             if v < MARKER {
                 bytes.push(v as u8);
                 continue;
@@ -392,31 +427,53 @@ impl<'a> ParallelGunzip<'a> {
             }
             bytes.push(self.window[self.window.len() - back]);
         }
-        bytes.extend_from_slice(&d.body);
+        // The resolved head and the body, without copying the body.
+        let mut parts = [bytes, body];
+        let total = parts[0].len() + parts[1].len();
         let mut from = 0;
-        for m in &d.members {
-            self.take(&bytes[from..m.at]);
+        let mut cut = None;
+        for m in &members {
+            self.take_parts(&parts, from, m.at);
             from = m.at;
             let check = Trailer {
                 crc: self.crc,
                 size: self.size as u32,
             };
             if check != m.trailer {
-                bytes.truncate(from);
-                self.flush(bytes);
-                self.mode = Mode::Failed(io::ErrorKind::InvalidData, "corrupt gzip stream");
-                return Ok(true);
+                cut = Some(from);
+                break;
             }
             (self.crc, self.size) = (0, 0);
             self.window.clear();
         }
-        self.take(&bytes[from..]);
-        self.flush(bytes);
-        match d.end {
-            End::Boundary(p) => self.pos = base + p,
-            _ => self.mode = Mode::Done,
+        if let Some(c) = cut {
+            // Hand out the member's bytes, then the sequential decoder's error.
+            let h = parts[0].len();
+            parts[0].truncate(c);
+            parts[1].truncate(c.saturating_sub(h));
+            self.mode = Mode::Failed(io::ErrorKind::InvalidData, "corrupt gzip stream");
+        } else {
+            self.take_parts(&parts, from, total);
+            match end {
+                End::Boundary(p) => self.pos = base + p,
+                _ => self.mode = Mode::Done,
+            }
         }
+        let [head, body] = parts;
+        self.flush(head);
+        self.flush(body);
         Ok(true)
+    }
+
+    /// [`Self::take`] bytes `[a, b)` of a head and a body.
+    fn take_parts(&mut self, parts: &[Vec<u8>; 2], a: usize, b: usize) {
+        let h = parts[0].len();
+        if a < h {
+            self.take(&parts[0][a..b.min(h)]);
+        }
+        if b > h {
+            self.take(&parts[1][a.max(h) - h..b - h]);
+        }
     }
 
     /// Count decoded bytes into the member's CRC, size and window.
@@ -443,6 +500,7 @@ impl<'a> ParallelGunzip<'a> {
 
     /// The rest of the member sequentially, from `pos`.
     fn tail(&mut self) {
+        self.stats[2] += 1;
         let rest = self.rest_from(self.pos / 8);
         self.mode = Mode::Tail(Box::new(Tail::new(
             rest,
@@ -456,6 +514,15 @@ impl<'a> ParallelGunzip<'a> {
 
 impl Drop for ParallelGunzip<'_> {
     fn drop(&mut self) {
+        if std::env::var_os("ROOTLESS_CHECK_PGZIP_STATS").is_some() {
+            let [taken, again, tails] = self.stats;
+            let ms =
+                |i: usize| chunk::TIME[i].load(std::sync::atomic::Ordering::Relaxed) / 1_000_000;
+            std::eprintln!(
+                "pgzip: {taken} chunks taken, {again} decoded again, {tails} tails; workers: find {} ms, own decoder {} ms, zlib-rs {} ms (pinning {} ms)",
+                ms(0), ms(1), ms(2), ms(3)
+            );
+        }
         self.jobs = None;
         for w in self.workers.drain(..) {
             let _ = w.join();
