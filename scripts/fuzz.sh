@@ -10,7 +10,7 @@
 #   scripts/fuzz.sh cmin TARGET               minimise a target's corpus (cargo fuzz cmin)
 #   scripts/fuzz.sh repro TARGET FILE         run one input through the target
 #
-# Targets: archive json passwd_user caps tar_header glob layer_codec registry (fuzz/fuzz_targets/).
+# Targets: archive json passwd_user caps tar_header glob layer_codec registry gzip_blocks (fuzz/fuzz_targets/).
 # A crash input goes to tests/regressions/<target>-<short-name>, which
 # `cargo test --test regressions` replays through the same harness (fuzz/src/lib.rs).
 #
@@ -37,12 +37,13 @@ FIXTURES=${ROOTLESS_CHECK_FIXTURES:-$ROOT/../shared/fixtures}
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 BIN_DIR=$CARGO_TARGET_DIR/$TRIPLE/release
 LOGS=$ROOT/fuzz/logs
-ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry)
+ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry gzip_blocks)
 BUILD_FLAGS=(-O -a -s "$SANITIZER")
 
 # -max_len per target: whole archives up to 1 MiB; JSON documents and
 # passwd/group files up to 64 KiB; a capability xattr is at most 24 bytes
-# (64 leaves room for junk); 16 tar blocks; glob pattern + path.
+# (64 leaves room for junk); 16 tar blocks; glob pattern + path; gzip files
+# of a few chunks (the harness cuts them into chunks of 256-3255 bytes).
 max_len() {
   case $1 in
     archive) echo 1048576 ;;
@@ -52,6 +53,7 @@ max_len() {
     layer_codec) echo 65536 ;;
     glob) echo 4096 ;;
     registry) echo 65536 ;;
+    gzip_blocks) echo 262144 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }
