@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One gzip stream (issue 17, item 4): the whole-file gzip workload (w3 of
 # examples/make_workloads.rs, `docker save` gzipped at level 6 as a whole)
-# analysed by the native CLI on 1 and 2 threads (ROOTLESS_CHECK_THREADS),
+# analysed by the native CLI on 1 and 2 threads (ROOTLESS_CHECK_GZIP_THREADS),
 # next to plain decompressors on the same file: rapidgzip -P 1 / -P 2
 # (PyPI, in a venv under bench/work), ISA-L igzip and libdeflate-gunzip
 # (Debian isal, libdeflate-tools) and GNU gzip. The runs go round-robin
@@ -46,8 +46,8 @@ fi
 RAPIDGZIP=$(command -v rapidgzip || echo "$ROOT/bench/work/venv/bin/rapidgzip")
 names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
-add "ours, 1 thread" "ROOTLESS_CHECK_THREADS=1 '$NATIVE' --format json --fail-on none '$FILE'"
-add "ours, 2 threads" "ROOTLESS_CHECK_THREADS=2 '$NATIVE' --format json --fail-on none '$FILE'"
+add "ours, 1 thread" "ROOTLESS_CHECK_GZIP_THREADS=1 '$NATIVE' --format json --fail-on none '$FILE'"
+add "ours, 2 threads" "ROOTLESS_CHECK_GZIP_THREADS=2 '$NATIVE' --format json --fail-on none '$FILE'"
 if [ -x "$RAPIDGZIP" ]; then
   add "rapidgzip -d -P 1" "'$RAPIDGZIP' -d -c -P 1 '$FILE'"
   add "rapidgzip -d -P 2" "'$RAPIDGZIP' -d -c -P 2 '$FILE'"
@@ -56,7 +56,7 @@ command -v igzip >/dev/null && add "igzip -d" "igzip -d -c '$FILE'"
 command -v libdeflate-gunzip >/dev/null && add "libdeflate-gunzip" "libdeflate-gunzip -c '$FILE'"
 add "gzip -d (GNU)" "gzip -d -c '$FILE'"
 
-TMP=$(mktemp -d)
+TMP=${BENCH_TMP:-$(mktemp -d)}
 trap 'rm -rf "$TMP"' EXIT
 for ((r = 0; r < RUNS; r++)); do
   for i in "${!cmds[@]}"; do
@@ -65,10 +65,10 @@ for ((r = 0; r < RUNS; r++)); do
   done
 done
 
-stat() { sort -n "$1" | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f", m, a[1]}'; }
+summ() { sort -n "$1" | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f\n", m, a[1]}'; }
 ref=""
 for i in "${!names[@]}"; do
-  [ "${names[$i]}" = "rapidgzip -d -P 2" ] && ref=$(stat "$TMP/$i" | cut -d' ' -f1)
+  [ "${names[$i]}" = "rapidgzip -d -P 2" ] && ref=$(summ "$TMP/$i" | cut -d' ' -f1)
 done
 size=$(stat -c %s "$FILE")
 echo "file: $FILE ($((size / 1000000)) MB compressed, $(gzip -l "$FILE" | awk 'NR==2 {printf "%d", $2/1000000}') MB decoded); $RUNS runs each, round-robin; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -76,7 +76,7 @@ echo
 echo "| what | median s | min s | ÷ rapidgzip -P 2 |"
 echo "|---|---:|---:|---:|"
 for i in "${!names[@]}"; do
-  read -r med min < <(stat "$TMP/$i")
+  read -r med min < <(summ "$TMP/$i")
   ratio=""
   [ -n "$ref" ] && ratio=$(awk -v a="$med" -v b="$ref" 'BEGIN {printf "%.2f", a/b}')
   echo "| ${names[$i]} | $med | $min | $ratio |"

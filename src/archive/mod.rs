@@ -650,7 +650,8 @@ const WHOLE_MIN: u64 = 8 << 20;
 const LAYER_MIN: u64 = 8 << 20;
 
 /// A gzip stream's decoder: natively on several threads when the stream is
-/// big enough; the sequential one in the wasm.
+/// big enough and `ROOTLESS_CHECK_GZIP_THREADS` asks for them (see
+/// [`pgzip::threads`]); the sequential one in the wasm.
 #[cfg(not(target_arch = "wasm32"))]
 fn gunzip<'a, R: Read + 'a>(input: R, size: Option<u64>, min: u64) -> Box<dyn Read + 'a> {
     pgzip::reader(Box::new(input), size, min)

@@ -52,14 +52,21 @@ const CHUNK: usize = 4 << 20;
 /// decoded by the consumer, or sequentially.
 const CAP: usize = 48 << 20;
 
-/// Threads to decode one gzip stream with: `ROOTLESS_CHECK_THREADS`, else
-/// the cores available.
+/// Chunks in a row decoded mostly with markers before the rest of a
+/// member is decoded sequentially.
+const MARKED_CHUNKS: usize = 2;
+
+/// Threads to decode one gzip stream with: `ROOTLESS_CHECK_GZIP_THREADS`,
+/// else 1 (the sequential decoder). Not the cores by default: measured on
+/// 2 cores (bench/GZIP-RESULTS.md), tar data keeps the workers in our
+/// marker decoder (markers never clear) and 2 threads are slower than
+/// zlib-rs on one.
 pub fn threads() -> usize {
-    std::env::var("ROOTLESS_CHECK_THREADS")
+    std::env::var("ROOTLESS_CHECK_GZIP_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or(1)
 }
 
 /// A gzip stream read with [`ParallelGunzip`] if it is worth it: several
@@ -130,6 +137,8 @@ pub struct ParallelGunzip<'a> {
     /// Chunks taken as the workers decoded them, decoded again here, and
     /// whether the tail ran (`ROOTLESS_CHECK_PGZIP_STATS=1` prints them).
     stats: [usize; 3],
+    /// Chunks in a row decoded mostly with markers.
+    marked: usize,
 }
 
 impl<'a> ParallelGunzip<'a> {
@@ -184,6 +193,7 @@ impl<'a> ParallelGunzip<'a> {
             chunk,
             cap,
             stats: [0; 3],
+            marked: 0,
         }
     }
 
@@ -348,10 +358,20 @@ impl<'a> ParallelGunzip<'a> {
         self.in_flight -= 1;
         self.next_chunk += 1;
         let base = k as u64 * self.chunk as u64 * 8;
+        // Decoded mostly before its window was known (markers).
+        let marked = d.head.len() * 2 > d.len();
         if self.pos >= base.saturating_add(stop) {
             // A block spans this whole chunk: nothing starts in it.
         } else if self.same_start(&data, d.start, self.pos - base) && self.accept(d, base)? {
             self.stats[0] += 1;
+            // Markers that never clear (a tar's zero padding copied from
+            // the unknown window, again and again) keep the workers in our
+            // decoder, slower than zlib-rs alone: after two such chunks in
+            // a row the rest of the member is decoded sequentially.
+            self.marked = if marked { self.marked + 1 } else { 0 };
+            if self.marked >= MARKED_CHUNKS && matches!(self.mode, Mode::Parallel) {
+                self.tail();
+            }
         } else {
             self.stats[1] += 1;
             // The speculation failed: decode this chunk here, its window known.
