@@ -454,15 +454,19 @@ impl<'a> ParallelGunzip<'a> {
         let mut cut = None;
         for m in &members {
             self.take_parts(&parts, from, m.at);
-            from = m.at;
             let check = Trailer {
                 crc: self.crc,
                 size: self.size as u32,
             };
             if check != m.trailer {
+                // The sequential decoder reports the error in place of its
+                // last output, so that a walk that stops at the archive's
+                // end still sees it: this chunk's bytes of the member are
+                // held back.
                 cut = Some(from);
                 break;
             }
+            from = m.at;
             (self.crc, self.size) = (0, 0);
             self.window.clear();
         }
@@ -622,6 +626,9 @@ struct Tail<'a> {
     window: Vec<u8>,
     crc: u32,
     size: u64,
+    /// The member's last block ended (at `at`: exactly, or not, see
+    /// [`Tail::trailer`]); its trailer is checked next.
+    ended: Option<bool>,
     /// The member's trailer checked: the next starts at this index of `buf`.
     next_member: Option<usize>,
 }
@@ -640,6 +647,7 @@ impl<'a> Tail<'a> {
             window: window.to_vec(),
             crc,
             size,
+            ended: None,
             next_member: None,
         }
     }
@@ -678,6 +686,12 @@ impl<'a> Tail<'a> {
             if let Some(at) = self.next_member {
                 return Ok(TailRead::MemberEnd(at));
             }
+            // The member's bytes are all out: now its trailer (an error
+            // there comes after them, as from the sequential decoder).
+            if let Some(exact) = self.ended.take() {
+                self.trailer(exact)?;
+                continue;
+            }
             if self.z.is_none() {
                 self.own_block()?;
                 continue;
@@ -711,7 +725,8 @@ impl<'a> Tail<'a> {
                     self.at = end;
                     (self.pending, self.pending_at) = (bytes, 0);
                     if last {
-                        return self.trailer(true);
+                        self.ended = Some(true);
+                        return Ok(());
                     }
                     if self.at % 8 == 0 {
                         // zlib-rs from here on.
@@ -755,7 +770,15 @@ impl<'a> Tail<'a> {
         let status = r.map_err(|_| corrupt())?;
         if status == Status::StreamEnd {
             self.at = self.used as u64 * 8;
-            self.trailer(false)?;
+            self.z = None;
+            // A trailer that is there and wrong: the error replaces this
+            // output (as from the sequential decoder); a missing one comes
+            // after it.
+            match self.trailer(false) {
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(e),
+                _ => self.ended = Some(false),
+            }
+            self.next_member = None;
         } else if produced == 0 && drained && self.rest_eof {
             return Err(incomplete());
         } else if produced == 0 && consumed == 0 && !out.is_empty() {
