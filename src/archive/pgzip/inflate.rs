@@ -57,6 +57,21 @@ const ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
 
+/// The next symbol of code `h`. A code that does not exist is `Bad`, unless
+/// the lookup read past the data's end: then the data is only cut short
+/// (zlib waits for more input there).
+#[inline(always)]
+fn symbol(bits: &mut Bits, h: &Huffman) -> Result<u32, Fail> {
+    match h.decode(bits.peek32()) {
+        Ok((sym, len)) => {
+            bits.skip(len)?;
+            Ok(sym)
+        }
+        Err(_) if bits.pos + u64::from(h.bits) > bits.len_bits() => Err(Fail::Short),
+        Err(_) => Err(Fail::Bad),
+    }
+}
+
 /// A dynamic block's header, after BFINAL and BTYPE: its two codes. With
 /// `Kind::Strict` (the block finder) incomplete codes are refused.
 pub fn dynamic_header(bits: &mut Bits, kind: Kind) -> Result<(Huffman, Huffman), Fail> {
@@ -70,13 +85,19 @@ pub fn dynamic_header(bits: &mut Bits, kind: Kind) -> Result<(Huffman, Huffman),
     for &i in &ORDER[..ncode] {
         pre[i] = bits.take(3)? as u8;
     }
+    let total = nlen + ndist;
+    if pre.iter().all(|&l| l == 0) {
+        // zlib reads every length of an empty code-length code as a 0 of
+        // one bit, then finds no end-of-block code: an error once those
+        // bits are there, more input wanted before.
+        bits.skip(total as u32)?;
+        return Err(Fail::Bad);
+    }
     let pre = Huffman::new(&pre, Kind::Precode)?;
     let mut lengths = [0u8; 286 + 30];
-    let total = nlen + ndist;
     let mut i = 0;
     while i < total {
-        let (sym, l) = pre.decode(bits.peek32())?;
-        bits.skip(l)?;
+        let sym = symbol(bits, &pre)?;
         let (value, repeat) = match sym {
             0..=15 => (sym as u8, 1),
             16 => {
@@ -207,8 +228,7 @@ impl Inflater {
 
     fn codes(&mut self, bits: &mut Bits, lit: &Huffman, dist: &Huffman) -> Result<(), Fail> {
         loop {
-            let (sym, l) = lit.decode(bits.peek32())?;
-            bits.skip(l)?;
+            let sym = symbol(bits, lit)?;
             if sym < 256 {
                 self.out.push(sym as u16);
                 continue;
@@ -221,9 +241,7 @@ impl Inflater {
                 return Err(Fail::Bad);
             }
             let len = usize::from(LBASE[s]) + bits.take(u32::from(LEXTRA[s]))? as usize;
-            let (ds, dl) = dist.decode(bits.peek32())?;
-            bits.skip(dl)?;
-            let ds = ds as usize;
+            let ds = symbol(bits, dist)? as usize;
             if ds >= 30 {
                 return Err(Fail::Bad);
             }
