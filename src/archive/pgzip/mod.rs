@@ -810,7 +810,11 @@ impl<'a> Tail<'a> {
                     return Ok(());
                 }
                 Some(_) => {}
-                None => short = true,
+                // zlib checks the CRC-32 as soon as its 4 bytes are there.
+                None => match self.buf.get(t..t + 4) {
+                    Some(c) if u32::from_le_bytes([c[0], c[1], c[2], c[3]]) != want.crc => {}
+                    _ => short = true,
+                },
             }
         }
         Err(if short { incomplete() } else { corrupt() })
