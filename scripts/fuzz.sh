@@ -11,7 +11,7 @@
 #   scripts/fuzz.sh repro TARGET FILE         run one input through the target
 #
 # Targets: archive json passwd_user caps tar_header glob layer_codec registry
-# spec_yaml docker_run (fuzz/fuzz_targets/).
+# spec_yaml docker_run gzip_blocks (fuzz/fuzz_targets/).
 # A crash input goes to tests/regressions/<target>-<short-name>, which
 # `cargo test --test regressions` replays through the same harness (fuzz/src/lib.rs).
 #
@@ -38,13 +38,14 @@ FIXTURES=${ROOTLESS_CHECK_FIXTURES:-$ROOT/../shared/fixtures}
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 BIN_DIR=$CARGO_TARGET_DIR/$TRIPLE/release
 LOGS=$ROOT/fuzz/logs
-ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry spec_yaml docker_run)
+ALL_TARGETS=(archive json passwd_user caps tar_header glob layer_codec registry spec_yaml docker_run gzip_blocks)
 BUILD_FLAGS=(-O -a -s "$SANITIZER")
 
 # -max_len per target: whole archives up to 1 MiB; JSON documents and
 # passwd/group files, compose files and manifests up to 64 KiB; docker run
 # options up to 4 KiB; a capability xattr is at most 24 bytes
-# (64 leaves room for junk); 16 tar blocks; glob pattern + path.
+# (64 leaves room for junk); 16 tar blocks; glob pattern + path; gzip files
+# of a few chunks (the harness cuts them into chunks of 256-3255 bytes).
 max_len() {
   case $1 in
     archive) echo 1048576 ;;
@@ -56,6 +57,7 @@ max_len() {
     registry) echo 65536 ;;
     spec_yaml) echo 65536 ;;
     docker_run) echo 4096 ;;
+    gzip_blocks) echo 262144 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }

@@ -13,6 +13,8 @@ pub mod budget;
 pub mod gzip;
 pub mod hashing;
 pub mod input;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod pgzip;
 pub mod tar_walk;
 pub mod zstd;
 
@@ -288,7 +290,7 @@ fn read_with_budget<I: Input>(
         }
         Compression::Gzip => (
             Box::new(Metered::new(
-                StreamInput::new(gzip::GzipReader::new(InputReader(peeked))),
+                StreamInput::new(gunzip(InputReader(peeked), source_len, WHOLE_MIN)),
                 outer,
             )),
             ErrorCode::CorruptGzip,
@@ -641,6 +643,25 @@ fn classify_member(
     Ok(MemberKind::Layer(Box::new(summary)))
 }
 
+/// Compressed sizes from which a gzip stream is decoded on several threads
+/// ([`pgzip`]): a whole-file gzip archive, a gzip layer (measured: see
+/// bench/RESULTS.md, "One gzip stream").
+const WHOLE_MIN: u64 = 8 << 20;
+const LAYER_MIN: u64 = 8 << 20;
+
+/// A gzip stream's decoder: natively on several threads when the stream is
+/// big enough and `ROOTLESS_CHECK_GZIP_THREADS` asks for them (see
+/// [`pgzip::threads`]); the sequential one in the wasm.
+#[cfg(not(target_arch = "wasm32"))]
+fn gunzip<'a, R: Read + 'a>(input: R, size: Option<u64>, min: u64) -> Box<dyn Read + 'a> {
+    pgzip::reader(Box::new(input), size, min)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn gunzip<R: Read>(input: R, _size: Option<u64>, _min: u64) -> gzip::GzipReader<R> {
+    gzip::GzipReader::new(input)
+}
+
 /// Summarise one layer blob (tar, or gzip/zstd around tar). A compressed
 /// layer's decoded bytes are charged to the budget (`decompressed`,
 /// `over_budget`); with `digest`, its uncompressed stream is digested
@@ -664,7 +685,7 @@ pub fn scan_layer(
         ),
         Compression::Gzip => walk_decoded(
             Box::new(Metered::new(
-                StreamInput::new(gzip::GzipReader::new(InputReader(input))),
+                StreamInput::new(gunzip(InputReader(input), Some(stored_size), LAYER_MIN)),
                 &meter,
             )),
             ErrorCode::CorruptGzip,
