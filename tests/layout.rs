@@ -41,35 +41,19 @@ fn setuid_layer() -> Vec<u8> {
 /// returns the directory and the layer file's path.
 fn write_layout(name: &str, layer: &[u8]) -> (PathBuf, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("layout-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
-    let put = |bytes: &[u8]| {
-        let hex = sha256_hex(bytes);
-        let path = dir.join("blobs/sha256").join(&hex);
-        std::fs::write(&path, bytes).unwrap();
-        (format!("sha256:{hex}"), bytes.len(), path)
-    };
-    let blob = gzip(layer);
-    let (layer_digest, layer_size, layer_path) = put(&blob);
     let config = serde_json::to_vec(&json!({
         "architecture": "amd64", "os": "linux", "config": {"User": "app"},
         "history": [{"created_by": "COPY su /usr/bin/su"}],
         "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", sha256_hex(layer))]}
     }))
     .unwrap();
-    let (config_digest, config_size, _) = put(&config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size}]
-    }))
-    .unwrap();
-    let (manifest_digest, manifest_size, _) = put(&manifest);
-    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let index = json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
-        "size": manifest_size, "annotations": {"org.opencontainers.image.ref.name": "latest"}}]});
-    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let layer_path = write_oci_layout(
+        &dir,
+        &config,
+        &gzip(layer),
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        Value::Null,
+    );
     (dir, layer_path)
 }
 
@@ -84,8 +68,8 @@ fn setuid_paths(report: &Value) -> Vec<String> {
 
 #[test]
 fn verify_checks_a_layouts_layer_files_against_the_manifest_and_the_diff_ids() {
-    let (dir, _) = write_layout("intact", &setuid_layer());
-    let source = format!("oci:{}", dir.display());
+    let (layout, _) = write_layout("intact", &setuid_layer());
+    let source = format!("oci:{}", layout.display());
     let out = cli(&["--verify", "--format", "json", &source]);
     let report = json_of(&out);
     let v = &report["images"][0]["verification"];
@@ -102,11 +86,11 @@ fn verify_checks_a_layouts_layer_files_against_the_manifest_and_the_diff_ids() {
 
 #[test]
 fn verify_finds_a_layer_file_replaced_in_a_layout() {
-    let (dir, layer_path) = write_layout("altered", &setuid_layer());
+    let (layout, layer_path) = write_layout("altered", &setuid_layer());
     // Someone swaps the layer for one without the setuid file, keeping its name.
-    let innocent = layer(&[dir_entry("usr/"), with_data(file("usr/app", 0o755), b"app")]);
+    let innocent = layer(&[dir("usr/"), with_data(file("usr/app", 0o755), b"app")]);
     std::fs::write(&layer_path, gzip(&innocent)).unwrap();
-    let source = format!("oci:{}", dir.display());
+    let source = format!("oci:{}", layout.display());
 
     // Read by seeking, the swap goes unnoticed: the report is of the new file.
     let plain = cli(&["--fail-on", "none", "--format", "json", &source]);
@@ -138,8 +122,4 @@ fn verify_finds_a_layer_file_replaced_in_a_layout() {
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
-}
-
-fn dir_entry(p: &str) -> E {
-    dir(p)
 }

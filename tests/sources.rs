@@ -695,27 +695,7 @@ fn push_layout_as(
 ) -> PathBuf {
     let env = services();
     let dir = Path::new(s(env, "/dir")).join("generated").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
-    let put = |bytes: &[u8]| {
-        let hex = common::sha256_hex(bytes);
-        std::fs::write(dir.join("blobs/sha256").join(&hex), bytes).unwrap();
-        (format!("sha256:{}", hex), bytes.len())
-    };
-    let (config_digest, config_size) = put(config);
-    let (layer_digest, layer_size) = put(layer_blob);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": media_type, "digest": layer_digest, "size": layer_size, "annotations": annotations}],
-    }))
-    .unwrap();
-    let (manifest_digest, manifest_size) = put(&manifest);
-    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
-        "annotations": {"org.opencontainers.image.ref.name": "latest"}}]});
-    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    common::write_oci_layout(&dir, config, layer_blob, media_type, annotations);
     let creds = format!(
         "{}:{}",
         s(env, "/registryBasic/user"),

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use tar::{EntryType, Header};
@@ -360,4 +360,43 @@ fn zeros_bomb(zeros: u64, compress: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
     }
     out.extend(compress(&tail));
     out
+}
+
+/// An OCI image layout directory at `dir` (emptied first) holding one
+/// image, ref name `latest`, whose one layer is `layer_blob` with
+/// `media_type` (and `annotations`, unless null). Returns the layer file.
+pub fn write_oci_layout(
+    dir: &Path,
+    config: &[u8],
+    layer_blob: &[u8],
+    media_type: &str,
+    annotations: serde_json::Value,
+) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    let put = |bytes: &[u8]| {
+        let path = dir.join("blobs/sha256").join(sha256_hex(bytes));
+        std::fs::write(&path, bytes).unwrap();
+        (format!("sha256:{}", sha256_hex(bytes)), bytes.len(), path)
+    };
+    let (config_digest, config_size, _) = put(config);
+    let (layer_digest, layer_size, layer_path) = put(layer_blob);
+    let mut layer =
+        serde_json::json!({"mediaType": media_type, "digest": layer_digest, "size": layer_size});
+    if !annotations.is_null() {
+        layer["annotations"] = annotations;
+    }
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [layer],
+    }))
+    .unwrap();
+    let (manifest_digest, manifest_size, _) = put(&manifest);
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
+        "annotations": {"org.opencontainers.image.ref.name": "latest"}}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    layer_path
 }
