@@ -174,10 +174,9 @@ pub fn find(registry: &str, repository: &str, lookup: &Lookup) -> Result<Found, 
 /// What an auth.json or config.json says.
 #[derive(Debug, Default)]
 struct AuthFile {
-    /// Key as written → `auth` (base64 of `user:password`).
-    auths: Vec<(String, Option<String>)>,
-    /// Key as written → `identitytoken`, where there is one.
-    identity_tokens: Vec<(String, String)>,
+    /// Key as written → `auth` (base64 of `user:password`) and
+    /// `identitytoken`.
+    auths: Vec<(String, Option<String>, Option<String>)>,
     cred_helpers: Vec<(String, String)>,
     creds_store: Option<String>,
 }
@@ -206,10 +205,7 @@ fn parse_auth_file(bytes: &[u8]) -> Result<AuthFile, String> {
                         }
                     })?;
                 }
-                if let Some(token) = identity {
-                    out.identity_tokens.push((host.to_string(), token));
-                }
-                out.auths.push((host.to_string(), auth));
+                out.auths.push((host.to_string(), auth, identity));
                 Ok(())
             })
         } else if key_is(key, "credHelpers") {
@@ -290,13 +286,12 @@ impl AuthFile {
         let full = format!("{}/{}", registry, repository);
         let mut scope = full.as_str();
         loop {
-            if let Some((key, auth)) = self.auths.iter().find(|(k, _)| normalise_key(k) == scope) {
-                let identity = self
-                    .identity_tokens
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, t)| t.clone());
-                if let Some(token) = identity {
+            if let Some((_, auth, identity)) = self
+                .auths
+                .iter()
+                .find(|(k, _, _)| normalise_key(k) == scope)
+            {
+                if let Some(token) = identity.clone() {
                     // `auth` then holds the user name alone (`user:`).
                     let username = auth
                         .as_deref()
