@@ -38,7 +38,7 @@ step "wasm bindings under Node (wasm-bindgen-test: tests/wasm.rs)"
 # The runner is the one scripts/setup-wasm.sh installed, the version of the crate.
 # With the features of the Node package's wasm (wasm-pack.toml): the
 # registry client (and so the native CLI) is native only.
-WASM_FEATURES=(--no-default-features --features std,node,specs)
+WASM_FEATURES=(--no-default-features --features std,node,specs,compact-layers)
 CARGO_TARGET_DIR=target-wasm cargo clippy --quiet --target wasm32-unknown-unknown "${WASM_FEATURES[@]}" --test wasm -- -D warnings
 CARGO_TARGET_DIR=target-wasm \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen-test-runner" \

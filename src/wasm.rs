@@ -34,7 +34,7 @@ use crate::analysis::contents::{store_index, ArchiveContents};
 #[cfg(feature = "node")]
 use crate::analysis::contents::{DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode};
-use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary};
+use crate::analysis::layer::{Compression, LayerBuilder, LayerLimits, LayerSummary, PathKey};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::report::SourceInfo;
@@ -860,7 +860,7 @@ fn run(
         verify,
         max_decompressed,
         predecoded_gzip: gunzipped,
-        ..ReadOptions::default()
+        ..options_with_path_key(random_path_key())
     };
     let contents = read_observed(&mut input, &options)?;
     let report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
@@ -944,6 +944,63 @@ pub struct Pending {
     images: Vec<Descriptor>,
     name: Option<String>,
     source: Option<SourceInfo>,
+    /// The key its layers' plain files are hashed with: every `LayerScan`
+    /// whose summary comes back here takes it (`pathKey()`).
+    path_key: Option<PathKey>,
+}
+
+/// Plain files as hashes of their paths (layer/plain.rs): only in a build
+/// with `compact-layers` (the Node package's, not the page's).
+#[cfg(feature = "compact-layers")]
+#[wasm_bindgen]
+impl Pending {
+    /// The key for the `LayerScan`s of this analysis (`setPathKey`): four
+    /// 32-bit numbers. Their summaries then keep plain files as hashes of
+    /// their paths, which takes a fraction of the memory.
+    #[wasm_bindgen(js_name = pathKey)]
+    pub fn path_key(&self) -> Vec<u32> {
+        self.path_key
+            .map(|key| {
+                let [a, b] = key.words();
+                vec![(a >> 32) as u32, a as u32, (b >> 32) as u32, b as u32]
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "compact-layers")]
+#[wasm_bindgen]
+impl LayerScan {
+    /// Keep plain files as hashes of their paths, with `Pending.pathKey()`
+    /// of the analysis the summary goes back to. Before the first `resume`.
+    #[wasm_bindgen(js_name = setPathKey)]
+    pub fn set_path_key(&mut self, key: Vec<u32>) -> Result<(), JsValue> {
+        let path_key = match key[..] {
+            [a, b, c, d] => PathKey::new([
+                u64::from(a) << 32 | u64::from(b),
+                u64::from(c) << 32 | u64::from(d),
+            ]),
+            _ => {
+                return Err(usage_error(&Error::new(
+                    ErrorCode::Usage,
+                    "setPathKey: four 32-bit numbers, as Pending.pathKey() gives",
+                )))
+            }
+        };
+        let Some(builder) = self.builder.as_mut().filter(|_| self.compression.is_none()) else {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                "setPathKey: before the first resume",
+            )));
+        };
+        self.path_key = path_key;
+        *builder = LayerBuilder::new(LayerLimits {
+            path_key,
+            ..ReadOptions::default().layer_limits
+        });
+        builder.set_compression(Compression::None, self.size);
+        Ok(())
+    }
 }
 
 #[wasm_bindgen]
@@ -984,12 +1041,14 @@ impl Pending {
                 format!("no deferred layer is named {:?}", name),
             )));
         }
-        let summary = LayerSummary::decode(summary).ok_or_else(|| {
-            usage_error(&Error::new(
-                ErrorCode::Usage,
-                "not a layer summary from LayerScan",
-            ))
-        })?;
+        let summary = LayerSummary::decode(summary)
+            .filter(|s| s.path_key().is_none() || s.path_key() == self.path_key)
+            .ok_or_else(|| {
+                usage_error(&Error::new(
+                    ErrorCode::Usage,
+                    "not a layer summary from a LayerScan with this analysis's pathKey",
+                ))
+            })?;
         let d = &mut self.contents.decompression;
         d.total = d.total.saturating_add(summary.decompressed);
         self.contents.insert_layer(name, summary);
@@ -1165,7 +1224,26 @@ pub fn image_plan() -> Pending {
         images: Vec::new(),
         name: None,
         source: None,
+        path_key: random_path_key(),
     }
+}
+
+/// A key for the plain files' path hashes (layer/plain.rs), one per
+/// analysis. The wasm has no random source of its own: four draws of
+/// `Math.random`, whose state the engine seeds at random and which an
+/// archive cannot observe.
+fn random_path_key() -> Option<PathKey> {
+    if !cfg!(feature = "compact-layers") {
+        return None; // no keys in this build: no draws either
+    }
+    let draw = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    PathKey::new([draw() << 32 | draw(), draw() << 32 | draw()])
+}
+
+fn options_with_path_key(path_key: Option<PathKey>) -> ReadOptions {
+    let mut options = ReadOptions::default();
+    options.layer_limits.path_key = path_key;
+    options
 }
 
 /// Read a seekable source of `size` bytes for its structure, leaving its
@@ -1182,10 +1260,11 @@ pub fn plan_callback(
     let max_decompressed = checked_budget(max_decompressed)?;
     let source = Source::Callback(read, CurrentMember::default());
     let mut input = BlockInput::new(source, Some(size), block);
+    let path_key = random_path_key();
     let options = ReadOptions {
         defer_layers: true,
         max_decompressed,
-        ..ReadOptions::default()
+        ..options_with_path_key(path_key)
     };
     let contents = read_observed(&mut input, &options)?;
     Ok(Pending {
@@ -1194,6 +1273,7 @@ pub fn plan_callback(
         images: Vec::new(),
         name: None,
         source: None,
+        path_key,
     })
 }
 
@@ -1233,6 +1313,8 @@ pub struct LayerScan {
     /// What its decoder may give; `None`: no limit.
     allowance: Option<u64>,
     digest: bool,
+    /// `setPathKey`'s key.
+    path_key: Option<PathKey>,
 }
 
 #[wasm_bindgen]
@@ -1265,6 +1347,7 @@ impl LayerScan {
             block,
             allowance,
             digest: digest.unwrap_or(false),
+            path_key: None,
         })
     }
 
@@ -1328,7 +1411,10 @@ impl LayerScan {
                 walked = Some(outcome);
             }
             (Some(_), _) => {
-                let limits = ReadOptions::default().layer_limits;
+                let limits = LayerLimits {
+                    path_key: self.path_key,
+                    ..ReadOptions::default().layer_limits
+                };
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let budget = Budget::of(self.allowance);
                 scanned = Some(scan_deferred_layer(

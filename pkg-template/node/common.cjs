@@ -59,9 +59,11 @@ function layerName(layer) {
 // one go: reads here never wait (never return -1), so the wasm's LayerScan
 // needs one step. `allowance`: what its decoder may give (the decompression
 // budget left, Pending.budgetLeft()); `digest`: Pending.deferredLayers()'s
-// flag. Returns the summary's bytes for Pending.addLayer.
-function scanLayer(wasm, read, { name, offset, size, allowance, digest }, blockSize) {
+// flag; `pathKey`: Pending.pathKey(), so that plain files are kept as hashes
+// of their paths. Returns the summary's bytes for Pending.addLayer.
+function scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize) {
   const scan = new wasm.LayerScan(name, offset, size, blockSize, allowance, digest);
+  if (pathKey) scan.setPathKey(pathKey);
   try {
     const summary = scan.resume(read);
     if (!(summary instanceof Uint8Array)) throw codedError('E_INTERNAL', 'a layer scan stopped half-way');

@@ -71,9 +71,10 @@ async function runFd(fd, options) {
   // left to scanLayers, then handed back.
   const pending = wasm.planCallback(read, size, blockSize, max);
   try {
+    const pathKey = pending.pathKey();
     const layers = pending
       .deferredLayers()
-      .map(([name, offset, length, digest]) => ({ name, offset, size: length, digest }));
+      .map(([name, offset, length, digest]) => ({ name, offset, size: length, digest, pathKey }));
     if (layers.length > 0) {
       const { parallelMinBytes } = options;
       // Each summary is decoded as it comes, while later layers are read.

@@ -7,7 +7,7 @@ const wasm = require('./rootless_check.js');
 const { codedError, normalizeError } = require('./common.cjs');
 const { RingReader, RingFailed } = require('./ring.cjs');
 
-const { shared, name, size, blockSize, allowance } = workerData;
+const { shared, name, size, blockSize, allowance, pathKey } = workerData;
 // The writer ends or fails the ring itself; this only guards against a
 // writer that is gone without a word.
 const STALL_MS = 10 * 60 * 1000;
@@ -35,6 +35,7 @@ function read(offset, length, layer, into) {
 
 try {
   const scan = new wasm.LayerScan(name, 0, size, blockSize, allowance);
+  if (pathKey) scan.setPathKey(pathKey);
   let summary;
   try {
     summary = scan.resume(read);

@@ -19,15 +19,16 @@ const BLOCK = 4 << 20;
  * gives (a chunk, or null at the end). Resolves with the summary's bytes
  * once the worker has walked the layer; the caller drains the rest of the
  * source (the tar may end before the stream does). `allowance`: what its
- * decoder may give (Pending.budgetLeft(); undefined: no limit). An abort of
+ * decoder may give (Pending.budgetLeft(); undefined: no limit); `pathKey`:
+ * Pending.pathKey(). An abort of
  * `signal` rejects at once and terminates the worker, even one busy
  * decoding a bomb that has all its bytes.
  */
-async function scanPiped(name, size, source, { ringSize = RING, allowance, signal } = {}) {
+async function scanPiped(name, size, source, { ringSize = RING, allowance, pathKey, signal } = {}) {
   const shared = createRing(ringSize);
   const writer = new RingWriter(shared);
   const worker = new Worker(path.join(__dirname, 'layer-pipe-worker.cjs'), {
-    workerData: { shared, name, size, blockSize: BLOCK, allowance },
+    workerData: { shared, name, size, blockSize: BLOCK, allowance, pathKey },
   });
   let settled = false;
   let onAbort;

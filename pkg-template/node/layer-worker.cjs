@@ -9,14 +9,14 @@ const { normalizeError, readInto, scanLayer } = require('./common.cjs');
 
 const { fd } = workerData;
 
-parentPort.on('message', ({ name, offset, size, allowance, digest, blockSize, fd: own }) => {
+parentPort.on('message', ({ name, offset, size, allowance, digest, pathKey, blockSize, fd: own }) => {
   try {
     const read = (at, length, layer, into) => {
       const n = readInto(own ?? fd, into, length, at);
       parentPort.postMessage({ type: 'progress', layer, bytes: n });
       return n;
     };
-    const summary = scanLayer(wasm, read, { name, offset, size, allowance, digest }, blockSize);
+    const summary = scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize);
     parentPort.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
   } catch (err) {
     const e = normalizeError(err);

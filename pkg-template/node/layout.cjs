@@ -165,7 +165,7 @@ async function analyzeLayout(dir, name, given, options = {}) {
       }
       fds.push(fd);
       const size = fs.fstatSync(fd).size;
-      jobs.push({ name: pending.expectLayer(l.digest), offset: 0, size, fd });
+      jobs.push({ name: pending.expectLayer(l.digest), offset: 0, size, fd, pathKey: pending.pathKey() });
     }
     const bytes = jobs.reduce((sum, j) => sum + j.size, 0);
     // The decompression budget, from the layers' sizes as their descriptors give them (as natively).

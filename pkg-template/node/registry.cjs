@@ -784,10 +784,11 @@ async function readBlob(client, descriptor, limit) {
  * in steps: wasm.LayerScan walks the window of bytes received, says from
  * which offset it needs bytes next, and goes on once they are there. Only
  * the window is held (4 MiB, more when one entry needs more). `allowance`:
- * what its decoder may give (Pending.budgetLeft(); undefined: no limit).
+ * what its decoder may give (Pending.budgetLeft(); undefined: no limit);
+ * `pathKey`: Pending.pathKey().
  * Resolves with the summary's bytes; the caller drains the rest of the source.
  */
-async function scanStepwise(name, size, source, allowance) {
+async function scanStepwise(name, size, source, { allowance, pathKey }) {
   let buffer = new Uint8Array(WINDOW);
   // The window: bytes [start, start + length) of the layer, at buffer[0..length).
   let start = 0;
@@ -860,6 +861,7 @@ async function scanStepwise(name, size, source, allowance) {
     return ended && pending === null ? 0 : -1;
   };
   const scan = new wasm.LayerScan(name, 0, size, WINDOW, allowance);
+  if (pathKey) scan.setPathKey(pathKey);
   try {
     await fill(0);
     let step = scan.resume(read);
@@ -888,10 +890,11 @@ function withHead(head, blob) {
 /**
  * One layer blob's summary. An error of the transfer (network, auth,
  * digest) fails the whole analysis: the summary of bytes that did not
- * arrive, or were not the image's, must not be reported. `allowance`: what
- * its decoder may give; `signal`: the caller's (then through a worker).
+ * arrive, or were not the image's, must not be reported. `scan`: the
+ * LayerScan's `allowance` (what its decoder may give) and `pathKey`;
+ * `signal`: the caller's (then through a worker).
  */
-async function scanBlob(client, d, name, onBytes, allowance, signal) {
+async function scanBlob(client, d, name, onBytes, scan, signal) {
   const blob = client.blob(d, onBytes);
   try {
     // What the layer is, from its first bytes (as LayerScan sniffs it).
@@ -910,8 +913,8 @@ async function scanBlob(client, d, name, onBytes, allowance, signal) {
     const source = withHead(head, blob);
     const summary =
       wasm.sniffCompression(first) === 'zstd' || signal
-        ? await scanPiped(name, size, source, { allowance, signal })
-        : await scanStepwise(name, size, source, allowance);
+        ? await scanPiped(name, size, source, { ...scan, signal })
+        : await scanStepwise(name, size, source, scan);
     // The walker stops at the tar's end: the rest still counts for the digest.
     await blob.drain();
     return summary;
@@ -1025,7 +1028,7 @@ async function analyzeRegistry(reference, given, options = {}) {
             layers[i],
             names[i],
             progress(names[i]),
-            pending.budgetLeft(),
+            { allowance: pending.budgetLeft(), pathKey: pending.pathKey() },
             signal && combined,
           );
           if (failure === null) pending.addLayer(names[i], summary);

@@ -14,7 +14,7 @@ use super::layer::{Compression, LayerSummary};
 use super::path;
 use crate::render::json_writer::{JsonWriter, WriteJson};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ArchiveContents {
     /// The regular members, by path. A member that comes again replaces the
     /// earlier one, as when the archive is extracted. (One map rather than
@@ -26,6 +26,8 @@ pub struct ArchiveContents {
     pub links: BTreeMap<String, String>,
     /// The archive's own entries as one layer (used when it has no image metadata).
     pub as_filesystem: LayerSummary,
+    /// Some entry's name is one that image archives use ([`is_image_member_name`]).
+    pub image_member_names: bool,
     /// Compression around the whole archive.
     pub compression: Option<Compression>,
     pub bytes_read: u64,
@@ -43,6 +45,24 @@ pub struct ArchiveContents {
     /// Layer members left for someone else to summarise (in parallel), in
     /// archive order; each comes back through [`ArchiveContents::insert_layer`].
     pub deferred_layers: Vec<DeferredLayer>,
+}
+
+/// A name that image archives use for a member: `manifest.json`,
+/// `repositories`, `oci-layout`, `blobs/…`, `<64 hex>/VERSION`, `<64 hex>.json`, …
+pub fn is_image_member_name(p: &str) -> bool {
+    fn hex64(s: &str) -> bool {
+        s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+    let (first, rest) = p.split_once('/').unwrap_or((p, ""));
+    matches!(
+        p,
+        "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs"
+    ) || first == "blobs"
+        || (hex64(first) && matches!(rest, "" | "VERSION" | "json" | "layer.tar"))
+        || p.strip_suffix(".json").is_some_and(hex64)
+        || p.strip_suffix(".tar").is_some_and(hex64)
+        || p.strip_suffix(".tar.gz").is_some_and(hex64)
+        || p.strip_prefix("sha256:").is_some_and(hex64)
 }
 
 /// A layer member whose summary is made elsewhere: where it lies in the source.
@@ -80,6 +100,28 @@ pub enum Member<'a> {
     /// Present, but neither a layer nor JSON.
     Other,
     Missing,
+}
+
+impl Default for ArchiveContents {
+    // Not inlined: made in several places, it would be copied into each (the wasm's size).
+    #[inline(never)]
+    fn default() -> Self {
+        ArchiveContents {
+            members: BTreeMap::new(),
+            layer_count: 0,
+            links: BTreeMap::new(),
+            as_filesystem: LayerSummary::default(),
+            image_member_names: false,
+            compression: None,
+            bytes_read: 0,
+            decompression: Decompression::default(),
+            end_marker_missing: false,
+            blob_digests: BTreeMap::new(),
+            diff_digests: BTreeMap::new(),
+            errors: Vec::new(),
+            deferred_layers: Vec::new(),
+        }
+    }
 }
 
 impl ArchiveContents {
@@ -175,22 +217,7 @@ impl ArchiveContents {
     /// `<64 hex>.json`, …): weaker evidence than [`Self::has_image_structure`],
     /// used when the archive was cut short before its manifest.
     pub fn has_image_member_names(&self) -> bool {
-        fn hex64(s: &str) -> bool {
-            s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-        }
-        self.as_filesystem.entries().any(|e| {
-            let p = e.path;
-            let (first, rest) = p.split_once('/').unwrap_or((p, ""));
-            matches!(
-                p,
-                "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs"
-            ) || first == "blobs"
-                || (hex64(first) && matches!(rest, "" | "VERSION" | "json" | "layer.tar"))
-                || p.strip_suffix(".json").is_some_and(hex64)
-                || p.strip_suffix(".tar").is_some_and(hex64)
-                || p.strip_suffix(".tar.gz").is_some_and(hex64)
-                || p.strip_prefix("sha256:").is_some_and(hex64)
-        })
+        self.image_member_names
     }
 
     /// Whether any member looks like part of an image archive.

@@ -12,6 +12,10 @@ use super::error::{Error, ErrorCode, Result};
 use super::path::{self, Whiteout};
 
 mod codec;
+mod plain;
+
+use plain::{Group, PlainFiles};
+pub use plain::{PathHashes, PathKey};
 
 /// What kind of file an entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +65,10 @@ impl Compression {
 /// Files whose contents the analysis reads, with the most bytes kept of each.
 pub const CAPTURED_FILES: &[(&str, usize)] = &[("etc/passwd", 1 << 20), ("etc/group", 1 << 20)];
 
+/// Directories whose entries a rule lists by name (s6-overlay's
+/// `/package/admin/s6-overlay-<version>`): kept whole even when plain.
+const LISTED_DIRS: &[&str] = &["package/admin"];
+
 /// Limits that keep a hostile layer from exhausting memory.
 #[derive(Clone, Copy, Debug)]
 pub struct LayerLimits {
@@ -70,6 +78,9 @@ pub struct LayerLimits {
     pub max_name_bytes: usize,
     /// Length of one path or link target.
     pub max_path_len: usize,
+    /// Keep plain files as keyed hashes of their paths (see `plain.rs`);
+    /// `None`: keep every entry whole. One key for all the layers of an image.
+    pub path_key: Option<PathKey>,
 }
 
 impl Default for LayerLimits {
@@ -78,6 +89,7 @@ impl Default for LayerLimits {
             max_entries: 4_000_000,
             max_name_bytes: 512 << 20,
             max_path_len: 64 << 10,
+            path_key: None,
         }
     }
 }
@@ -141,8 +153,11 @@ pub struct CapturedFile {
 #[derive(Clone, Debug, Default)]
 pub struct LayerSummary {
     arena: String,
+    /// Whole entries, sorted by path, one per path.
     records: Vec<Record>,
     caps: Vec<FileCaps>,
+    /// Plain files, by the hash of their path (none without a `path_key`).
+    plain: PlainFiles,
     /// Paths deleted from lower layers by `.wh.NAME` entries.
     pub whiteouts: Vec<String>,
     /// Directories whose lower contents are hidden (`.wh..wh..opq`).
@@ -193,9 +208,13 @@ fn clamp_id(id: u64) -> u32 {
 }
 
 impl LayerBuilder {
+    // Not inlined: made in five places, it would be copied into each (the wasm's size).
+    #[inline(never)]
     pub fn new(limits: LayerLimits) -> Self {
+        let mut summary = LayerSummary::default();
+        summary.plain.key = limits.path_key;
         LayerBuilder {
-            summary: LayerSummary::default(),
+            summary,
             limits,
             seq: 0,
         }
@@ -270,12 +289,20 @@ impl LayerBuilder {
             Some(Whiteout::Meta) => return Ok(()),
             None => {}
         }
-        if self.summary.records.len() >= self.limits.max_entries {
+        let count = self.summary.records.len() + self.summary.plain.files.len();
+        if count >= self.limits.max_entries {
             return Err(Error::new(
                 ErrorCode::LimitExceeded,
                 "too many entries in one layer",
             ));
         }
+        if let Some(key) = self.summary.plain.key {
+            if self.is_plain(&raw, &p) {
+                self.add_plain(key.hash(&p), &p, &raw)?;
+                return Ok(());
+            }
+        }
+        self.summary.plain.open = false;
         let link = match raw.kind {
             // Hard link names are relative to the archive root.
             EntryKind::HardLink => path::normalize(raw.link).path,
@@ -309,6 +336,49 @@ impl LayerBuilder {
             link_resolved: false,
             seq: self.seq,
         });
+        self.seq = self.seq.wrapping_add(1);
+        Ok(())
+    }
+
+    /// A regular file that no rule lists and whose content is not read: kept
+    /// as the hash of its path.
+    fn is_plain(&self, raw: &RawEntry<'_>, p: &str) -> bool {
+        raw.kind == EntryKind::File
+            && raw.mode & 0o6000 == 0
+            && raw.capability.is_none()
+            && !CAPTURED_FILES.iter().any(|(name, _)| *name == p)
+            && !LISTED_DIRS.contains(&path::parent(p))
+    }
+
+    fn add_plain(&mut self, hash: u64, p: &str, raw: &RawEntry<'_>) -> Result<()> {
+        let parent = path::parent(p);
+        let (mode, uid, gid) = (
+            (raw.mode & 0o7777) as u16,
+            clamp_id(raw.uid),
+            clamp_id(raw.gid),
+        );
+        let plain = &self.summary.plain;
+        let last = plain.groups.last().copied();
+        let same_dir = last.filter(|g| self.summary.text(g.parent) == parent);
+        let joins =
+            plain.open && same_dir.is_some_and(|g| (g.mode, g.uid, g.gid) == (mode, uid, gid));
+        let group = if joins {
+            None
+        } else {
+            // The directory is written in the arena once for a run of groups.
+            let parent = match same_dir {
+                Some(g) => g.parent,
+                None => self.intern(parent)?,
+            };
+            Some(Group {
+                parent,
+                first_seq: self.seq,
+                mode,
+                uid,
+                gid,
+            })
+        };
+        self.summary.plain.push(hash, group);
         self.seq = self.seq.wrapping_add(1);
         Ok(())
     }
@@ -367,6 +437,8 @@ impl LayerBuilder {
                 same
             });
         }
+        s.plain.finish();
+        drop_overwritten(&mut s);
         // What the summary keeps lives until the report: without the slack
         // the vectors grew with (up to half of each).
         s.records.shrink_to_fit();
@@ -375,6 +447,40 @@ impl LayerBuilder {
         s
     }
 }
+
+/// A path written both as a whole entry and as a plain file (a tar may
+/// repeat a name): keep the one written last, as when extracting. Groups
+/// hold no whole entry, so a whole entry came before a plain file's group
+/// or after all of it.
+fn drop_overwritten(s: &mut LayerSummary) {
+    let Some(key) = s.plain.key else {
+        return;
+    };
+    if s.plain.files.is_empty() {
+        return;
+    }
+    let LayerSummary {
+        arena,
+        records,
+        plain,
+        ..
+    } = s;
+    records.retain(|r| {
+        let path = &arena[r.path.start as usize..(r.path.start + r.path.len) as usize];
+        match plain.position(key.hash(path)) {
+            Some(i) if r.seq > plain.group_of(i).first_seq => {
+                plain.files[i].group = STALE;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
+    });
+    plain.files.retain(|f| f.group != STALE);
+}
+
+/// Marks a plain file that a later whole entry replaced.
+const STALE: u32 = u32::MAX;
 
 /// Give hard links in a layer their target's mode, owner and capabilities:
 /// they are the same inode.
@@ -387,6 +493,13 @@ fn resolve_hard_links(s: &mut LayerSummary) {
         // Links to links: follow a bounded chain.
         for _ in 0..8 {
             let Some(j) = s.find_index(s.text(target)) else {
+                // A plain file: no special bits, no capabilities.
+                let plain = s.plain_entry(s.text(target));
+                if let Some((mode, uid, gid)) = plain.map(|e| (e.mode as u16, e.uid, e.gid)) {
+                    let r = &mut s.records[i];
+                    (r.mode, r.uid, r.gid, r.caps) = (mode, uid, gid, 0);
+                    r.link_resolved = true;
+                }
                 break;
             };
             let t = s.records[j];
@@ -435,7 +548,7 @@ impl LayerSummary {
         }
     }
 
-    /// Entries in path order, one per path.
+    /// Whole entries in path order, one per path (plain files are not listed).
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
         self.records.iter().map(move |r| self.entry(r))
     }
@@ -450,17 +563,68 @@ impl LayerSummary {
         self.text(self.records[index].path)
     }
 
+    /// The entry at `path`, whole or plain.
     pub fn get(&self, path: &str) -> Option<Entry<'_>> {
+        match self.find_index(path) {
+            Some(i) => Some(self.entry(&self.records[i])),
+            None => self.plain_entry(path),
+        }
+    }
+
+    /// The whole entry at `path`.
+    pub fn get_whole(&self, path: &str) -> Option<Entry<'_>> {
         self.find_index(path).map(|i| self.entry(&self.records[i]))
     }
 
-    /// Number of distinct paths kept.
+    fn plain_entry(&self, path: &str) -> Option<Entry<'_>> {
+        self.plain_by_hash(self.path_key()?.hash(path))
+    }
+
+    /// The plain file whose path hashes to `hash`, as an entry with an
+    /// empty path (the path is not kept).
+    pub fn plain_by_hash(&self, hash: u64) -> Option<Entry<'_>> {
+        let g = self.plain.group_of(self.plain.position(hash)?);
+        Some(Entry {
+            path: "",
+            link: "",
+            kind: EntryKind::File,
+            mode: u32::from(g.mode),
+            uid: g.uid,
+            gid: g.gid,
+            caps: None,
+            link_resolved: false,
+        })
+    }
+
+    /// The key of the plain files' path hashes.
+    pub fn path_key(&self) -> Option<PathKey> {
+        self.plain.key
+    }
+
+    /// The plain files: the hash of each path and the index of its group.
+    pub fn plain_files(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.plain
+            .files
+            .iter()
+            .map(|f| (f.hash(), f.group as usize))
+    }
+
+    /// The directory of each group of plain files, by group index.
+    pub fn plain_group_dirs(&self) -> impl Iterator<Item = &str> + '_ {
+        self.plain.groups.iter().map(|g| self.text(g.parent))
+    }
+
+    pub fn plain_len(&self) -> usize {
+        self.plain.files.len()
+    }
+
+    /// Number of whole entries (one per path; [`Self::plain_len`] counts the others).
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.records.is_empty() && self.plain.files.is_empty()
     }
 
     pub fn captured(&self, path: &str) -> Option<&CapturedFile> {
@@ -506,6 +670,39 @@ mod tests {
     }
 
     #[test]
+    fn plain_files_are_hashes_and_the_last_written_wins() {
+        let mut b = LayerBuilder::new(LayerLimits {
+            path_key: PathKey::new([1, 2]),
+            ..LayerLimits::default()
+        });
+        // Plain, then setuid: the whole entry wins; setuid, then plain: the plain file.
+        b.add(raw("bin/a", EntryKind::File, 0o755)).unwrap();
+        b.add(raw("bin/a", EntryKind::File, 0o4755)).unwrap();
+        b.add(raw("bin/b", EntryKind::File, 0o4755)).unwrap();
+        b.add(raw("bin/b", EntryKind::File, 0o700)).unwrap();
+        // Two plain files in groups of their own (another mode between).
+        b.add(raw("bin/c", EntryKind::File, 0o644)).unwrap();
+        b.add(raw("bin/d", EntryKind::File, 0o600)).unwrap();
+        b.add(raw("bin/c", EntryKind::File, 0o755)).unwrap();
+        // A hard link to a plain file takes its inode.
+        let mut link = raw("bin/e", EntryKind::HardLink, 0);
+        link.link = b"bin/c";
+        b.add(link).unwrap();
+        let s = b.finish();
+        if cfg!(feature = "compact-layers") {
+            assert_eq!((s.len(), s.plain_len()), (2, 3));
+            assert_eq!(s.plain_group_dirs().collect::<Vec<_>>(), ["bin"; 5]);
+            assert_eq!(s.get("bin/b").unwrap().path, "");
+        }
+        let e = s.get("bin/e").unwrap();
+        assert_eq!((e.mode, e.link_resolved), (0o755, true));
+        assert_eq!(s.get("bin/a").unwrap().mode, 0o4755);
+        assert_eq!(s.get("bin/b").unwrap().mode, 0o700);
+        assert_eq!(s.get("bin/c").unwrap().mode, 0o755);
+        assert_eq!(s.get("bin/d").unwrap().mode, 0o600);
+    }
+
+    #[test]
     fn hard_links_take_the_target_inode() {
         let mut b = LayerBuilder::new(LayerLimits::default());
         let mut f = raw("bin/mount", EntryKind::File, 0o4755);
@@ -546,6 +743,7 @@ mod tests {
             max_entries: 2,
             max_name_bytes: 1 << 20,
             max_path_len: 10,
+            path_key: None,
         };
         let mut b = LayerBuilder::new(limits);
         assert_eq!(

@@ -24,9 +24,11 @@ use std::path::Path;
 
 use crate::analysis::budget::{self as rule, MaxDecompressed};
 use crate::analysis::config::MAX_JSON_BYTES;
-use crate::analysis::contents::{ArchiveContents, DeferredLayer, Stored};
+use crate::analysis::contents::{is_image_member_name, ArchiveContents, DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode, Result};
-use crate::analysis::layer::{Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary};
+use crate::analysis::layer::{
+    Compression, EntryKind, LayerBuilder, LayerLimits, LayerSummary, PathKey,
+};
 use crate::analysis::path;
 use crate::analysis::report::Report;
 use crate::analysis::tar::{self as tarfmt, TypeFlag, BLOCK};
@@ -62,10 +64,29 @@ pub struct ReadOptions {
     pub predecoded_gzip: Option<u64>,
 }
 
+/// A key for the plain files' path hashes (layer/plain.rs), drawn from
+/// the operating system's random source through std's `RandomState`. One
+/// `ReadOptions` serves a whole run, so all its layers share the key. The
+/// wasm has no such source: its bindings (src/wasm.rs) draw one from JS.
+#[cfg(not(target_arch = "wasm32"))]
+fn random_path_key() -> Option<PathKey> {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    PathKey::new([state.hash_one(0u8), state.hash_one(1u8)])
+}
+
+#[cfg(target_arch = "wasm32")]
+fn random_path_key() -> Option<PathKey> {
+    None
+}
+
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
-            layer_limits: LayerLimits::default(),
+            layer_limits: LayerLimits {
+                path_key: random_path_key(),
+                ..LayerLimits::default()
+            },
             max_json_total: 64 << 20,
             max_members: 4_000_000,
             max_layers: 4096,
@@ -438,6 +459,7 @@ impl Walk<'_> {
                 }
             }
             let name = path::normalize(&entry.path).path;
+            contents.image_member_names |= is_image_member_name(&name);
             if !is_candidate_member(&name) {
                 if let Some(limit) = wanted {
                     match walker.read_content(limit) {

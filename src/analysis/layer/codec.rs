@@ -6,12 +6,13 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{CapturedFile, Compression, EntryKind, LayerSummary, Record, Span};
+use super::plain::{Group, PlainFile, PlainFiles};
+use super::{CapturedFile, Compression, EntryKind, LayerSummary, PathKey, Record, Span};
 use crate::analysis::caps::FileCaps;
 use crate::analysis::error::{Error, ErrorCode};
 
 /// First bytes of every encoded summary; bumped when the layout changes.
-const MAGIC: &[u8; 4] = b"RLS2";
+const MAGIC: &[u8; 4] = b"RLS3";
 
 struct Writer(Vec<u8>);
 
@@ -111,6 +112,54 @@ const KINDS: [EntryKind; 7] = [
     EntryKind::Fifo,
 ];
 
+/// The groups and files of [`PlainFiles`], after their key.
+fn decode_plain(
+    r: &mut Reader<'_>,
+    key: PathKey,
+    span: &dyn Fn(u32, u32) -> Option<Span>,
+) -> Option<PlainFiles> {
+    let n = r.count(24)?;
+    let mut groups = Vec::with_capacity(n);
+    for _ in 0..n {
+        let parent = span(r.u32()?, r.u32()?)?;
+        let (first_seq, mode, uid, gid) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        // Plain files have no setuid or setgid bit.
+        if mode & !0o1777 != 0 {
+            return None;
+        }
+        groups.push(Group {
+            parent,
+            first_seq,
+            mode: mode as u16,
+            uid,
+            gid,
+        });
+    }
+    let n = r.count(12)?;
+    let mut files = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (hash_lo, hash_hi, group) = (r.u32()?, r.u32()?, r.u32()?);
+        if group as usize >= groups.len() {
+            return None;
+        }
+        files.push(PlainFile {
+            hash_lo,
+            hash_hi,
+            group,
+        });
+    }
+    // One file per hash, in order: lookups rely on it.
+    if files.windows(2).any(|w| w[0].hash() >= w[1].hash()) {
+        return None;
+    }
+    Some(PlainFiles {
+        key: Some(key),
+        files,
+        groups,
+        open: false,
+    })
+}
+
 const COMPRESSIONS: [Compression; 3] = [Compression::None, Compression::Gzip, Compression::Zstd];
 
 fn index_of<T: PartialEq>(all: &[T], v: &T) -> u8 {
@@ -121,7 +170,7 @@ impl LayerSummary {
     /// The summary as bytes for [`LayerSummary::decode`].
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer(Vec::with_capacity(
-            self.arena.len() + self.records.len() * 34 + 64,
+            self.arena.len() + self.records.len() * 34 + self.plain.files.len() * 12 + 64,
         ));
         w.0.extend_from_slice(MAGIC);
         w.bytes(self.arena.as_bytes());
@@ -136,6 +185,35 @@ impl LayerSummary {
                 w.u32(v);
             }
             w.u8(r.link_resolved as u8);
+        }
+        // The key, then (only with one) the groups and the files.
+        match self.plain.key {
+            Some(key) => {
+                let [k0, k1] = key.words();
+                w.u8(1);
+                w.u64(k0);
+                w.u64(k1);
+                w.u64(self.plain.groups.len() as u64);
+                for g in &self.plain.groups {
+                    for v in [
+                        g.parent.start,
+                        g.parent.len,
+                        g.first_seq,
+                        u32::from(g.mode),
+                        g.uid,
+                        g.gid,
+                    ] {
+                        w.u32(v);
+                    }
+                }
+                w.u64(self.plain.files.len() as u64);
+                for f in &self.plain.files {
+                    for v in [f.hash_lo, f.hash_hi, f.group] {
+                        w.u32(v);
+                    }
+                }
+            }
+            None => w.u8(0),
         }
         w.u64(self.caps.len() as u64);
         for c in &self.caps {
@@ -217,6 +295,15 @@ impl LayerSummary {
                 seq,
             });
         }
+        let plain = match r.u8()? {
+            0 => PlainFiles::default(),
+            // A build without `compact-layers` refuses a key (and plain files).
+            1 => {
+                let key = PathKey::new([r.u64()?, r.u64()?])?;
+                decode_plain(&mut r, key, &span)?
+            }
+            _ => return None,
+        };
         let n = r.count(27)?;
         let mut caps = Vec::with_capacity(n);
         for _ in 0..n {
@@ -287,6 +374,7 @@ impl LayerSummary {
             arena,
             records,
             caps,
+            plain,
             whiteouts,
             opaque_dirs,
             captured,
@@ -309,11 +397,17 @@ mod tests {
     use crate::analysis::layer::{LayerBuilder, LayerLimits, RawEntry};
 
     fn sample() -> LayerSummary {
-        let mut b = LayerBuilder::new(LayerLimits::default());
+        let mut b = LayerBuilder::new(LayerLimits {
+            path_key: PathKey::new([3, 5]),
+            ..LayerLimits::default()
+        });
         let cap = [1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         type Spec<'a> = (&'a str, EntryKind, u32, &'a str, Option<&'a [u8]>);
-        let entries: [Spec; 6] = [
+        let entries: [Spec; 9] = [
             ("usr/bin", EntryKind::Dir, 0o755, "", None),
+            ("usr/bin/ls", EntryKind::File, 0o755, "", None),
+            ("usr/lib/libc.so", EntryKind::File, 0o644, "", None),
+            ("usr/lib/libm.so", EntryKind::File, 0o644, "", None),
             ("usr/bin/su", EntryKind::File, 0o4755, "", None),
             ("usr/bin/ping", EntryKind::File, 0o755, "", Some(&cap)),
             ("usr/bin/sü", EntryKind::HardLink, 0, "usr/bin/su", None),
@@ -368,6 +462,17 @@ mod tests {
         let back = LayerSummary::decode(&s.encode()).expect("decodes");
         assert!(same(&s, &back));
         assert_eq!(back.get("usr/bin/sü").unwrap().mode, 0o4755);
+        // Plain files: kept as hashes, found by path.
+        let plain = if cfg!(feature = "compact-layers") {
+            3
+        } else {
+            0
+        };
+        assert_eq!(s.plain_len(), plain);
+        assert_eq!(s.len() + s.plain_len(), 9);
+        assert_eq!(back.get("usr/bin/ls").unwrap().mode, 0o755);
+        assert_eq!(back.get("usr/lib/libm.so").unwrap().gid, 42);
+        assert!(back.get("usr/lib/libz.so").is_none());
         let empty = LayerSummary::default();
         assert!(same(
             &empty,
@@ -396,6 +501,8 @@ mod tests {
                 // Reading every entry touches every span and caps index.
                 let caps = s.entries().filter(|e| e.caps.is_some()).count();
                 assert!(caps <= s.entries().count());
+                let groups = s.plain_group_dirs().count();
+                assert!(s.plain_files().all(|(_, g)| g < groups));
             }
         }
     }
