@@ -396,8 +396,8 @@ impl LayerBuilder {
 
     /// Make room at once for the entries an uncompressed layer of `bytes`
     /// bytes can hold (each has a 512-byte header; at most 1 Mi of them, 32
-    /// bytes each, and 32 bytes of names each), so that the records and the
-    /// names do not grow by copying: in wasm, whose memory never shrinks, the
+    /// bytes each, and 32 bytes of names each, or 12 as plain files), so that
+    /// the records, the names and the plain files do not grow by copying: in wasm, whose memory never shrinks, the
     /// blocks left behind by each copy would stay in the peak. Room never
     /// written to costs address space, not memory; `finish` gives the rest back.
     pub fn reserve_for_tar(&mut self, bytes: u64) {
@@ -405,6 +405,9 @@ impl LayerBuilder {
         let entries = entries.min(self.limits.max_entries);
         self.summary.records.reserve_exact(entries);
         self.summary.arena.reserve_exact(entries * 32);
+        if self.summary.plain.key.is_some() {
+            self.summary.plain.files.reserve_exact(entries);
+        }
     }
 
     /// Record a problem that stopped reading this layer.
