@@ -19,7 +19,7 @@ declare -A ANCHOR_CMD ANCHOR_MISSING ANCHOR_VERSION
 # libdeflate-tools; they are only reported missing).
 anchors_find() {
   local rapidgzip
-  rapidgzip=$(command -v rapidgzip || echo "$PWD/bench/work/venv/bin/rapidgzip")
+  rapidgzip=$(command -v rapidgzip || echo bench/work/venv/bin/rapidgzip)
   if [ ! -x "$rapidgzip" ] && [ "${1:-}" = --install ]; then
     echo "bench: installing rapidgzip into bench/work/venv (pip)" >&2
     { python3 -m venv bench/work/venv && bench/work/venv/bin/pip install -q rapidgzip; } >&2 ||
