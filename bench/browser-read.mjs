@@ -5,7 +5,7 @@
 // Chromium, by each way a worker can read a File, beside Node reading the
 // same file with fs.readSync (the Node package's way) in the same run.
 //
-//   node bench/browser-read.mjs FILE [--runs N] [--block MiB]
+//   node bench/browser-read.mjs FILE [--runs N] [--block MiB] [--methods LIST]
 //
 // Methods (8 MiB blocks unless --block):
 //   sync        FileReaderSync.readAsArrayBuffer per block (what the package does)
@@ -15,7 +15,10 @@
 //   stream      blob.stream(), default reader
 //   byob        blob.stream(), BYOB reader into one reused buffer
 // Each figure is the median of --runs (default 3) reads, after one untimed
-// read that warms the page cache.
+// read that warms the page cache. --methods (comma-separated, default all)
+// times only those, e.g. `--methods byob` for the read floor that
+// bench/run.sh puts beside the page. The last line is for scripts:
+//   node_seconds=… byob_seconds=… (one METHOD_seconds per method timed; sync-2 as sync_2)
 
 import fs from 'node:fs';
 import { launch, missing, serve } from '../tests/node/chromium.mjs';
@@ -24,13 +27,16 @@ const args = process.argv.slice(2);
 let file = null;
 let runs = 3;
 let blockMiB = 8;
+const ALL_METHODS = ['sync', 'sync-2', 'async', 'async-3', 'stream', 'byob'];
+let methods = ALL_METHODS;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--block') blockMiB = Number(args[++i]);
+  else if (args[i] === '--methods') methods = args[++i].split(',');
   else if (!file) file = args[i];
 }
-if (!file || !fs.existsSync(file) || !(runs >= 1) || !(blockMiB > 0)) {
-  console.error('usage: node bench/browser-read.mjs FILE [--runs N] [--block MiB]');
+if (!file || !fs.existsSync(file) || !(runs >= 1) || !(blockMiB > 0) || !methods.every((m) => ALL_METHODS.includes(m))) {
+  console.error(`usage: node bench/browser-read.mjs FILE [--runs N] [--block MiB] [--methods ${ALL_METHODS.join(',')}]`);
   process.exit(2);
 }
 if (missing) {
@@ -38,7 +44,6 @@ if (missing) {
   process.exit(3);
 }
 const BLOCK = blockMiB << 20;
-const METHODS = ['sync', 'sync-2', 'async', 'async-3', 'stream', 'byob'];
 
 const WORKER = `
 onmessage = async ({ data: { file, method, from, to, block } }) => {
@@ -123,17 +128,18 @@ try {
   };
   nodeRead();
   const rows = [['node fs.readSync', median(Array.from({ length: runs }, nodeRead))]];
-  for (const method of METHODS) {
+  for (const method of methods) {
     await page.evaluate(([m, b]) => window.readWith(m, b), [method, BLOCK]);
     const times = [];
     for (let i = 0; i < runs; i++) times.push(await page.evaluate(([m, b]) => window.readWith(m, b), [method, BLOCK]));
-    rows.push([`chromium ${method}`, median(times)]);
+    rows.push([`chromium ${method}`, median(times), method]);
   }
   const mb = size / 1e6;
   console.log(`${file}: ${mb.toFixed(0)} MB, ${blockMiB} MiB blocks, median of ${runs}`);
   for (const [name, seconds] of rows) {
     console.log(`${name.padEnd(18)} ${seconds.toFixed(3)} s  ${(mb / seconds).toFixed(0).padStart(6)} MB/s  ${(seconds / rows[0][1]).toFixed(1).padStart(5)}x node`);
   }
+  console.log(rows.map(([, seconds, method]) => `${(method || 'node').replace('-', '_')}_seconds=${seconds.toFixed(3)}`).join(' '));
 } finally {
   await context.close();
   server.close();

@@ -12,6 +12,7 @@
 #
 # Setup for the anchors: python3 -m venv bench/work/venv &&
 # bench/work/venv/bin/pip install rapidgzip; apt-get install isal libdeflate-tools.
+# (bench/lib.sh: rapidgzip is installed into the venv when missing.)
 # Missing anchors are left out of the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,18 +44,15 @@ if [ -z "$FILE" ]; then
   fi
 fi
 
-RAPIDGZIP=$(command -v rapidgzip || echo "$ROOT/bench/work/venv/bin/rapidgzip")
+. bench/lib.sh
+anchors_find --install
 names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "ours, 1 thread" "ROOTLESS_CHECK_GZIP_THREADS=1 '$NATIVE' --format json --fail-on none '$FILE'"
 add "ours, 2 threads" "ROOTLESS_CHECK_GZIP_THREADS=2 '$NATIVE' --format json --fail-on none '$FILE'"
-if [ -x "$RAPIDGZIP" ]; then
-  add "rapidgzip -d -P 1" "'$RAPIDGZIP' -d -c -P 1 '$FILE'"
-  add "rapidgzip -d -P 2" "'$RAPIDGZIP' -d -c -P 2 '$FILE'"
-fi
-command -v igzip >/dev/null && add "igzip -d" "igzip -d -c '$FILE'"
-command -v libdeflate-gunzip >/dev/null && add "libdeflate-gunzip" "libdeflate-gunzip -c '$FILE'"
-add "gzip -d (GNU)" "gzip -d -c '$FILE'"
+for key in "${ANCHOR_KEYS[@]}"; do
+  [ -z "${ANCHOR_CMD[$key]+x}" ] || add "${ANCHOR_NAME[$key]}" "${ANCHOR_CMD[$key]} '$FILE'"
+done
 
 TMP=${BENCH_TMP:-$(mktemp -d)}
 trap 'rm -rf "$TMP"' EXIT
@@ -65,7 +63,7 @@ for ((r = 0; r < RUNS; r++)); do
   done
 done
 
-summ() { sort -n "$1" | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f\n", m, a[1]}'; }
+summ() { median_min <"$1"; }
 ref=""
 for i in "${!names[@]}"; do
   [ "${names[$i]}" = "rapidgzip -d -P 2" ] && ref=$(summ "$TMP/$i" | cut -d' ' -f1)

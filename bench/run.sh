@@ -2,7 +2,10 @@
 # The benchmark of issue 6: the native CLI, the Node CLI and API (npm
 # package), the web page in headless Chromium, and the baselines (GNU
 # tar/gzip, Node zlib + a JS tar walk) on the workloads of
-# examples/make_workloads.rs. See bench/README.md.
+# examples/make_workloads.rs; and the anchors of issue 17: plain gzip
+# decompressors (rapidgzip, igzip, libdeflate-gunzip) on W1 and W3, the
+# page's read floor, the native CLI's gzip threads, and snyk-docker-plugin
+# as the Node peer. See bench/README.md.
 #
 #   bench/run.sh [--scale F] [--runs N] [--only w1,w2,w2-half,w3] [--browser LIST|none] [--out FILE]
 #
@@ -13,6 +16,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. bench/lib.sh
 
 SCALE=1
 RUNS=5
@@ -31,7 +35,7 @@ while [ $# -gt 0 ]; do
     --browser=*) BROWSER_ONLY=${1#*=}; shift ;;
     --out) OUT=$2; shift 2 ;;
     --out=*) OUT=${1#*=}; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -110,6 +114,39 @@ else
 fi
 [ -z "$BROWSER_NOTE" ] || log "browser: $BROWSER_NOTE"
 
+# The anchors of one gzip stream (bench/lib.sh; rapidgzip is pip-installed
+# into bench/work/venv if missing), on W1's layers and W3.
+anchors_find --install
+ANCHOR_TOOLS=$(for key in rapidgzip igzip libdeflate; do [ -z "${ANCHOR_VERSION[$key]+x}" ] || printf '%s, ' "${ANCHOR_VERSION[$key]}"; done)
+
+# The native CLI's gzip threads (ROOTLESS_CHECK_GZIP_THREADS) for the scaling
+# table: 1, 2, and up to the number of CPUs.
+THREADS_MAX=$(nproc)
+[ "$THREADS_MAX" -ge 2 ] || THREADS_MAX=2
+
+# The Node peer: snyk-docker-plugin, installed under bench/work/snyk (not a
+# dependency of the project). 9.8.0 by default: the newest, 9.20.2, needs
+# shescape ^2.1.14, which the registry this was written against lacks.
+SNYK_DIR=bench/work/snyk
+SNYK_VERSION=${SNYK_DOCKER_PLUGIN:-9.8.0}
+SNYK_PKG=$SNYK_DIR/node_modules/snyk-docker-plugin/package.json
+if [ ! -f "$SNYK_PKG" ]; then
+  log "installing snyk-docker-plugin@$SNYK_VERSION into $SNYK_DIR (npm)"
+  npm install --prefix "$SNYK_DIR" --no-audit --no-fund "snyk-docker-plugin@$SNYK_VERSION" >&2 || log "  npm install failed"
+fi
+SNYK="" SNYK_NOTE="" SNYK_TOOLS="" NETLESS=""
+if [ -f "$SNYK_PKG" ]; then
+  SNYK=1
+  SNYK_TOOLS="snyk-docker-plugin $(node -p "require('./$SNYK_PKG').version")"
+  # No network for it: its own network namespace, where only a loopback
+  # (down) exists, shows that reading an archive needs none.
+  if unshare -n true 2>/dev/null; then NETLESS="unshare -n "; SNYK_TOOLS+=" (run with no network: unshare -n)"
+  elif unshare -rn true 2>/dev/null; then NETLESS="unshare -rn "; SNYK_TOOLS+=" (run with no network: unshare -rn)"
+  else SNYK_TOOLS+=" (run with the network reachable: unshare -n is not permitted here)"; fi
+else
+  SNYK_NOTE="not installed (npm install --prefix $SNYK_DIR snyk-docker-plugin@$SNYK_VERSION)"
+fi
+
 # ------------------------------------------------------------------ measuring
 # measure CMD: one warm-up run, then RUNS timed runs of `bash -c CMD` (stdout
 # to /dev/null). Sets TIME (median seconds), MEM (largest peak RSS, MB, of the
@@ -127,7 +164,7 @@ measure() {
     times+=("$(echo "$t1 - $t0" | bc -l)")
     mems+=("$(tail -n 1 "$TMP/mem")")
   done
-  TIME=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m}')
+  TIME=$(printf '%s\n' "${times[@]}" | median_min | cut -d' ' -f1)
   MEM=$(printf '%s\n' "${mems[@]}" | sort -g | tail -n 1 | awk '{printf "%.1f", $1 / 1024}')
   if [ "$STATUS" != ok ]; then
     log "  FAILED ($STATUS): $1"
@@ -142,20 +179,39 @@ measure() {
 # during the timed runs, MB), BRSS_IDLE (the same with the page loaded, before
 # the first file), BPSS and BPSS_IDLE (sums of PSS), STATUS.
 measure_browser() {
-  local rc=0 line
-  TIME=- BRSS=- BRSS_IDLE=- BPSS=- BPSS_IDLE=- STATUS=ok
-  node bench/browser.mjs "$1" --runs "$RUNS" --www "$TMP/www" --native "$NATIVE" >"$TMP/browser.out" 2>"$TMP/err" || rc=$?
-  sed 's/^/    /' "$TMP/browser.out" | grep -v 'median_seconds=' >&2 || true
-  line=$(grep '^median_seconds=' "$TMP/browser.out" | tail -n 1 || true)
-  if [ "$rc" != 0 ] || [ -z "$line" ]; then
-    STATUS="failed: $(tail -n 1 "$TMP/err" | sed -e 's/^bench\/browser.mjs: FAILED: //' -e 's/|/\\|/g' | cut -c1-300)"
-    log "  FAILED (exit $rc): node bench/browser.mjs '$1'"
-    sed 's/^/    /' "$TMP/err" | head -n 5 >&2
-    return
-  fi
-  kv() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  TIME=- BRSS=- BRSS_IDLE=- BPSS=- BPSS_IDLE=-
+  node_kv median_seconds bench/browser.mjs "$1" --runs "$RUNS" --www "$TMP/www" --native "$NATIVE" || return 0
   TIME=$(kv median_seconds) BRSS=$(kv peak_rss_mb) BRSS_IDLE=$(kv idle_rss_mb) BPSS=$(kv peak_pss_mb) BPSS_IDLE=$(kv idle_pss_mb)
 }
+
+# measure_floor FILE: the page's read floor, bench/browser-read.mjs FILE with
+# the BYOB stream alone (one warm-up read, RUNS timed, in one Chromium
+# session). Sets FLOOR (median seconds), NODEREAD (Node's fs.readSync of the
+# same file in the same run), STATUS.
+measure_floor() {
+  FLOOR=- NODEREAD=-
+  node_kv node_seconds bench/browser-read.mjs "$1" --runs "$RUNS" --methods byob || return 0
+  FLOOR=$(kv byob_seconds) NODEREAD=$(kv node_seconds)
+}
+
+# node_kv KEY SCRIPT ARGS...: `node SCRIPT ARGS...`, its other stdout lines
+# logged; LINE is its last stdout line starting with KEY= (read with kv).
+# STATUS is ok, or "failed: <last line of stderr>" (and it returns 1).
+node_kv() {
+  local key=$1 rc=0
+  shift
+  STATUS=ok
+  node "$@" >"$TMP/node.out" 2>"$TMP/err" || rc=$?
+  sed 's/^/    /' "$TMP/node.out" | grep -v "$key=" >&2 || true
+  LINE=$(grep "^$key=" "$TMP/node.out" | tail -n 1 || true)
+  if [ "$rc" != 0 ] || [ -z "$LINE" ]; then
+    STATUS="failed: $(tail -n 1 "$TMP/err" | sed -e 's/^bench\/[a-z-]*\.mjs: FAILED: //' -e 's/|/\\|/g' | cut -c1-300)"
+    log "  FAILED (exit $rc): node $*"
+    sed 's/^/    /' "$TMP/err" | head -n 5 >&2
+    return 1
+  fi
+}
+kv() { printf '%s\n' "$LINE" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 ratio() { # ratio A B: A / B to 2 decimals, or "-"
   if [ -z "$1" ] || [ -z "$2" ] || [ "$1" = - ] || [ "$2" = - ]; then echo -; else echo "$1 / $2" | bc -l | awk '{printf "%.2f", $1}'; fi
@@ -169,6 +225,13 @@ declare -A T M S BR
 WL_ALL=(w1 w2 w2-half w3)
 declare -A FILE=([w1]=w1-oci-gzip.tar [w2]=w2-docker-save.tar [w2-half]=w2-half-docker-save.tar [w3]=w3-docker-save.tar.gz)
 
+anchor_cmd() { # anchor_cmd W FILE DECODER: DECODER (reads a file or stdin) on W's gzip streams
+  case "$1" in
+    w1) echo "while read -r L; do tar -xOf '$2' \"\$L\" | $3; done < '$2.layers'" ;;
+    w3) echo "$3 '$2'" ;;
+  esac
+}
+
 baseline_cmd() { # the GNU tar/gzip command for workload $1 on file $2
   case "$1" in
     w1) echo "while read -r L; do tar -xOf '$2' \"\$L\" | gzip -dc | tar -tv; done < '$2.layers'" ;;
@@ -176,6 +239,8 @@ baseline_cmd() { # the GNU tar/gzip command for workload $1 on file $2
     w3) echo "gzip -dc '$2' | tar -xO --wildcards '*/layer.tar' | tar -tvi" ;;
   esac
 }
+
+snyk_type() { if [ "$1" = w1 ]; then echo oci-archive; else echo docker-archive; fi; }
 
 BUSY_BEFORE=$(ps -eo pcpu=,etime=,args= --sort=-pcpu | awk '$1 >= 20' | grep -v -e 'ps -eo' -e 'bench/run.sh' | cut -c1-150 | head -n 8 || true)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -202,6 +267,20 @@ for w in "${WL_ALL[@]}"; do
   T[$w,native]=$TIME M[$w,native]=$MEM S[$w,native]=$STATUS
   log "  native       ${TIME}s ${MEM}MB $STATUS"
 
+  if [ "$w" = w1 ] || [ "$w" = w3 ]; then
+    for ((n = 1; n <= THREADS_MAX; n++)); do
+      measure "ROOTLESS_CHECK_GZIP_THREADS=$n '$NATIVE' --format json --fail-on none '$f'"
+      T[$w,threads$n]=$TIME M[$w,threads$n]=$MEM S[$w,threads$n]=$STATUS
+      log "  native, $n gzip thread(s) ${TIME}s ${MEM}MB $STATUS"
+    done
+    for key in "${ANCHOR_KEYS[@]}"; do
+      [ -n "${ANCHOR_CMD[$key]+x}" ] || continue
+      measure "$(anchor_cmd "$w" "$f" "${ANCHOR_CMD[$key]}")"
+      T[$w,$key]=$TIME M[$w,$key]=$MEM S[$w,$key]=$STATUS
+      log "  ${ANCHOR_NAME[$key]} ${TIME}s ${MEM}MB $STATUS"
+    done
+  fi
+
   if [ -n "$NODE_CLI" ]; then
     measure "node '$NODE_CLI' --format json --fail-on none '$f'"
     T[$w,node]=$TIME M[$w,node]=$MEM S[$w,node]=$STATUS
@@ -218,6 +297,18 @@ for w in "${WL_ALL[@]}"; do
     T[$w,browser]=$TIME S[$w,browser]=$STATUS
     BR[$w,rss]=$BRSS BR[$w,rss_idle]=$BRSS_IDLE BR[$w,pss]=$BPSS BR[$w,pss_idle]=$BPSS_IDLE
     log "  browser      ${TIME}s RSS sum ${BRSS}MB (idle ${BRSS_IDLE}), PSS sum ${BPSS}MB (idle ${BPSS_IDLE}) $STATUS"
+    measure_floor "$f"
+    T[$w,floor]=$FLOOR S[$w,floor]=$STATUS T[$w,noderead]=$NODEREAD S[$w,noderead]=$STATUS
+    log "  read floor   ${FLOOR}s (Node fs.readSync ${NODEREAD}s) $STATUS"
+  fi
+
+  if [ -n "$SNYK" ]; then
+    measure "timeout 900 ${NETLESS}node bench/snyk.mjs '$f' --type $(snyk_type "$w")"
+    if [ "$STATUS" != ok ] && grep -q '^error=' "$TMP/err"; then
+      STATUS="$STATUS: $(sed -n 's/^error=//p' "$TMP/err" | tail -n 1 | sed 's/|/\\|/g' | cut -c1-200)"
+    fi
+    T[$w,snyk]=$TIME M[$w,snyk]=$MEM S[$w,snyk]=$STATUS
+    log "  snyk-docker-plugin ${TIME}s ${MEM}MB $STATUS"
   fi
 
   measure "$(baseline_cmd "$w" "$f")"
@@ -238,7 +329,9 @@ cell() { # cell W TOOL: time with status
   local k="$1,$2"
   if [ -n "${T[$k]+x}" ]; then fmt_time "${T[$k]}" "${S[$k]}"
   elif [ "$2" = node ] || [ "$2" = api ]; then echo "not built"
-  elif [ "$2" = browser ] && [ -n "$BROWSER_NOTE" ] && [ "$1" != startup ]; then echo "$BROWSER_NOTE"
+  elif [[ $2 =~ ^(browser|floor|noderead)$ ]] && [ -n "$BROWSER_NOTE" ] && [ "$1" != startup ]; then echo "$BROWSER_NOTE"
+  elif [ -n "${ANCHOR_MISSING[$2]+x}" ]; then echo "${ANCHOR_MISSING[$2]}"
+  elif [ "$2" = snyk ] && [ -n "$SNYK_NOTE" ]; then echo "$SNYK_NOTE"
   else echo -; fi
 }
 memcell() { local k="$1,$2"; if [ -n "${M[$k]+x}" ]; then echo "${M[$k]}"; elif [ "$2" = node ] || [ "$2" = api ]; then echo "not built"; else echo -; fi; }
@@ -259,6 +352,10 @@ verdict() { # verdict VALUE le LIMIT [UNIT]
   if [ "$1" = - ]; then echo "not measured"; elif awk -v v="$1" -v l="$3" 'BEGIN {exit !(v <= l)}'; then echo "**met** ($1${4:-})"; else echo "missed ($1${4:-})"; fi
 }
 mb() { if [ "$1" = - ]; then echo "not measured"; else echo "$1 MB"; fi; }
+above_idle() { # above_idle W: Chromium's PSS sum above idle, MB, or -
+  if [ -n "${BR[$1,pss]+x}" ] && [ "${BR[$1,pss]}" != - ]; then echo "${BR[$1,pss]} - ${BR[$1,pss_idle]}" | bc -l | awk '{printf "%.1f", $1}'; else echo -; fi
+}
+measured() { [ -n "${T[$1,native]+x}" ]; } # measured W: the workload was run
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 {
@@ -268,7 +365,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- Machine: $(nproc) CPUs, $CPU, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
   echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (src/ or Cargo.toml modified in the working tree)')"
   echo "- Command: \`$COMMAND_LINE\`"
-  echo "- Tools: $($NATIVE --version), node $(node --version) (Node CLI: $NODE_CLI_NOTE), ${BROWSER_TOOLS:+$BROWSER_TOOLS, }$(tar --version | head -n 1), $(gzip --version | head -n 1)"
+  echo "- Tools: $($NATIVE --version), node $(node --version) (Node CLI: $NODE_CLI_NOTE), ${BROWSER_TOOLS:+$BROWSER_TOOLS, }$(tar --version | head -n 1), $(gzip --version | head -n 1), ${ANCHOR_TOOLS}${SNYK_TOOLS:-snyk-docker-plugin $SNYK_NOTE}"
   echo "- Runs: $RUNS timed runs after one warm-up run, median wall time in seconds; files in the page cache. Browser: the same, in one Chromium session, timed in the page from the file input's change event to the verdict on the page."
   echo "- Peak memory: the largest peak RSS over the runs, MB (/usr/bin/time %M; for a pipeline, of its largest process). Browser: the largest sum over Chromium's processes, sampled every 100 ms (RSS: during the timed runs; PSS: in one more, untimed run), and the same sum with the page loaded before the first file (idle)."
   if [ -n "$BUSY_BEFORE" ]; then
@@ -310,6 +407,82 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   done
   echo
   echo "Browser: sums over all of Chromium's processes (browser, renderer with the page and its workers, GPU, utility), with the idle sum (page loaded, no file yet) in brackets; the RSS sum counts shared pages once per process, the PSS sum splits them between the processes."
+  echo
+  echo "## Issue 17: each figure beside its anchor"
+  echo
+  echo "### The page and its read floor"
+  echo
+  echo "The floor: Chromium reading the whole file in a worker with a BYOB stream (\`bench/browser-read.mjs --methods byob\`), nothing analysed; Node's \`fs.readSync\` of the file in the same run."
+  echo
+  echo "| workload | page (browser) | read floor | page ÷ floor | Node fs.readSync | floor ÷ Node read | Chromium PSS above idle (MB) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for w in "${WL_ALL[@]}"; do
+    measured "$w" || continue
+    echo "| $w | $(cell "$w" browser) | $(cell "$w" floor) | $(ratio "$(get "$w" browser)" "$(get "$w" floor)") | $(cell "$w" noderead) | $(ratio "$(get "$w" floor)" "$(get "$w" noderead)") | $(above_idle "$w") |"
+  done
+  echo
+  echo "### One gzip stream: the plain decompressors"
+  echo
+  echo "W3 is one gzip stream (the whole \`docker save\`); W1's are its 5 gzip layer blobs, each \`tar -xOf FILE LAYER | DECODER\` in a loop (the outer tar seeks over what it skips). The decompressors only decompress, to /dev/null; ours analyse the image. Ratios: ÷ \`rapidgzip -d -P 2\` on the same workload."
+  echo
+  echo "| what | W1 s | W1 ÷ rapidgzip -P 2 | W3 s | W3 ÷ rapidgzip -P 2 |"
+  echo "|---|---:|---:|---:|---:|"
+  for key in native api node "${ANCHOR_KEYS[@]}"; do
+    case $key in
+      native) name="native CLI (default: 1 gzip thread)" ;;
+      api) name="Node API" ;;
+      node) name="Node CLI" ;;
+      *) name=${ANCHOR_NAME[$key]} ;;
+    esac
+    row="| $name"
+    for w in w1 w3; do
+      if measured "$w"; then row+=" | $(cell "$w" "$key") | $(ratio "$(get "$w" "$key")" "$(get "$w" rapidgzip2)")"; else row+=" | not run | -"; fi
+    done
+    echo "$row |"
+  done
+  echo
+  echo "### Thread scaling of the native CLI's gzip decoder"
+  echo
+  echo "\`ROOTLESS_CHECK_GZIP_THREADS=N\` (unset: the sequential decoder, the default); $(nproc) CPUs here."
+  echo
+  echo "| threads | W1 s | W1 ÷ 1 thread | W1 peak MB | W3 s | W3 ÷ 1 thread | W3 peak MB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for ((n = 0; n <= THREADS_MAX; n++)); do
+    key=threads$n label=$n
+    [ "$n" != 0 ] || { key=native label="unset (default)"; }
+    row="| $label"
+    for w in w1 w3; do
+      if measured "$w"; then row+=" | $(cell "$w" "$key") | $(ratio "$(get "$w" "$key")" "$(get "$w" threads1)") | $(getm "$w" "$key")"; else row+=" | not run | - | -"; fi
+    done
+    echo "$row |"
+  done
+  echo
+  echo "### The Node peer: snyk-docker-plugin"
+  echo
+  echo "\`node bench/snyk.mjs FILE --type docker-archive|oci-archive\`: \`await scan({path: 'TYPE:FILE'})\` of snyk-docker-plugin (OS packages, the config's user, layers; no setuid or capability analysis), the whole process like the Node API's column${NETLESS:+, run with no network (\`${NETLESS% }\`)}."
+  echo
+  echo "| workload | snyk-docker-plugin s | peak MB | Node API s | snyk ÷ Node API | snyk ÷ native |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for w in "${WL_ALL[@]}"; do
+    measured "$w" || continue
+    echo "| $w | $(cell "$w" snyk) | $(getm "$w" snyk) | $(cell "$w" api) | $(ratio "$(get "$w" snyk)" "$(get "$w" api)") | $(ratio "$(get "$w" snyk)" "$(get "$w" native)") |"
+  done
+  echo
+  echo "### Targets (issue 17)"
+  echo
+  echo "| target | this run |"
+  echo "|---|---|"
+  echo "| W3: native ≤ 1.0× rapidgzip -d -P 2 | $(verdict "$(ratio "$(get w3 native)" "$(get w3 rapidgzip2)")" le 1.0) |"
+  echo "| W3: Node API ≤ 1.3× rapidgzip -d -P 2 | $(verdict "$(ratio "$(get w3 api)" "$(get w3 rapidgzip2)")" le 1.3) |"
+  echo "| W1: Node API ≤ 1.2× native | $(verdict "$(ratio "$(get w1 api)" "$(get w1 native)")" le 1.2) |"
+  echo "| W3: Node API ≤ 1.2× native | $(verdict "$(ratio "$(get w3 api)" "$(get w3 native)")" le 1.2) |"
+  echo "| W2: Node API ≤ 1.5× native | $(verdict "$(ratio "$(get w2 api)" "$(get w2 native)")" le 1.5) |"
+  echo "| W2: page ≤ 1.3× read floor | $(verdict "$(ratio "$(get w2 browser)" "$(get w2 floor)")" le 1.3) |"
+  echo "| W1: page ≤ 1.2× Node API | $(verdict "$(ratio "$(get w1 browser)" "$(get w1 api)")" le 1.2) |"
+  for w in "${WL_ALL[@]}"; do
+    measured "$w" || continue
+    echo "| $w: Chromium ≤ 250 MB above idle PSS | $(verdict "$(above_idle "$w")" le 250 " MB") |"
+  done
   echo
   echo "## Targets (issue 6)"
   echo
@@ -354,6 +527,13 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "- node zlib walk: \`node bench/node-walk.mjs FILE\`"
   echo "- Node API: \`node bench/node-api.mjs FILE --pkg PKG\` (\`await analyze(FILE)\` from PKG/node/index.mjs; PKG: the copy of pkg/)"
   echo "- browser: \`node bench/browser.mjs FILE --runs $RUNS --www WWW --native $NATIVE\` (WWW: the copy of www/; workloads: $BROWSER_ONLY)"
+  echo "- read floor: \`node bench/browser-read.mjs FILE --runs $RUNS --methods byob\`"
+  echo "- gzip threads: \`ROOTLESS_CHECK_GZIP_THREADS=N $NATIVE --format json --fail-on none FILE\`, N = 1 … $THREADS_MAX"
+  for key in "${ANCHOR_KEYS[@]}"; do
+    [ -n "${ANCHOR_CMD[$key]+x}" ] || continue
+    echo "- ${ANCHOR_NAME[$key]}, W3: \`$(anchor_cmd w3 FILE "${ANCHOR_CMD[$key]}")\`; W1: \`$(anchor_cmd w1 FILE "${ANCHOR_CMD[$key]}")\`"
+  done
+  echo "- snyk-docker-plugin: \`${NETLESS}node bench/snyk.mjs FILE --type oci-archive\` (W1; the others: \`--type docker-archive\`)"
   echo "- each run (but the browser's) as \`bash -c 'set -o pipefail; CMD' >/dev/null\` under \`/usr/bin/time -f %M\`"
 } >"$OUT"
 
