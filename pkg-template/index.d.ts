@@ -61,7 +61,8 @@ export interface AnalyzeOptions {
    * than it saves. */
   parallelMinBytes?: number;
   /** Node: a file (path or descriptor) that is gzip as a whole and at least
-   * this big (default 16 MiB) is decoded by Node's own zlib in a worker
+   * this big (default: none, `Infinity`: the package's own decoder is the
+   * faster) is decoded by Node's own zlib in a worker
    * thread while the analysis reads it; a stream Node's zlib does not end
    * cleanly, or a partial report (but for the decompression budget's), is
    * analysed again with the wasm's own decoder, whose word is final.
