@@ -22,7 +22,14 @@ const { analyzeLayout } = require('./layout.cjs');
 const { analyzeDaemon } = require('./daemon.cjs');
 const { runRemote } = require('./remote.cjs');
 
-const DEFAULT_BLOCK = 8 << 20;
+// 1 MiB: a block stays in the CPU's caches between the read that fills it
+// and the inflater or tar walk that takes it, and a fresh block costs few
+// page faults (each layer worker has its own). Measured (bench, scale 1,
+// medians of 9 interleaved fresh processes, 2 CPUs, load average 3):
+// `await analyze(FILE)` on W1 0.965 s against 1.029 s with 8 MiB blocks
+// (CPU 1.15 s against 1.18 s), on W2 0.447 s against 0.470 s (CPU 0.56
+// against 0.57).
+const DEFAULT_BLOCK = 1 << 20;
 // A gzip file (`docker save | gzip`) is decoded by the wasm on the calling
 // thread unless it is at least this big (`gunzipMinBytes`), when Node's zlib
 // decodes it in a worker (gunzip-pipe.cjs). Since Node's wasm is built for
