@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const wasm = require('./rootless_check.js');
-const { scanLayers } = require('./layer-pool.cjs');
+const { scanLayers, prestartWorkers } = require('./layer-pool.cjs');
 const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
 const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption, ioMessage } = require('./common.cjs');
 const { parseSource } = require('./source.cjs');
@@ -81,14 +81,28 @@ async function runFd(fd, options) {
     return wasm.analyzeCallback(read, size, blockSize, Boolean(options.verify), undefined, max);
   }
   // The archive's structure first; its layers (when it is uncompressed) are
-  // left to scanLayers, then handed back.
-  const pending = wasm.planCallback(read, size, blockSize, max);
+  // left to scanLayers, then handed back. The layer workers a big
+  // uncompressed file will likely need start meanwhile.
+  const { parallelMinBytes } = options;
+  const prestarted =
+    !signal && compressionOf(fd) === 'none'
+      ? prestartWorkers(fd, size, {
+        progress: Boolean(onProgress),
+        ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
+      })
+      : null;
+  let pending;
+  try {
+    pending = wasm.planCallback(read, size, blockSize, max);
+  } catch (err) {
+    if (prestarted) prestarted.stop();
+    throw err;
+  }
   try {
     const layers = pending
       .deferredLayers()
       .map(([name, offset, length, digest]) => ({ name, offset, size: length, digest }));
     if (layers.length > 0) {
-      const { parallelMinBytes } = options;
       // Each summary is decoded as it comes, while later layers are read.
       await scanLayers(fd, layers, {
         blockSize,
@@ -98,11 +112,13 @@ async function runFd(fd, options) {
         budgetLeft: () => pending.budgetLeft(),
         totalBytes: size,
         wasm,
+        prestarted,
         ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
       });
     }
     return pending.finish();
   } finally {
+    if (prestarted) prestarted.stop();
     pending.free();
   }
 }
