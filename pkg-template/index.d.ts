@@ -39,7 +39,7 @@ export interface AnalyzeOptions {
   signal?: AbortSignal;
   /** Bytes read per call (default 1 MiB for files in Node, 16 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in
-   * windows of at most 4 MiB and at most this. */
+   * windows of at most 1 MiB and at most this. */
   blockSize?: number;
   /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They
    * move to `suppressed`. An unknown rule rejects with `E_USAGE`. */
