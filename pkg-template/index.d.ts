@@ -37,9 +37,9 @@ export interface AnalyzeOptions {
    * in workers (Web Workers; in Node, worker threads whenever a signal is
    * given), which an abort terminates. */
   signal?: AbortSignal;
-  /** Bytes read per call (default 8 MiB in Node, 16 MiB in browsers; at
+  /** Bytes read per call (default 1 MiB for files in Node, 16 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in
-   * windows of at most 4 MiB and at most this. */
+   * windows of at most 1 MiB and at most this. */
   blockSize?: number;
   /** Accept findings: `RULE` or `RULE:GLOB`, as the CLI's `--ignore`. They
    * move to `suppressed`. An unknown rule rejects with `E_USAGE`. */
@@ -61,7 +61,8 @@ export interface AnalyzeOptions {
    * than it saves. */
   parallelMinBytes?: number;
   /** Node: a file (path or descriptor) that is gzip as a whole and at least
-   * this big (default 16 MiB) is decoded by Node's own zlib in a worker
+   * this big (default: none, `Infinity`: the package's own decoder is the
+   * faster) is decoded by Node's own zlib in a worker
    * thread while the analysis reads it; a stream Node's zlib does not end
    * cleanly, or a partial report (but for the decompression budget's), is
    * analysed again with the wasm's own decoder, whose word is final.

@@ -5,7 +5,9 @@
 // they share: the two run at once. Measured on a 928 MB gzip of a 1.25 GB
 // docker save (bench W3), in one process, two rounds: 3.93 and 4.04 s this
 // way against 4.39 and 5.18 s with the wasm's zlib-rs decoding on this
-// thread; Node's gunzip alone takes 3.2 s.
+// thread; Node's gunzip alone takes 3.2 s. Since then Node's wasm is built
+// for speed, and the wasm's decoder alone beats this way (core.cjs's
+// GUNZIP_MIN_BYTES), which is taken only when `gunzipMinBytes` asks.
 //
 // Node's decoder is trusted only when all went well: it ended cleanly having
 // taken every byte of the file, and the report is whole. Otherwise (a cut,

@@ -15,6 +15,8 @@ const { codedError, abortReason, checkAborted, readInto, layerName, scanLayer } 
 
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
+// Workers started before the archive's layers are known (prestartWorkers).
+const MAX_PRESTART = 4;
 // Deno's worker threads do not share the file descriptors of the thread that
 // opened them (a read there fails with EBADF): under Deno the layers are
 // summarised on the calling thread.
@@ -22,6 +24,50 @@ const SHARED_FDS = !process.versions.deno;
 
 function cpuCount() {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+// A layer worker reading from `fd`; `progress`: it tells of every read.
+function startWorker(fd, progress) {
+  return new Worker(path.join(__dirname, 'layer-worker.cjs'), { workerData: { fd, progress } });
+}
+
+// Layer workers started before their layers are known, while the calling
+// thread reads the archive's structure (a worker takes tens of
+// milliseconds to start): for a file of `size` bytes that will likely need
+// them, none otherwise. `take(count)` gives at most `count` of them to
+// scanLayers and stops the others; `stop()` stops them all.
+function prestartWorkers(fd, size, { threads = cpuCount(), minParallelBytes = PARALLEL_MIN_BYTES, progress = false } = {}) {
+  let workers = [];
+  if (SHARED_FDS && threads >= 2 && size >= minParallelBytes) {
+    // No more than the layers of a typical image would keep busy.
+    for (let i = 0; i < Math.min(threads, MAX_PRESTART); i++) {
+      const worker = startWorker(fd, progress);
+      // What befalls it before scanLayers listens, told to scanLayers then.
+      worker.early = {};
+      worker.on('error', (err) => {
+        worker.early.error = err;
+      });
+      worker.once('exit', (code) => {
+        worker.early.exit = code;
+      });
+      workers.push(worker);
+    }
+  }
+  const stop = (list) => {
+    for (const w of list) w.terminate();
+  };
+  return {
+    take(count) {
+      const given = workers.slice(0, count);
+      stop(workers.slice(count));
+      workers = [];
+      return given;
+    },
+    stop() {
+      stop(workers);
+      workers = [];
+    },
+  };
 }
 
 /**
@@ -47,6 +93,7 @@ async function scanLayers(
     budgetLeft = () => Infinity,
     threads = cpuCount(),
     minParallelBytes = PARALLEL_MIN_BYTES,
+    prestarted = null,
   },
 ) {
   const layerBytes = layers.reduce((sum, l) => sum + l.size, 0);
@@ -64,6 +111,7 @@ async function scanLayers(
   const count = Math.min(threads, layers.length);
   // Under Deno (no shared fds) layers stay on this thread, signal or not.
   if (!SHARED_FDS || (!signal && (count < 2 || layerBytes < minParallelBytes))) {
+    if (prestarted) prestarted.stop();
     for (const job of layers) {
       const read = (at, length, layer, into) => {
         checkAborted(signal);
@@ -75,7 +123,13 @@ async function scanLayers(
     }
     return results;
   }
-  checkAborted(signal);
+  const ready = prestarted ? prestarted.take(count) : [];
+  try {
+    checkAborted(signal);
+  } catch (err) {
+    for (const w of ready) w.terminate();
+    throw err;
+  }
   const queue = [...layers].sort((a, b) => b.size - a.size);
   const workers = [];
   let summaries = 0;
@@ -96,7 +150,7 @@ async function scanLayers(
       if (job) worker.postMessage({ ...job, allowance: budgetLeft(), blockSize });
     };
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(path.join(__dirname, 'layer-worker.cjs'), { workerData: { fd } });
+      const worker = i < ready.length ? ready[i] : startWorker(fd, Boolean(onProgress));
       workers.push(worker);
       worker.on('message', (msg) => {
         if (settled) return; // a message sent before the worker was stopped
@@ -120,9 +174,18 @@ async function scanLayers(
       worker.on('exit', (code) => {
         if (code !== 0 && !settled) finish(codedError('E_INTERNAL', `a layer worker exited with status ${code}`));
       });
+      // A prestarted worker may have failed before these listeners.
+      if (worker.early && worker.early.error) {
+        finish(codedError('E_INTERNAL', `a layer worker failed: ${worker.early.error.message}`, worker.early.error));
+        return;
+      }
+      if (worker.early && worker.early.exit !== undefined) {
+        finish(codedError('E_INTERNAL', `a layer worker exited with status ${worker.early.exit}`));
+        return;
+      }
       feed(worker);
     }
   });
 }
 
-module.exports = { scanLayers, PARALLEL_MIN_BYTES };
+module.exports = { scanLayers, prestartWorkers, PARALLEL_MIN_BYTES };

@@ -7,13 +7,14 @@ const { parentPort, workerData } = require('node:worker_threads');
 const wasm = require('./rootless_check.js');
 const { normalizeError, readInto, scanLayer } = require('./common.cjs');
 
-const { fd } = workerData;
+// `progress`: the caller wants to hear of every read.
+const { fd, progress } = workerData;
 
 parentPort.on('message', ({ name, offset, size, allowance, digest, pathKey, blockSize, fd: own }) => {
   try {
     const read = (at, length, layer, into) => {
       const n = readInto(own ?? fd, into, length, at);
-      parentPort.postMessage({ type: 'progress', layer, bytes: n });
+      if (progress) parentPort.postMessage({ type: 'progress', layer, bytes: n });
       return n;
     };
     const summary = scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize);

@@ -4,8 +4,10 @@
 // fixture and check that the report is the one of a single pass.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { fixtureFiles, pkgDir, requirePkg } from './helpers.mjs';
@@ -132,4 +134,35 @@ test('a summary that is not one is refused with E_USAGE', () => {
   } finally {
     fs.closeSync(fd);
   }
+});
+
+test('workers started while the structure is read: progress through them, and stopped when the plan fails', async () => {
+  const require = createRequire(import.meta.url);
+  const { analyze } = require(path.join(pkgDir, 'node', 'index.cjs'));
+  const file = fixtureFiles()
+    .filter((f) => !f.endsWith('.gz'))
+    .map((f) => [f, fs.statSync(f).size])
+    .sort((a, b) => b[1] - a[1])[0][0];
+  const size = fs.statSync(file).size;
+  const seen = [];
+  const report = await analyze(file, { parallelMinBytes: 0, onProgress: (p) => seen.push(p) });
+  assert.deepEqual(report, JSON.parse(sequentialReport(file)));
+  assert.ok(seen.some((p) => typeof p.layer === 'string' && p.layer.length > 0), 'progress names the layers');
+  assert.ok(seen.every((p) => p.totalBytes === size && p.bytesRead <= size));
+
+  // Not an archive: the error of a single pass, and the process ends (no
+  // worker left running).
+  const junk = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prestart-')), 'junk.tar');
+  fs.writeFileSync(junk, Buffer.alloc(1 << 20, 0x41));
+  let expected;
+  try {
+    wasm.analyzeBytes(fs.readFileSync(junk), false).free();
+  } catch (err) {
+    expected = `${err.code}: ${err.message}`;
+  }
+  assert.ok(expected, 'the junk file is refused');
+  const script = `const { analyze } = require(${JSON.stringify(path.join(pkgDir, 'node', 'index.cjs'))});
+analyze(${JSON.stringify(junk)}, { parallelMinBytes: 0 }).then(() => console.log('no error'), (e) => console.log(e.code + ': ' + e.message));`;
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(out.trim(), expected);
 });
