@@ -1035,24 +1035,13 @@ impl Pending {
     /// Hand back a layer's summary (the bytes `LayerScan.resume` gave at last).
     #[wasm_bindgen(js_name = addLayer)]
     pub fn add_layer(&mut self, name: &str, summary: &[u8]) -> Result<(), JsValue> {
-        if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
-            return Err(usage_error(&Error::new(
+        let summary = LayerSummary::decode(summary).ok_or_else(|| {
+            usage_error(&Error::new(
                 ErrorCode::Usage,
-                format!("no deferred layer is named {:?}", name),
-            )));
-        }
-        let summary = LayerSummary::decode(summary)
-            .filter(|s| s.path_key().is_none() || s.path_key() == self.path_key)
-            .ok_or_else(|| {
-                usage_error(&Error::new(
-                    ErrorCode::Usage,
-                    "not a layer summary from a LayerScan with this analysis's pathKey",
-                ))
-            })?;
-        let d = &mut self.contents.decompression;
-        d.total = d.total.saturating_add(summary.decompressed);
-        self.contents.insert_layer(name, summary);
-        Ok(())
+                "not a layer summary from LayerScan",
+            ))
+        })?;
+        self.add_summary(name, summary)
     }
 
     /// Assemble the images, once. Throws `E_USAGE` while layers are still
@@ -1079,6 +1068,29 @@ impl Pending {
         let mut report = crate::analysis::analyze(&contents).map_err(|e| js_error(&e))?;
         report.input.source = self.source.take();
         Ok(Analysis { report })
+    }
+}
+
+impl Pending {
+    /// `addLayer`'s work, from a summary already decoded (or never encoded:
+    /// `LayerScan.resumeInto`).
+    fn add_summary(&mut self, name: &str, summary: LayerSummary) -> Result<(), JsValue> {
+        if !self.contents.deferred_layers.iter().any(|d| d.name == name) {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                format!("no deferred layer is named {:?}", name),
+            )));
+        }
+        if summary.path_key().is_some() && summary.path_key() != self.path_key {
+            return Err(usage_error(&Error::new(
+                ErrorCode::Usage,
+                "a layer summary from a LayerScan without this analysis's pathKey",
+            )));
+        }
+        let d = &mut self.contents.decompression;
+        d.total = d.total.saturating_add(summary.decompressed);
+        self.contents.insert_layer(name, summary);
+        Ok(())
     }
 }
 
@@ -1354,6 +1366,21 @@ impl LayerScan {
     /// Walk on; see [`LayerScan`]. Returns the offset in the source from
     /// which bytes are needed, or the summary's bytes (a Uint8Array).
     pub fn resume(&mut self, read: &Function) -> Result<JsValue, JsValue> {
+        Ok(match self.step(read)? {
+            Step::Need(offset) => JsValue::from_f64(offset),
+            Step::Done(summary) => Uint8Array::from(&summary.encode()[..]).into(),
+        })
+    }
+}
+
+/// Where a `LayerScan` stopped: bytes needed from an offset, or done.
+enum Step {
+    Need(f64),
+    Done(LayerSummary),
+}
+
+impl LayerScan {
+    fn step(&mut self, read: &Function) -> Result<Step, JsValue> {
         let Some(builder) = self.builder.as_mut() else {
             return Err(usage_error(&Error::new(
                 ErrorCode::Usage,
@@ -1440,7 +1467,7 @@ impl LayerScan {
             // gzip layer, where its decoder stopped taking them.
             let (from, skip) = self.from;
             let need = self.gunzip.as_ref().map_or(from + skip, GunzipSteps::taken);
-            return Ok(JsValue::from_f64((self.offset + need) as f64));
+            return Ok(Step::Need((self.offset + need) as f64));
         }
         let mut builder = self.builder.take().expect("checked above");
         if let Some(Err(e)) = walked {
@@ -1451,7 +1478,31 @@ impl LayerScan {
             (None, Some(gunzip)) => gunzip.finish(builder),
             (None, None) => builder.finish(),
         };
-        Ok(Uint8Array::from(&summary.encode()[..]).into())
+        Ok(Step::Done(summary))
+    }
+}
+
+#[cfg(feature = "node")]
+#[wasm_bindgen]
+impl LayerScan {
+    /// `resume`, on the thread of the `Pending` the summary goes to: when
+    /// done, the summary goes straight into `pending` (as `addLayer(name, …)`
+    /// would take it) and this returns `undefined`. Encoding it, copying it
+    /// out and decoding it again would take three times its memory.
+    #[wasm_bindgen(js_name = resumeInto)]
+    pub fn resume_into(
+        &mut self,
+        read: &Function,
+        pending: &mut Pending,
+        name: &str,
+    ) -> Result<JsValue, JsValue> {
+        match self.step(read)? {
+            Step::Need(offset) => Ok(JsValue::from_f64(offset)),
+            Step::Done(summary) => {
+                pending.add_summary(name, summary)?;
+                Ok(JsValue::UNDEFINED)
+            }
+        }
     }
 }
 

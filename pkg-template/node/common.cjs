@@ -60,13 +60,18 @@ function layerName(layer) {
 // needs one step. `allowance`: what its decoder may give (the decompression
 // budget left, Pending.budgetLeft()); `digest`: Pending.deferredLayers()'s
 // flag; `pathKey`: Pending.pathKey(), so that plain files are kept as hashes
-// of their paths. Returns the summary's bytes for Pending.addLayer.
-function scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize) {
+// of their paths. Returns the summary's bytes for Pending.addLayer; or,
+// given `pending` (a wasm.Pending of this thread), puts the summary straight
+// into it (LayerScan.resumeInto: encoding it, copying it out and decoding it
+// again would take three times its memory) and returns undefined.
+function scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize, pending) {
   const scan = new wasm.LayerScan(name, offset, size, blockSize, allowance, digest);
   if (pathKey) scan.setPathKey(pathKey);
   try {
-    const summary = scan.resume(read);
-    if (!(summary instanceof Uint8Array)) throw codedError('E_INTERNAL', 'a layer scan stopped half-way');
+    const summary = pending ? scan.resumeInto(read, pending, name) : scan.resume(read);
+    if (pending ? summary !== undefined : !(summary instanceof Uint8Array)) {
+      throw codedError('E_INTERNAL', 'a layer scan stopped half-way');
+    }
     return summary;
   } finally {
     scan.free();

@@ -109,7 +109,7 @@ async function runFd(fd, options) {
         blockSize,
         signal,
         onProgress,
-        onSummary: (name, summary) => pending.addLayer(name, summary),
+        pending,
         budgetLeft: () => pending.budgetLeft(),
         totalBytes: size,
         wasm,

@@ -77,7 +77,8 @@ function prestartWorkers(fd, size, { threads = cpuCount(), minParallelBytes = PA
  * `fd`); or, with `onSummary`, hands
  * each summary to `onSummary(name, summary)` as soon as it is made (the
  * caller decodes it while other layers are still being read) and resolves
- * with `[]`. `budgetLeft()`: the decompression budget left (Infinity: none)
+ * with `[]`; or, with `pending` (the wasm.Pending they go to), adds each
+ * summary to it (on this thread without encoding it) and resolves with `[]`. `budgetLeft()`: the decompression budget left (Infinity: none)
  * when a layer starts, its allowance.
  */
 async function scanLayers(
@@ -88,6 +89,7 @@ async function scanLayers(
     signal,
     onProgress,
     onSummary,
+    pending,
     totalBytes,
     wasm,
     budgetLeft = () => Infinity,
@@ -105,7 +107,8 @@ async function scanLayers(
   };
   const results = [];
   const take = (name, summary) => {
-    if (onSummary) onSummary(name, summary);
+    if (pending) pending.addLayer(name, summary);
+    else if (onSummary) onSummary(name, summary);
     else results.push({ name, summary });
   };
   const count = Math.min(threads, layers.length);
@@ -119,7 +122,8 @@ async function scanLayers(
         progress(layer, n);
         return n;
       };
-      take(job.name, scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize));
+      const summary = scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize, pending);
+      if (!pending) take(job.name, summary);
     }
     return results;
   }

@@ -176,7 +176,7 @@ async function analyzeLayout(dir, name, given, options = {}) {
         blockSize: options.blockSize ?? DEFAULT_BLOCK,
         signal: options.signal,
         onProgress: options.onProgress,
-        onSummary: (layer, summary) => pending.addLayer(layer, summary),
+        pending,
         budgetLeft: () => pending.budgetLeft(),
         totalBytes: bytes,
         wasm,

@@ -1,8 +1,10 @@
 //! Per-layer summaries: what the merge needs from one layer, never its file
-//! contents. Each entry keeps its path, kind, mode, owner, link target and
-//! file capabilities; names live in one string arena so that a layer of
-//! 100,000 entries costs a few megabytes. Whiteouts and opaque directories are
-//! kept apart. Only a few small files are captured whole (`/etc/passwd`, `/etc/group`).
+//! contents. Entries that a rule or the merge may list (directories, links,
+//! devices, setuid/setgid files, files with capabilities, captured files)
+//! are kept whole: path, kind, mode, owner, link target and capabilities,
+//! names in one string arena. Other regular files are kept as keyed hashes
+//! of their paths (`plain.rs`). Whiteouts and opaque directories are kept
+//! apart. Only a few small files are captured whole (`/etc/passwd`, `/etc/group`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -403,10 +405,11 @@ impl LayerBuilder {
     pub fn reserve_for_tar(&mut self, bytes: u64) {
         let entries = (bytes / 512).min(1 << 20) as usize;
         let entries = entries.min(self.limits.max_entries);
-        self.summary.records.reserve_exact(entries);
-        self.summary.arena.reserve_exact(entries * 32);
         if self.summary.plain.key.is_some() {
             self.summary.plain.files.reserve_exact(entries);
+        } else {
+            self.summary.records.reserve_exact(entries);
+            self.summary.arena.reserve_exact(entries * 32);
         }
     }
 
