@@ -30,7 +30,12 @@ while [ $# -gt 0 ]; do
     *) echo "bench/entries.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+# The baseline's name in the report: the revision, or the programs given.
+if [ -z "$REV" ] && [ -n "$BASE_NATIVE" ] && [ -n "$BASE_PKG" ]; then
+  BASE_LABEL="given: $BASE_NATIVE and $BASE_PKG"
+fi
 REV=${REV:-$(git merge-base HEAD main)}
+BASE_LABEL=${BASE_LABEL:-$REV ($(git rev-parse --short "$REV" 2>/dev/null))}
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 for tool in /usr/bin/time python3 node cargo git; do
   command -v "$tool" >/dev/null || { echo "bench/entries.sh: needs $tool" >&2; exit 2; }
@@ -115,7 +120,7 @@ REPORT=$(cat <<EOF
 # Peak memory against the number of entries (bench/entries.sh)
 
 $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); this tree at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pkg-template || echo ' (with uncommitted changes)'),
-baseline: ${REV} ($(git rev-parse --short "$REV" 2>/dev/null || echo given)); the largest peak RSS of $RUNS runs, MB.
+baseline: ${BASE_LABEL}; the largest peak RSS of $RUNS runs, MB.
 Images: one uncompressed layer of 60,000 / 240,000 empty files (bench/make_entries.py:
 legacy docker save, manifest last), $(du -m "$WORK/entries-60000.tar" | cut -f1) MB / $(du -m "$WORK/entries-240000.tar" | cut -f1) MB.
 

@@ -8,6 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 
+use rootless_check::analysis::layer::LayerLimits;
 use rootless_check::analysis::report::{ImageReport, Report};
 use rootless_check::analysis::verdict::Verdict;
 use rootless_check::archive::{analyze_path, analyze_reader, analyze_seekable, ReadOptions};
@@ -321,6 +322,36 @@ fn streaming_read_gives_the_same_report_as_seeking() {
         let a = serde_json::to_value(&seek.images).unwrap();
         let b = serde_json::to_value(&stream.images).unwrap();
         assert_eq!(a, b, "{}", file);
+    }
+}
+
+/// Plain files kept as hashes of their paths (the default) and every entry
+/// kept whole (no key, as the page's wasm does) give the same report, byte
+/// for byte, read from a file and from a stream (issue 16).
+#[test]
+fn path_hashes_give_the_report_of_whole_entries() {
+    let whole = ReadOptions {
+        layer_limits: LayerLimits {
+            path_key: None,
+            ..ReadOptions::default().layer_limits
+        },
+        ..ReadOptions::default()
+    };
+    assert!(ReadOptions::default().layer_limits.path_key.is_some());
+    for fx in expected() {
+        let file = fx["file"].as_str().unwrap();
+        let path = common::fixtures_dir().join(file);
+        let json = |r: Report| rootless_check::render::json::render(&r);
+        let hashed = json(run(file));
+        assert_eq!(
+            hashed,
+            json(analyze_path(&path, &whole).unwrap()),
+            "{}",
+            file
+        );
+        let stream = analyze_reader(File::open(&path).unwrap(), &whole).unwrap();
+        let hashed_stream = analyze_reader(File::open(&path).unwrap(), &ReadOptions::default());
+        assert_eq!(json(hashed_stream.unwrap()), json(stream), "{}", file);
     }
 }
 
