@@ -1485,6 +1485,27 @@ impl LayerScan {
 #[cfg(feature = "node")]
 #[wasm_bindgen]
 impl LayerScan {
+    /// Bytes its decoder has given so far (0 for an uncompressed layer).
+    pub fn decoded(&self) -> f64 {
+        self.gunzip.as_ref().map_or(0, GunzipSteps::decoded) as f64
+    }
+
+    /// What its decoder may give in all (as `allowance`), from the next
+    /// step on: a caller that walks several gzip layers by turns on one
+    /// thread gives each, before each step, the budget left less what the
+    /// others decoded, so that together they never pass the budget.
+    #[wasm_bindgen(js_name = setAllowance)]
+    pub fn set_allowance(&mut self, allowance: Option<f64>) -> Result<(), JsValue> {
+        self.allowance = match checked_budget(allowance)? {
+            MaxDecompressed::Bytes(n) => Some(n),
+            _ => None,
+        };
+        if let Some(gunzip) = self.gunzip.as_mut() {
+            gunzip.set_allowance(self.allowance);
+        }
+        Ok(())
+    }
+
     /// `resume`, on the thread of the `Pending` the summary goes to: when
     /// done, the summary goes straight into `pending` (as `addLayer(name, …)`
     /// would take it) and this returns `undefined`. Encoding it, copying it

@@ -785,10 +785,12 @@ async function readBlob(client, descriptor, limit) {
  * which offset it needs bytes next, and goes on once they are there. Only
  * the window is held (4 MiB, more when one entry needs more). `allowance`:
  * what its decoder may give (Pending.budgetLeft(); undefined: no limit);
- * `pathKey`: Pending.pathKey().
+ * `pathKey`: Pending.pathKey(); `budget`: the budget shared with the other
+ * layers walked by turns on this thread (sharedBudget), which then sets the
+ * allowance before each step.
  * Resolves with the summary's bytes; the caller drains the rest of the source.
  */
-async function scanStepwise(name, size, source, { allowance, pathKey }) {
+async function scanStepwise(name, size, source, { allowance, pathKey, budget }) {
   let buffer = new Uint8Array(WINDOW);
   // The window: bytes [start, start + length) of the layer, at buffer[0..length).
   let start = 0;
@@ -862,21 +864,47 @@ async function scanStepwise(name, size, source, { allowance, pathKey }) {
   };
   const scan = new wasm.LayerScan(name, 0, size, WINDOW, allowance);
   if (pathKey) scan.setPathKey(pathKey);
+  const resume = () => {
+    if (budget) scan.setAllowance(budget.allowance(name));
+    const step = scan.resume(read);
+    if (budget) budget.decoded.set(name, scan.decoded());
+    return step;
+  };
   try {
     await fill(0);
-    let step = scan.resume(read);
+    let step = resume();
     let last = null;
     while (typeof step === 'number') {
       const before = `${step}/${start}/${length}/${buffer.length}/${nextAt}/${ended}`;
       if (before === last) throw internal('made no progress');
       await fill(step);
       last = `${step}/${start}/${length}/${buffer.length}/${nextAt}/${ended}`;
-      step = scan.resume(read);
+      step = resume();
     }
     return step;
   } finally {
     scan.free();
   }
+}
+
+/**
+ * The decompression budget of layers walked by turns on this thread: each
+ * may decode in all what `pending` has left less what the other layers in
+ * flight decoded, so that together they stay within it (as natively, where
+ * one budget is charged by every thread). `decoded`: bytes per layer name,
+ * until its summary is added to `pending` (then `done(name)`).
+ */
+function sharedBudget(pending) {
+  const decoded = new Map();
+  return {
+    decoded,
+    allowance(name) {
+      let rest = pending.budgetLeft();
+      for (const [other, bytes] of decoded) if (other !== name) rest -= bytes;
+      return Math.max(rest, 0);
+    },
+    done: (name) => decoded.delete(name),
+  };
 }
 
 /** A source that gives `head` (chunks already read) first, then the blob's. */
@@ -1012,10 +1040,13 @@ async function analyzeRegistry(reference, given, options = {}) {
     }
     const names = layers.map((l) => pending.expectLayer(checkedDigest(l.digest)));
     // The decompression budget, from what the layers weigh as stored (as
-    // natively). Each layer may take what is left when it starts: layers
-    // downloaded at once may together take more, and finish() then reports
-    // the budget as spent all the same.
+    // natively). Layers walked by turns on this thread share it step by step
+    // (sharedBudget); a layer in a worker (zstd, or with a signal) may take
+    // what is left when it starts, so that layers decoded at once in workers
+    // may together take more, and finish() then reports the budget as spent
+    // all the same.
     pending.setBudget(max, layers.reduce((sum, l) => sum + (l.size || 0), 0));
+    const budget = sharedBudget(pending);
     // Up to `concurrency` layers at once, in the manifests' order.
     let next = 0;
     let failure = null;
@@ -1028,10 +1059,11 @@ async function analyzeRegistry(reference, given, options = {}) {
             layers[i],
             names[i],
             progress(names[i]),
-            { allowance: pending.budgetLeft(), pathKey: pending.pathKey() },
+            { allowance: pending.budgetLeft(), pathKey: pending.pathKey(), budget },
             signal && combined,
           );
           if (failure === null) pending.addLayer(names[i], summary);
+          budget.done(names[i]);
         } catch (err) {
           if (failure === null) {
             failure = err;

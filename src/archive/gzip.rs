@@ -196,6 +196,20 @@ impl GunzipSteps {
         }
     }
 
+    /// What this layer may decode in all (`None`: no limit), from the next
+    /// step on: layers decoded by turns on one thread each get, before each
+    /// step, what the others left of the budget.
+    pub fn set_allowance(&mut self, allowance: Option<u64>) {
+        let budget = Budget::of(allowance);
+        budget.charge(self.decoded);
+        self.budget = budget;
+    }
+
+    /// Bytes decoded so far.
+    pub fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
     /// Compressed bytes taken so far: the next step's source starts there.
     pub fn taken(&self) -> u64 {
         self.pulling.taken

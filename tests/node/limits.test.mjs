@@ -261,9 +261,10 @@ describe('raising or lifting the budget', () => {
   });
 });
 
-// An OCI image of one gzip layer blob: its config and manifest, each as
-// { digest, bytes } (the layer: { digest, bytes, size }).
-function ociImage(layer) {
+// An OCI image of gzip layer blobs (`layer`, then `more`): its config and
+// manifest, each as { digest, bytes } (the layers: { digest, bytes, size };
+// `layer` is the first).
+function ociImage(layer, ...more) {
   const blob = (bytes) => ({ digest: `sha256:${sha256(bytes)}`, bytes, size: bytes.length });
   const config = blob(Buffer.from(JSON.stringify({
     architecture: 'amd64',
@@ -271,21 +272,21 @@ function ociImage(layer) {
     config: { User: '1000' },
     rootfs: { type: 'layers', diff_ids: [] },
   })));
-  const layerBlob = blob(layer);
+  const layers = [layer, ...more].map(blob);
   const manifest = blob(Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerBlob.digest, size: layerBlob.size }],
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
   })));
-  return { config, layer: layerBlob, manifest };
+  return { config, layer: layers[0], layers, manifest };
 }
 
 // Push `image` (ociImage's) to the registry at `host` as `repo:tag` with the
 // Distribution API (a monolithic upload per blob), Basic auth.
 async function push(host, user, password, repo, tag, image) {
   const auth = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  for (const b of [image.config, image.layer]) {
+  for (const b of [image.config, ...image.layers]) {
     const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: { authorization: auth } });
     assert.equal(start.status, 202, `upload start: ${start.status}`);
     const location = new URL(start.headers.get('location'), `http://${host}`);
@@ -333,6 +334,8 @@ describe('registry and layout layers are under the budget too', () => {
     const { host, user, password, authfile } = env.registryBasic;
     await push(host, user, password, 'limits/bomb', 'latest', image);
     await push(host, user, password, 'limits/bomb16', 'latest', ociImage(bombBlob));
+    const three = ociImage(gzipBomb(64 << 20), gzipBomb(128 << 20), gzipBomb(192 << 20));
+    await push(host, user, password, 'limits/three', 'latest', three);
     registry = { source: `docker://${host}/limits/bomb:latest`, args: ['--tls-verify=false', '--authfile', authfile], authfile };
   });
 
@@ -359,6 +362,19 @@ describe('registry and layout layers are under the budget too', () => {
       assert.ok(node.seconds < 8, `${node.seconds} s`);
     });
   }
+
+  test('registry layers decoded at once share the budget: together they never pass it, as natively', async () => {
+    // Three layers of 64, 128 and 192 MiB against 256 MiB: each fits alone, not together.
+    const source = registry.source.replace('/limits/bomb:', '/limits/three:');
+    const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
+    const report = await analyze(source, { tlsVerify: false, authfile: registry.authfile, maxDecompressed: 256 * 2 ** 20 });
+    const native = JSON.parse(runCli(nativeCli, ['--format', 'json', '--max-decompressed', '256M', ...registry.args, source]).stdout);
+    for (const r of [report, native]) {
+      assert.equal(r.partial, true);
+      assert.equal(r.errors[0].code, 'E_LIMIT');
+      assert.match(r.errors[0].message, /^decompressing went past the budget of 268435456 bytes \(--max-decompressed\): 268435456 bytes decompressed in all, \d+ of them from this layer/);
+    }
+  });
 
   test('the API: maxDecompressed for a registry and a layout (and checked for the daemon)', async () => {
     const { analyze } = await import(path.join(pkgDir, 'node', 'index.mjs'));
