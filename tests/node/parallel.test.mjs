@@ -102,11 +102,16 @@ test('a summary its taker refuses stops the workers and rejects', async () => {
   }
 });
 
-test('progress from the workers adds up to the size; abort stops them', async () => {
-  const file = fixtureFiles()
+// The biggest fixture that is not gzipped as a whole: the most layers to spread.
+function largestUncompressedFixture() {
+  return fixtureFiles()
     .filter((f) => !f.endsWith('.gz'))
     .map((f) => [f, fs.statSync(f).size])
     .sort((a, b) => b[1] - a[1])[0][0];
+}
+
+test('progress from the workers adds up to the size; abort stops them', async () => {
+  const file = largestUncompressedFixture();
   const size = fs.statSync(file).size;
   const seen = [];
   await parallelReport(file, { onProgress: (p) => seen.push(p) });
@@ -139,10 +144,7 @@ test('a summary that is not one is refused with E_USAGE', () => {
 test('workers started while the structure is read: progress through them, and stopped when the plan fails', async () => {
   const require = createRequire(import.meta.url);
   const { analyze } = require(path.join(pkgDir, 'node', 'index.cjs'));
-  const file = fixtureFiles()
-    .filter((f) => !f.endsWith('.gz'))
-    .map((f) => [f, fs.statSync(f).size])
-    .sort((a, b) => b[1] - a[1])[0][0];
+  const file = largestUncompressedFixture();
   const size = fs.statSync(file).size;
   const seen = [];
   const report = await analyze(file, { parallelMinBytes: 0, onProgress: (p) => seen.push(p) });
