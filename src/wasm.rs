@@ -34,7 +34,7 @@ use crate::analysis::contents::{store_index, ArchiveContents};
 #[cfg(feature = "node")]
 use crate::analysis::contents::{DeferredLayer, Stored};
 use crate::analysis::error::{Error, ErrorCode};
-use crate::analysis::layer::{Compression, LayerBuilder, LayerLimits, LayerSummary, PathKey};
+use crate::analysis::layer::{Compression, LayerBuilder, LayerSummary, PathKey};
 use crate::analysis::policy::{self, Ignore};
 use crate::analysis::report::Report;
 use crate::analysis::report::SourceInfo;
@@ -993,11 +993,8 @@ impl LayerScan {
                 "setPathKey: before the first resume",
             )));
         };
+        *builder = LayerBuilder::new(options_with_path_key(path_key).layer_limits);
         self.path_key = path_key;
-        *builder = LayerBuilder::new(LayerLimits {
-            path_key,
-            ..ReadOptions::default().layer_limits
-        });
         builder.set_compression(Compression::None, self.size);
         Ok(())
     }
@@ -1438,10 +1435,7 @@ impl LayerScan {
                 walked = Some(outcome);
             }
             (Some(_), _) => {
-                let limits = LayerLimits {
-                    path_key: self.path_key,
-                    ..ReadOptions::default().layer_limits
-                };
+                let limits = options_with_path_key(self.path_key).layer_limits;
                 let input = Box::new(&mut input) as DynInput<'_>;
                 let budget = Budget::of(self.allowance);
                 scanned = Some(scan_deferred_layer(

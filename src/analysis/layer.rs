@@ -102,6 +102,13 @@ struct Span {
     len: u32,
 }
 
+impl Span {
+    /// Its bytes in the arena: `&arena[span.range()]`.
+    fn range(self) -> core::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
 /// One entry of a layer: 32 bytes, since a layer may hold millions.
 #[derive(Clone, Copy, Debug)]
 struct Record {
@@ -399,9 +406,10 @@ impl LayerBuilder {
     /// Make room at once for the entries an uncompressed layer of `bytes`
     /// bytes can hold (each has a 512-byte header; at most 1 Mi of them, 32
     /// bytes each, and 32 bytes of names each, or 12 as plain files), so that
-    /// the records, the names and the plain files do not grow by copying: in wasm, whose memory never shrinks, the
-    /// blocks left behind by each copy would stay in the peak. Room never
-    /// written to costs address space, not memory; `finish` gives the rest back.
+    /// the records, the names and the plain files do not grow by copying: in
+    /// wasm, whose memory never shrinks, the blocks left behind by each copy
+    /// would stay in the peak. Room never written to costs address space, not
+    /// memory; `finish` gives the rest back.
     pub fn reserve_for_tar(&mut self, bytes: u64) {
         let entries = (bytes / 512).min(1 << 20) as usize;
         let entries = entries.min(self.limits.max_entries);
@@ -430,7 +438,7 @@ impl LayerBuilder {
             // Bytes, not str: the same order (str compares bytewise), without
             // str slicing's char-boundary checks in the sort's hot loop.
             let arena = s.arena.as_bytes();
-            let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
+            let text = |sp: Span| &arena[sp.range()];
             // `seq` is unique: an unstable sort gives the one order.
             s.records
                 .sort_unstable_by(|a, b| text(a.path).cmp(text(b.path)).then(a.seq.cmp(&b.seq)));
@@ -471,16 +479,13 @@ fn drop_overwritten(s: &mut LayerSummary) {
         plain,
         ..
     } = s;
-    records.retain(|r| {
-        let path = &arena[r.path.start as usize..(r.path.start + r.path.len) as usize];
-        match plain.position(key.hash(path)) {
-            Some(i) if r.seq > plain.group_of(i).first_seq => {
-                plain.files[i].group = STALE;
-                true
-            }
-            Some(_) => false,
-            None => true,
+    records.retain(|r| match plain.position(key.hash(&arena[r.path.range()])) {
+        Some(i) if r.seq > plain.group_of(i).first_seq => {
+            plain.files[i].group = STALE;
+            true
         }
+        Some(_) => false,
+        None => true,
     });
     plain.files.retain(|f| f.group != STALE);
 }
@@ -528,7 +533,7 @@ fn resolve_hard_links(s: &mut LayerSummary) {
 
 impl LayerSummary {
     fn text(&self, sp: Span) -> &str {
-        &self.arena[sp.start as usize..(sp.start + sp.len) as usize]
+        &self.arena[sp.range()]
     }
 
     fn find_index(&self, path: &str) -> Option<usize> {

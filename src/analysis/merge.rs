@@ -510,7 +510,8 @@ mod tests {
             }
             // Links to files of the same layer, following chains of links
             // (as `LayerBuilder::finish` does, in path order).
-            let mut own: BTreeMap<String, (u32, bool)> = BTreeMap::new();
+            // The mode each link resolved so takes.
+            let mut own: BTreeMap<String, u32> = BTreeMap::new();
             for (p, (kind, _, link)) in &entries {
                 if *kind != HardLink {
                     continue;
@@ -522,8 +523,7 @@ mod tests {
                     };
                     let resolved = own.get(&target).copied();
                     if *tk == File || resolved.is_some() {
-                        let mode = resolved.map_or(*tm, |r| r.0);
-                        own.insert(p.clone(), (mode, true));
+                        own.insert(p.clone(), resolved.unwrap_or(*tm));
                         break;
                     }
                     if *tk != HardLink || target == *p {
@@ -532,7 +532,7 @@ mod tests {
                     target = tl.clone();
                 }
             }
-            for (p, (mode, _)) in &own {
+            for (p, mode) in &own {
                 if let Some(me) = map.get_mut(p) {
                     (me.2, me.3) = (*mode, true);
                 }

@@ -322,7 +322,7 @@ impl LayerSummary {
             return None;
         }
         // One record per path, in path order: lookups and the merge rely on it.
-        let text = |sp: Span| &arena[sp.start as usize..(sp.start + sp.len) as usize];
+        let text = |sp: Span| &arena[sp.range()];
         if records
             .windows(2)
             .any(|w| text(w[0].path) >= text(w[1].path))
