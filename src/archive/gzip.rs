@@ -336,7 +336,7 @@ impl Input for Stepped<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use flate2::write::GzEncoder;
     use std::io::Write;
@@ -347,7 +347,8 @@ mod tests {
         e.finish().unwrap()
     }
 
-    fn gunzip(data: &[u8]) -> io::Result<Vec<u8>> {
+    /// What the sequential decoder gives (the parallel one's tests compare with it).
+    pub(crate) fn gunzip(data: &[u8]) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
         GzipReader::new(data).read_to_end(&mut out)?;
         Ok(out)

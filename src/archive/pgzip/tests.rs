@@ -3,6 +3,7 @@
 //! runs on small inputs.
 
 use super::*;
+use crate::archive::gzip::tests::gunzip as sequential;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
@@ -12,12 +13,6 @@ fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::new(level));
     e.write_all(data).unwrap();
     e.finish().unwrap()
-}
-
-fn sequential(gz: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    GzipReader::new(gz).read_to_end(&mut out)?;
-    Ok(out)
 }
 
 fn parallel(gz: &[u8], chunk: usize, cap: usize) -> io::Result<Vec<u8>> {
