@@ -25,7 +25,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { launch, missing, serve } from '../tests/node/chromium.mjs';
+import { missing, pageWithFile } from '../tests/node/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -151,16 +151,9 @@ function nodeWasm() {
   return [Number(process.hrtime.bigint() - started) / 1e9, undefined];
 }
 
-const { base, server } = await serve((pathname) =>
-  pathname === '/' ? { body: PAGE, type: 'text/html' }
-    : pathname === '/worker.js' ? { body: WORKER, type: 'text/javascript' } : null);
-const profile = fs.mkdtempSync('/tmp/rc-gunzip-');
-const context = await launch(profile);
+const { page, close } = await pageWithFile(PAGE, WORKER, file);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.setInputFiles('#file', file);
   const ways = {
     'chromium DecompressionStream': () => page.evaluate(([l]) => window.decode(l, true), [gzipLayers]),
     'chromium read only': () => page.evaluate(([l]) => window.decode(l, false), [gzipLayers]),
@@ -194,8 +187,6 @@ try {
   }
   console.log('cpu: user + system seconds of this process and its children (Chromium), all threads (zlib: the libuv pool too)');
 } finally {
-  await context.close();
-  server.close();
+  await close();
   fs.closeSync(fd);
-  fs.rmSync(profile, { recursive: true, force: true });
 }

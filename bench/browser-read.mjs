@@ -21,7 +21,7 @@
 //   node_seconds=… byob_seconds=… (one METHOD_seconds per method timed; sync-2 as sync_2)
 
 import fs from 'node:fs';
-import { launch, missing, serve } from '../tests/node/chromium.mjs';
+import { missing, pageWithFile } from '../tests/node/chromium.mjs';
 
 const args = process.argv.slice(2);
 let file = null;
@@ -107,16 +107,9 @@ window.readWith = async (method, block) => {
 };
 </script>`;
 
-const { base, server } = await serve((pathname) =>
-  pathname === '/' ? { body: PAGE, type: 'text/html' }
-    : pathname === '/worker.js' ? { body: WORKER, type: 'text/javascript' } : null);
-const profile = fs.mkdtempSync('/tmp/rc-read-');
-const context = await launch(profile);
+const { page, close } = await pageWithFile(PAGE, WORKER, file);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.setInputFiles('#file', file);
   const size = fs.statSync(file).size;
   const nodeRead = () => {
     const started = process.hrtime.bigint();
@@ -141,7 +134,5 @@ try {
   }
   console.log(rows.map(([, seconds, method]) => `${(method || 'node').replace('-', '_')}_seconds=${seconds.toFixed(3)}`).join(' '));
 } finally {
-  await context.close();
-  server.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }

@@ -70,3 +70,31 @@ export async function serve(route, { headers = {} } = {}) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${server.address().port}`, server };
 }
+
+/**
+ * A page (`html` at /, its worker script `worker` at /worker.js) open in a
+ * fresh Chromium, with `file` set on its `#file` input: what the benchmarks
+ * time the reading of a File in. Resolves with `{ page, close }`; `close()`
+ * ends the browser and the server and removes the profile folder.
+ */
+export async function pageWithFile(html, worker, file) {
+  const { base, server } = await serve((pathname) =>
+    pathname === '/' ? { body: html, type: 'text/html' }
+      : pathname === '/worker.js' ? { body: worker, type: 'text/javascript' } : null);
+  const profile = fs.mkdtempSync('/tmp/rc-page-');
+  const context = await launch(profile);
+  const close = async () => {
+    await context.close();
+    server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    await page.setInputFiles('#file', file);
+    return { page, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
