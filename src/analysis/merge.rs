@@ -64,6 +64,48 @@ impl<'a> Deletions<'a> {
     }
 }
 
+/// What a layer hides below a path, by the path's hash: [`MergedView::hides_below`]
+/// for [`MergedView::count_plain_survivors`], which asks it of every group
+/// of files of every lower layer (hashes, where strings would be searched
+/// through the layer's whole entries).
+struct Hiding<'a> {
+    /// Whiteouts and whole non-directories.
+    below: PathHashes,
+    opaque: PathHashes,
+    /// Its plain files are non-directories too.
+    layer: &'a LayerSummary,
+}
+
+impl<'a> Hiding<'a> {
+    fn of(layer: &'a LayerSummary, d: &Deletions<'_>, key: PathKey) -> Self {
+        let non_dirs = layer
+            .entries()
+            .filter(|e| e.kind != EntryKind::Dir)
+            .map(|e| e.path);
+        Hiding {
+            below: PathHashes::new(
+                d.deleted
+                    .iter()
+                    .copied()
+                    .chain(non_dirs)
+                    .map(|p| key.hash(p)),
+            ),
+            opaque: PathHashes::new(d.opaque.iter().map(|p| key.hash(p))),
+            layer,
+        }
+    }
+
+    /// The layer hides what is below the directory whose hash and whose
+    /// parents' hashes are `dirs` (the root's last).
+    fn hides_below(&self, dirs: &[u64]) -> bool {
+        let root = dirs.len() - 1;
+        dirs.iter().enumerate().any(|(j, &h)| {
+            self.opaque.contains(h)
+                || (j < root && (self.below.contains(h) || self.layer.plain_by_hash(h).is_some()))
+        })
+    }
+}
+
 /// Where a surviving entry is kept: its layer and its index there. Small
 /// (8 bytes), since there is one per path of the image: the entry, its path
 /// too, is read from the layer on demand.
@@ -311,13 +353,42 @@ impl<'a> MergedView<'a> {
                 PathHashes::new(whole.chain(d.deleted.iter().copied()).map(|p| key.hash(p)))
             })
             .collect();
+        let hiding: Vec<Hiding> = self
+            .layers
+            .iter()
+            .zip(&self.deletions)
+            .map(|(layer, d)| Hiding::of(layer, d, key))
+            .collect();
+        // The hashes of a group's directory and of each directory above it,
+        // the root ("") last: computed once for all the upper layers.
+        let mut dirs: Vec<u64> = Vec::new();
         let mut survivors = 0;
         for (i, layer) in self.layers.iter().enumerate() {
-            let upper = i + 1..self.layers.len();
+            let upper = &hiding[i + 1..];
+            let mut last: Option<(&str, bool)> = None;
             let dir_hidden: Vec<bool> = layer
                 .plain_group_dirs()
-                .map(|dir| upper.clone().any(|k| self.hides_below(k, dir)))
+                .map(|dir| {
+                    // A directory's runs of files are often told apart only
+                    // by owner or mode: the same directory again.
+                    if let Some((_, hidden)) = last.filter(|(d, _)| *d == dir) {
+                        return hidden;
+                    }
+                    dirs.clear();
+                    let mut p = dir;
+                    loop {
+                        dirs.push(key.hash(p));
+                        if p.is_empty() {
+                            break;
+                        }
+                        p = path::parent(p);
+                    }
+                    let hidden = upper.iter().any(|h| h.hides_below(&dirs));
+                    last = Some((dir, hidden));
+                    hidden
+                })
                 .collect();
+            let upper = i + 1..self.layers.len();
             survivors += layer
                 .plain_files()
                 .filter(|&(hash, group)| {
