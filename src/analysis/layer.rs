@@ -17,7 +17,7 @@ mod codec;
 mod plain;
 
 use plain::{Group, PlainFiles};
-pub use plain::{PathHashes, PathKey};
+pub use plain::{HashCursor, PathHashes, PathKey};
 
 /// What kind of file an entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -612,12 +612,18 @@ impl LayerSummary {
         self.plain.key
     }
 
-    /// The plain files: the hash of each path and the index of its group.
+    /// The plain files: the hash of each path and the index of its group,
+    /// by hash ascending.
     pub fn plain_files(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
         self.plain
             .files
             .iter()
             .map(|f| (f.hash(), f.group as usize))
+    }
+
+    /// The hashes of the plain files, ascending ([`Self::plain_files`]' order).
+    pub fn plain_cursor(&self) -> HashCursor<'_> {
+        HashCursor::over(&self.plain.files)
     }
 
     /// The directory of each group of plain files, by group index.

@@ -16,7 +16,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
-use super::layer::{Entry, EntryKind, LayerSummary, PathHashes, PathKey};
+use super::layer::{Entry, EntryKind, HashCursor, LayerSummary, PathHashes, PathKey};
 use super::path;
 
 /// A surviving entry and the index of the layer it comes from.
@@ -388,15 +388,14 @@ impl<'a> MergedView<'a> {
                     hidden
                 })
                 .collect();
-            let upper = i + 1..self.layers.len();
+            // The upper layers' hashes, walked beside this layer's (all ascending).
+            let mut upper: Vec<HashCursor> = (i + 1..self.layers.len())
+                .flat_map(|k| [replaced[k].cursor(), self.layers[k].plain_cursor()])
+                .collect();
             survivors += layer
                 .plain_files()
                 .filter(|&(hash, group)| {
-                    !dir_hidden[group]
-                        && !upper.clone().any(|k| {
-                            replaced[k].contains(hash)
-                                || self.layers[k].plain_by_hash(hash).is_some()
-                        })
+                    !dir_hidden[group] && !upper.iter_mut().any(|c| c.holds(hash))
                 })
                 .count();
         }

@@ -183,4 +183,31 @@ impl PathHashes {
     pub fn contains(&self, hash: u64) -> bool {
         search(&self.0, hash).is_some()
     }
+
+    pub fn cursor(&self) -> HashCursor<'_> {
+        HashCursor(&self.0)
+    }
+}
+
+/// A list of hashes sorted ascending, asked whether it holds hashes that
+/// come in ascending order too: one pass through memory instead of a binary
+/// search per question (the merge asks it of every plain file of a lower
+/// layer).
+pub struct HashCursor<'a>(&'a [PlainFile]);
+
+impl<'a> HashCursor<'a> {
+    pub(super) fn over(files: &'a [PlainFile]) -> Self {
+        HashCursor(files)
+    }
+
+    /// Holds `hash`, which is no smaller than any hash asked before.
+    pub fn holds(&mut self, hash: u64) -> bool {
+        while let Some((first, rest)) = self.0.split_first() {
+            if first.hash() >= hash {
+                return first.hash() == hash;
+            }
+            self.0 = rest;
+        }
+        false
+    }
 }
