@@ -39,8 +39,10 @@ function startWorker(fd, progress) {
 function prestartWorkers(fd, size, { threads = cpuCount(), minParallelBytes = PARALLEL_MIN_BYTES, progress = false } = {}) {
   let workers = [];
   if (SHARED_FDS && threads >= 2 && size >= minParallelBytes) {
-    // No more than the layers of a typical image would keep busy.
-    for (let i = 0; i < Math.min(threads, MAX_PRESTART); i++) {
+    // The calling thread takes layers too (scanLayers, without a signal,
+    // which is when workers are prestarted); no more than the layers of a
+    // typical image would keep busy.
+    for (let i = 0; i < Math.min(threads - 1, MAX_PRESTART); i++) {
       const worker = startWorker(fd, progress);
       // What befalls it before scanLayers listens, told to scanLayers then.
       worker.early = {};
@@ -79,7 +81,8 @@ function prestartWorkers(fd, size, { threads = cpuCount(), minParallelBytes = PA
  * caller decodes it while other layers are still being read) and resolves
  * with `[]`; or, with `pending` (the wasm.Pending they go to), adds each
  * summary to it (on this thread without encoding it) and resolves with `[]`. `budgetLeft()`: the decompression budget left (Infinity: none)
- * when a layer starts, its allowance.
+ * when a layer starts, its allowance. In parallel, the calling thread
+ * takes layers too, unless `callingThread` is false or a signal is given.
  */
 async function scanLayers(
   fd,
@@ -96,6 +99,7 @@ async function scanLayers(
     threads = cpuCount(),
     minParallelBytes = PARALLEL_MIN_BYTES,
     prestarted = null,
+    callingThread = true,
   },
 ) {
   const layerBytes = layers.reduce((sum, l) => sum + l.size, 0);
@@ -127,18 +131,35 @@ async function scanLayers(
     }
     return results;
   }
-  const ready = prestarted ? prestarted.take(count) : [];
+  // The calling thread summarises layers too, from the same queue: from the
+  // start, while the workers start (tens of milliseconds), and on. Not with
+  // a signal: busy in the wasm, it could not hear the abort. (Tests turn it
+  // off with `callingThread: false`, to give every layer to the workers.)
+  const calling = callingThread && !signal;
+  const workerCount = calling ? count - 1 : count;
+  const ready = prestarted ? prestarted.take(workerCount) : [];
   try {
     checkAborted(signal);
   } catch (err) {
     for (const w of ready) w.terminate();
     throw err;
   }
+  // The largest first. Each thread claims the next job itself (`next`), so a
+  // worker goes on without waiting for this thread, which may be busy with
+  // a layer of its own; `budget`: the decompression budget left, a claimed
+  // layer's allowance (-1: none), updated as summaries are added.
   const queue = [...layers].sort((a, b) => b.size - a.size);
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const budget = new BigInt64Array(new SharedArrayBuffer(8));
+  const updateBudget = () => {
+    const left = budgetLeft();
+    Atomics.store(budget, 0, Number.isFinite(left) ? BigInt(Math.max(0, Math.floor(left))) : -1n);
+  };
+  updateBudget();
   const workers = [];
   let summaries = 0;
+  let settled = false;
   return new Promise((resolve, reject) => {
-    let settled = false;
     const finish = (err) => {
       if (settled) return;
       settled = true;
@@ -149,30 +170,24 @@ async function scanLayers(
     };
     const onAbort = () => finish(abortReason(signal));
     if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    const feed = (worker) => {
-      const job = queue.shift();
-      if (job) worker.postMessage({ ...job, allowance: budgetLeft(), blockSize });
+    const taken = (name, summary) => {
+      try {
+        if (summary !== undefined) take(name, summary);
+        updateBudget();
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      if (++summaries === layers.length) finish();
     };
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < workerCount; i++) {
       const worker = i < ready.length ? ready[i] : startWorker(fd, Boolean(onProgress));
       workers.push(worker);
       worker.on('message', (msg) => {
         if (settled) return; // a message sent before the worker was stopped
-        if (msg.type === 'progress') {
-          progress(msg.layer, msg.bytes);
-        } else if (msg.type === 'summary') {
-          // The next layer first: this worker reads on while it is decoded.
-          feed(worker);
-          try {
-            take(msg.name, msg.summary);
-          } catch (err) {
-            finish(err);
-            return;
-          }
-          if (++summaries === layers.length) finish();
-        } else if (msg.type === 'error') {
-          finish(codedError(msg.code, msg.message));
-        }
+        if (msg.type === 'progress') progress(msg.layer, msg.bytes);
+        else if (msg.type === 'summary') taken(msg.name, msg.summary);
+        else if (msg.type === 'error') finish(codedError(msg.code, msg.message));
       });
       worker.on('error', (err) => finish(codedError('E_INTERNAL', `a layer worker failed: ${err.message}`, err)));
       worker.on('exit', (code) => {
@@ -187,8 +202,32 @@ async function scanLayers(
         finish(codedError('E_INTERNAL', `a layer worker exited with status ${worker.early.exit}`));
         return;
       }
-      feed(worker);
+      worker.postMessage({ jobs: queue, next, budget, blockSize });
     }
+    if (!calling) return;
+    // This thread's share: one layer at a time, then the event loop, where
+    // the workers' summaries and errors wait.
+    const work = () => {
+      if (settled) return;
+      const index = Atomics.add(next, 0, 1);
+      if (index >= queue.length) return;
+      const job = queue[index];
+      const read = (at, length, layer, into) => {
+        const n = readInto(job.fd ?? fd, into, length, at);
+        progress(layer, n);
+        return n;
+      };
+      let summary;
+      try {
+        summary = scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize, pending);
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      taken(job.name, summary);
+      setImmediate(work);
+    };
+    work();
   });
 }
 

@@ -62,9 +62,13 @@ function sequentialReport(file) {
 test('worker threads give the report of a single pass, on every fixture', async () => {
   let deferred = 0;
   for (const file of fixtureFiles()) {
-    const { json, layers } = await parallelReport(file);
-    assert.equal(json, sequentialReport(file), path.basename(file));
-    if (layers > 1) deferred++;
+    const expected = sequentialReport(file);
+    // Workers alone; with the calling thread taking layers too; with more threads than layers.
+    for (const options of [{ callingThread: false }, {}, { threads: 8 }]) {
+      const { json, layers } = await parallelReport(file, options);
+      assert.equal(json, expected, `${path.basename(file)} ${JSON.stringify(options)}`);
+      if (layers > 1 && options.threads === undefined && options.callingThread === false) deferred++;
+    }
   }
   // Most fixtures are uncompressed archives whose layers are deferred.
   assert.ok(deferred >= 10, `${deferred} fixtures had several deferred layers`);
@@ -114,7 +118,7 @@ test('progress from the workers adds up to the size; abort stops them', async ()
   const file = largestUncompressedFixture();
   const size = fs.statSync(file).size;
   const seen = [];
-  await parallelReport(file, { onProgress: (p) => seen.push(p) });
+  await parallelReport(file, { onProgress: (p) => seen.push(p), callingThread: false });
   assert.ok(seen.length > 0);
   assert.ok(seen.every((p) => p.totalBytes === size && p.bytesRead <= size));
   assert.ok(seen.some((p) => typeof p.layer === 'string' && p.layer.length > 0));
