@@ -1586,3 +1586,88 @@ pub fn analyze_bytes(
 pub fn version() -> String {
     String::from(env!("CARGO_PKG_VERSION"))
 }
+
+/// Decoded bytes handed to `gunzipSplit`'s `write` at a time.
+#[cfg(feature = "node")]
+const SPLIT_OUTPUT: usize = 256 << 10;
+
+/// Reads a source from its start, straight into the reader's buffer.
+#[cfg(feature = "node")]
+struct SourceReader<'a> {
+    source: Source<'a>,
+    offset: u64,
+    /// The first JS exception, rethrown as it is.
+    failure: Option<JsValue>,
+}
+
+#[cfg(feature = "node")]
+impl io::Read for SourceReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.source.fetch(self.offset, buf) {
+            Ok(Some(n)) => {
+                self.offset += n as u64;
+                Ok(n)
+            }
+            Ok(None) => {
+                self.failure = Some(cannot_wait());
+                Err(io::Error::other("the read callback failed"))
+            }
+            Err(e) => {
+                self.failure = Some(e);
+                Err(io::Error::other("the read callback failed"))
+            }
+        }
+    }
+}
+
+/// Decode the gzip stream that `read(offset, length, layer, into)` gives (as
+/// `analyzeCallback`'s) without checking its members' CRC-32 and size:
+/// `write(bytes)` takes the decoded bytes (a view of this wasm's memory,
+/// valid during the call only) and `memberEnd(crc, size)` each member's
+/// trailer, after that member's bytes. The caller checks the trailers where
+/// the bytes go (gunzip-pipe.cjs, on another thread). Returns the compressed
+/// bytes used. Throws on anything but a clean stream (then decode it with
+/// the analysis' own decoder, whose errors are the native CLI's), or what a
+/// callback threw.
+#[cfg(feature = "node")]
+#[wasm_bindgen(js_name = gunzipSplit)]
+pub fn gunzip_split(
+    read: &Function,
+    write: &Function,
+    member_end: &Function,
+) -> Result<f64, JsValue> {
+    use crate::archive::split_gunzip::{Piece, SplitGunzip};
+    let member = CurrentMember::new(RefCell::new(String::new()));
+    let mut decoder = SplitGunzip::new(SourceReader {
+        source: Source::Callback(read, member),
+        offset: 0,
+        failure: None,
+    });
+    let mut out = vec![0u8; SPLIT_OUTPUT];
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+    loop {
+        let piece = decoder
+            .next(&mut out)
+            .map_err(|e| JsValue::from_str(&e.to_string()));
+        match piece {
+            Ok(Piece::Bytes(n)) => {
+                // A view made anew for each call: a grown memory detaches the old buffer.
+                let view = Uint8Array::new_with_byte_offset_and_length(
+                    &memory.buffer(),
+                    out.as_ptr() as usize as u32,
+                    n as u32,
+                );
+                write.call1(&JsValue::NULL, &view)?;
+            }
+            Ok(Piece::MemberEnd(t)) => {
+                member_end.call2(
+                    &JsValue::NULL,
+                    &JsValue::from_f64(f64::from(t.crc)),
+                    &JsValue::from_f64(f64::from(t.size)),
+                )?;
+            }
+            Ok(Piece::End) => return Ok(decoder.taken() as f64),
+            Err(e) => return Err(decoder.reader_mut().failure.take().unwrap_or(e)),
+        }
+    }
+}

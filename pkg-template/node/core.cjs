@@ -13,8 +13,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const wasm = require('./rootless_check.js');
-const { scanLayers, prestartWorkers } = require('./layer-pool.cjs');
-const { analyzeGzipFile } = require('./gunzip-pipe.cjs');
+const { scanLayers, prestartWorkers, cpuCount } = require('./layer-pool.cjs');
+const gunzipPipe = require('./gunzip-pipe.cjs');
 const { codedError, normalizeError, checkAborted, readInto, layerName, budgetOption, ioMessage } = require('./common.cjs');
 const { parseSource } = require('./source.cjs');
 const { analyzeRegistry } = require('./registry.cjs');
@@ -30,15 +30,12 @@ const { runRemote } = require('./remote.cjs');
 // (CPU 1.15 s against 1.18 s), on W2 0.447 s against 0.470 s (CPU 0.56
 // against 0.57).
 const DEFAULT_BLOCK = 1 << 20;
-// A gzip file (`docker save | gzip`) is decoded by the wasm on the calling
-// thread unless it is at least this big (`gunzipMinBytes`), when Node's zlib
-// decodes it in a worker (gunzip-pipe.cjs). Since Node's wasm is built for
-// speed (wasm-pack.toml), the wasm alone is faster: bench W3 (928 MB), scale
-// 1, medians of 5 interleaved fresh processes, `analyze` 2.88 s (CPU 2.72 s)
-// against 3.19 s (CPU 3.30 s) through Node's zlib, whose 256 KiB output
-// chunks are fresh memory each (120,000 page faults against 18,000), and
-// whose decoding alone takes 2.4 s. So Node's zlib is opt-in.
-const GUNZIP_MIN_BYTES = Infinity;
+// A gzip file (`docker save | gzip`) at least this big (`gunzipMinBytes`)
+// is decoded on two threads when the machine has two CPUs and Node has
+// zlib.crc32 (gunzip-pipe.cjs): the wasm's inflater in a worker, the CRC
+// and the analysis here. Smaller ones, or without those, on the calling
+// thread alone: a worker takes tens of milliseconds to start.
+const GUNZIP_MIN_BYTES = gunzipPipe.available && cpuCount() >= 2 ? 32 << 20 : Infinity;
 
 // What the wasm's reader will take the file for, from its first bytes.
 function compressionOf(fd) {
@@ -73,8 +70,8 @@ async function runFd(fd, options) {
     if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
     return n;
   };
-  if (seekable && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && compressionOf(fd) === 'gzip') {
-    const analysis = await analyzeGzipFile(wasm, fd, size, { ...options, blockSize, maxDecompressed: max });
+  if (seekable && gunzipPipe.available && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && compressionOf(fd) === 'gzip') {
+    const analysis = await gunzipPipe.analyzeGzipFile(wasm, fd, size, { ...options, blockSize, maxDecompressed: max });
     if (analysis) return analysis;
   }
   if (!seekable || options.verify) {

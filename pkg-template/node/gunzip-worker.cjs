@@ -1,20 +1,24 @@
 'use strict';
 // The worker thread of gunzip-pipe.cjs: reads the gzip file it was given,
-// decodes it with Node's zlib and writes the decoded bytes into the shared
-// ring, waiting while the ring is full.
+// inflates its members with the wasm's decoder (gunzipSplit: zlib-rs, with
+// the CRC-32 left to the reader) and writes the decoded bytes into the
+// shared ring, and each member's trailer into the shared records, waiting
+// while either is full.
 
-const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
-const zlib = require('node:zlib');
-const { layout, Slot, State } = require('./gunzip-pipe.cjs');
+const wasm = require('./rootless_check.js');
+const { layout, Slot, State, RECORD_SLOTS } = require('./gunzip-pipe.cjs');
+const { readInto } = require('./common.cjs');
 
 const { fd, size, shared } = workerData;
-const { ctrl, counts, ring } = layout(shared);
-const { AVAIL, SEQ, STATE } = Slot;
+const { ctrl, counts, records, ring } = layout(shared);
+const { AVAIL, SEQ, STATE, RECORDS, RECORDS_TAKEN } = Slot;
 
 let writeAt = 0;
+// Decoded bytes written so far.
+let written = 0;
 
-// Tell the reader something changed (bytes or the state).
+// Tell the reader something changed (bytes, a record or the state).
 function signal() {
   Atomics.add(ctrl, SEQ, 1);
   Atomics.notify(ctrl, SEQ);
@@ -41,30 +45,37 @@ function put(chunk) {
     ring.set(chunk.subarray(done, done + n), writeAt);
     writeAt = (writeAt + n) % ring.length;
     done += n;
+    written += n;
     Atomics.add(ctrl, AVAIL, n);
     signal();
   }
 }
 
-const gunzip = zlib.createGunzip({ chunkSize: 256 << 10 });
-gunzip.on('data', put);
-// Clean only when every byte of the file went into the decoder: Node's zlib
-// ends quietly before trailing zeros, which the wasm's decoder may refuse.
-gunzip.on('end', () => finish(gunzip.bytesWritten === size ? State.ENDED : State.FAILED));
-gunzip.on('error', () => finish(State.FAILED));
-
-const CHUNK = 1 << 20;
-async function feed() {
-  for (let at = 0; at < size; ) {
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - at));
-    const { bytesRead } = await new Promise((resolve, reject) =>
-      fs.read(fd, chunk, 0, chunk.length, at, (err, n) => (err ? reject(err) : resolve({ bytesRead: n }))));
-    if (bytesRead === 0) break; // the file shrank: the decoder sees a cut stream
-    at += bytesRead;
-    counts[0] = at;
-    if (!gunzip.write(chunk.subarray(0, bytesRead))) await new Promise((resolve) => gunzip.once('drain', resolve));
+// A member ended after `written` decoded bytes: its trailer, for the reader
+// to check (before any byte of the next member is written).
+function memberEnd(crc, memberSize) {
+  for (;;) {
+    const taken = Atomics.load(ctrl, RECORDS_TAKEN);
+    if (Atomics.load(ctrl, RECORDS) - taken < RECORD_SLOTS) break;
+    Atomics.wait(ctrl, RECORDS_TAKEN, taken);
   }
-  gunzip.end();
+  const i = (Atomics.load(ctrl, RECORDS) % RECORD_SLOTS) * 3;
+  records[i] = written;
+  records[i + 1] = crc;
+  records[i + 2] = memberSize;
+  Atomics.add(ctrl, RECORDS, 1);
+  signal();
 }
 
-feed().catch(() => finish(State.FAILED));
+const read = (offset, length, layer, into) => {
+  const n = readInto(fd, into, length, offset);
+  counts[0] = offset + n;
+  return n;
+};
+
+try {
+  // Clean only when every byte of the file was used.
+  finish(wasm.gunzipSplit(read, put, memberEnd) === size ? State.ENDED : State.FAILED);
+} catch {
+  finish(State.FAILED);
+}

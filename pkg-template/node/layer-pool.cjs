@@ -231,4 +231,4 @@ async function scanLayers(
   });
 }
 
-module.exports = { scanLayers, prestartWorkers, PARALLEL_MIN_BYTES };
+module.exports = { scanLayers, prestartWorkers, cpuCount, PARALLEL_MIN_BYTES };

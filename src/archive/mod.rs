@@ -11,10 +11,12 @@ use std::{format, vec};
 
 pub mod budget;
 pub mod gzip;
+pub mod gzip_member;
 pub mod hashing;
 pub mod input;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pgzip;
+pub mod split_gunzip;
 pub mod tar_walk;
 pub mod zstd;
 

@@ -1,10 +1,12 @@
-// A gzip file is decoded by Node's zlib on a worker thread, feeding the
-// wasm's analysis through a shared ring (pkg/node/gunzip-pipe.cjs), and
-// analysed again by the wasm's own decoder whenever Node's did not end
-// cleanly or the report is partial. These tests check that both ways give
-// the same answer on every gzip fixture and on broken gzip streams, that the
-// fast way is really taken when the stream is sound, and that a tiny ring
-// (every read waits, every write wraps) changes nothing.
+// A big gzip file is inflated by the wasm on a worker thread, feeding the
+// wasm's analysis on the calling thread through a shared ring, where Node's
+// crc32 checks each member (pkg/node/gunzip-pipe.cjs); it is analysed again
+// by the wasm's sequential decoder whenever the worker did not end cleanly,
+// a member's CRC or size is wrong, or the report is partial. These tests
+// check that both ways give the same answer on every gzip fixture and on
+// broken gzip streams, that the fast way is really taken when the stream is
+// sound, and that a tiny ring (every read waits, every write wraps) and
+// more members than the shared records hold change nothing.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -57,9 +59,9 @@ async function fastWay(file, options = {}) {
 }
 
 const WASM_ONLY = { gunzipMinBytes: Infinity };
-const NODE_ZLIB = { gunzipMinBytes: 0 };
+const TWO_THREADS = { gunzipMinBytes: 0 };
 
-test('every gzip fixture: Node zlib through the ring gives the report of the wasm decoder', async () => {
+test('every gzip fixture: two threads through the ring give the report of the sequential decoder', async () => {
   const files = gzipFixtures();
   assert.ok(files.length >= 5, `${files.length} gzip fixtures`);
   for (const file of files) {
@@ -67,11 +69,18 @@ test('every gzip fixture: Node zlib through the ring gives the report of the was
     assert.ok(expected.startsWith('{'), `${path.basename(file)}: ${expected.slice(0, 80)}`);
     assert.equal(await fastWay(file), expected, `${path.basename(file)}: the fast way`);
     assert.equal(await fastWay(file, { ringSize: 4096 }), expected, `${path.basename(file)}: a 4 KiB ring`);
-    assert.equal(await answer(file, NODE_ZLIB), expected, `${path.basename(file)}: through the API`);
+    assert.equal(await answer(file, TWO_THREADS), expected, `${path.basename(file)}: through the API`);
   }
 });
 
-test('broken gzip streams: the wasm decoder has the last word', async () => {
+/** `gz` with its last trailer changed by `change(trailer)` (a copy). */
+function withTrailer(gz, change) {
+  const copy = Buffer.from(gz);
+  change(copy.subarray(copy.length - 8));
+  return copy;
+}
+
+test('broken gzip streams: the sequential decoder has the last word', async () => {
   const dir = tempDir('gunzip-');
   const good = fs.readFileSync(gzipFixtures()[0]);
   const tar = zlib.gunzipSync(good);
@@ -100,6 +109,13 @@ test('broken gzip streams: the wasm decoder has the last word', async () => {
     'a cut tar, whole gzip': zlib.gzipSync(tar.subarray(0, Math.floor(tar.length * 0.6))),
     'not a tar': zlib.gzipSync(Buffer.from('{"hello": "world"}\n'.repeat(1000))),
     'only a header': good.subarray(0, 10),
+    'a wrong CRC': withTrailer(good, (t) => t.writeUInt32LE(t.readUInt32LE(0) ^ 1, 0)),
+    'a wrong size': withTrailer(good, (t) => t.writeUInt32LE(t.readUInt32LE(4) + 1, 4)),
+    // More members than the shared records hold, empty ones among them.
+    'many members': Buffer.concat(
+      Array.from({ length: Math.ceil(tar.length / 4) }, (_, i) => zlib.gzipSync(tar.subarray(i * 4, i * 4 + 4)))
+        .flatMap((m, i) => (i % 3 === 0 ? [m, zlib.gzipSync(Buffer.alloc(0))] : [m])),
+    ),
   };
   const gaveUp = [];
   for (const [name, bytes] of Object.entries(cases)) {
@@ -107,29 +123,30 @@ test('broken gzip streams: the wasm decoder has the last word', async () => {
     fs.writeFileSync(file, bytes);
     const expected = await answer(file, WASM_ONLY);
     if (name === 'a layer with a broken header') assert.match(expected, /"partial": true/);
-    assert.equal(await answer(file, NODE_ZLIB), expected, name);
-    assert.equal(await answer(file, { ...NODE_ZLIB, blockSize: 4096 }), expected, `${name}, 4 KiB blocks`);
+    assert.equal(await answer(file, TWO_THREADS), expected, name);
+    assert.equal(await answer(file, { ...TWO_THREADS, blockSize: 4096 }), expected, `${name}, 4 KiB blocks`);
     if ((await fastWay(file, { ringSize: 4096 })) === null) gaveUp.push(name);
   }
   // Each broken stream is left to the wasm's decoder; a sound one is not.
   assert.deepEqual(gaveUp.sort(), [
-    'a cut tar, whole gzip', 'a layer with a broken header', 'corrupt in the middle', 'cut before its trailer', 'cut in the middle',
-    'not a tar', 'only a header', 'trailing garbage', 'trailing zeros',
+    'a cut tar, whole gzip', 'a layer with a broken header', 'a wrong CRC', 'a wrong size', 'corrupt in the middle',
+    'cut before its trailer', 'cut in the middle', 'not a tar', 'only a header', 'trailing garbage', 'trailing zeros',
   ]);
+  assert.ok(Object.keys(cases).filter((c) => c.endsWith('members')).length === 2);
 });
 
 test('progress counts the file bytes; an abort stops the analysis and its worker', async () => {
   const file = gzipFixtures().map((f) => [f, fs.statSync(f).size]).sort((a, b) => b[1] - a[1])[0][0];
   const size = fs.statSync(file).size;
   const seen = [];
-  await answer(file, { ...NODE_ZLIB, onProgress: (p) => seen.push(p) });
+  await answer(file, { ...TWO_THREADS, onProgress: (p) => seen.push(p) });
   assert.ok(seen.length > 0);
   assert.ok(seen.every((p) => p.totalBytes === size && p.bytesRead <= size));
   assert.equal(seen.at(-1).bytesRead, size);
 
   const controller = new AbortController();
   await assert.rejects(
-    core.run(file, { ...NODE_ZLIB, ringSize: 4096, signal: controller.signal, onProgress: () => controller.abort() }),
+    core.run(file, { ...TWO_THREADS, ringSize: 4096, signal: controller.signal, onProgress: () => controller.abort() }),
     { name: 'AbortError' },
   );
 });

@@ -22,10 +22,10 @@ use std::time::Instant;
 
 use zlib_rs::{Inflate, InflateFlush, Status};
 
+use super::super::gzip_member::{self as member, Trailer};
 use super::bits::Bits;
 use super::finder;
 use super::inflate::{Fail, Inflater, WINDOW};
-use super::member::{self, Trailer};
 
 /// Time spent by the workers (nanoseconds): finding block starts, in our
 /// decoder, in zlib-rs, pinning chunk ends (`ROOTLESS_CHECK_PGZIP_STATS`).

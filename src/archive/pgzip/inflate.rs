@@ -25,6 +25,15 @@ pub enum Fail {
     TooBig,
 }
 
+impl From<super::super::gzip_member::Fail> for Fail {
+    fn from(f: super::super::gzip_member::Fail) -> Self {
+        match f {
+            super::super::gzip_member::Fail::Short => Fail::Short,
+            super::super::gzip_member::Fail::Bad => Fail::Bad,
+        }
+    }
+}
+
 impl From<Short> for Fail {
     fn from(_: Short) -> Fail {
         Fail::Short

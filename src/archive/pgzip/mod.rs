@@ -26,7 +26,6 @@ mod chunk;
 mod finder;
 mod huffman;
 mod inflate;
-mod member;
 
 pub use finder::plausible as plausible_block;
 
@@ -39,9 +38,9 @@ use std::thread::JoinHandle;
 use zlib_rs::{Inflate, InflateFlush, Status};
 
 use super::gzip::GzipReader;
+use super::gzip_member::{self as member, Trailer};
 use chunk::{Decoded, End, Job, Start};
 use inflate::{MARKER, WINDOW};
-use member::Trailer;
 
 /// A job's data, where it stops, and whether it reaches the stream's end.
 type JobData = (Arc<Vec<u8>>, u64, bool);

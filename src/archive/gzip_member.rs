@@ -1,9 +1,16 @@
-//! gzip member headers and trailers (RFC 1952), checked as zlib checks them.
+//! gzip member headers and trailers (RFC 1952), checked as zlib checks them:
+//! for the decoders that inflate members raw (pgzip/, split_gunzip.rs).
 
-use super::inflate::Fail;
+/// Why a header could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fail {
+    /// The data ends inside it.
+    Short,
+    /// zlib would refuse it.
+    Bad,
+}
 
-/// The header at `data[at..]`: its length. `Fail::Short` if the data ends
-/// inside it, `Fail::Bad` if zlib would refuse it.
+/// The header at `data[at..]`: its length.
 pub fn header(data: &[u8], at: usize) -> Result<usize, Fail> {
     let d = data.get(at..).unwrap_or(&[]);
     let byte = |i: usize| d.get(i).copied().ok_or(Fail::Short);
