@@ -11,11 +11,14 @@ use std::{format, vec};
 
 pub mod budget;
 pub mod gzip;
+// Raw gzip members: natively for pgzip, in the wasm only for Node's two-thread gunzip.
+#[cfg(any(not(target_arch = "wasm32"), feature = "node"))]
 pub mod gzip_member;
 pub mod hashing;
 pub mod input;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pgzip;
+#[cfg(any(not(target_arch = "wasm32"), feature = "node"))]
 pub mod split_gunzip;
 pub mod tar_walk;
 pub mod zstd;
