@@ -3,7 +3,7 @@
 // `npm run build`) in headless Chromium, timed from the file being given to
 // the page to the verdict being on it.
 //
-//   node bench/browser.mjs FILE [--runs N] [--warmup N] [--www DIR] [--native PATH] [--timeout S] [--no-pss]
+//   node bench/browser.mjs FILE [--runs N] [--warmup N] [--www DIR] [--native PATH] [--timeout S] [--pss-runs N] [--no-pss]
 //   node bench/browser.mjs --check [--www DIR]
 //
 // - www/ is served by a tiny node:http static server on 127.0.0.1 (the
@@ -11,8 +11,8 @@
 // - Chromium (CHROMIUM, default /usr/bin/chromium) is driven by
 //   playwright-core, with the options of tests/node/browser.test.mjs.
 // - All runs are in one browser session: --warmup untimed runs (default 1),
-//   then --runs timed runs (default 3), then one more run for the PSS (below;
-//   not with --no-pss). Each run reloads the page, then gives it FILE through
+//   then --runs timed runs (default 3), then --pss-runs more runs for the
+//   PSS (default 1; below; none with --no-pss). Each run reloads the page, then gives it FILE through
 //   its file input with setInputFiles(FILE): a local path, which Chromium
 //   reads from disk itself (nothing goes through Node).
 // - The time is taken in the page with performance.now(): from the input's
@@ -28,8 +28,11 @@
 //   split between the processes sharing them) is the fairer figure, but
 //   reading smaps_rollup every 100 ms slows the analysis down a lot (2x at
 //   scale 0.1: it takes the renderer's mm lock), so it is sampled only in the
-//   extra, untimed run: peak_pss_mb. idle_* are the same sums with the page
-//   loaded, before the first file.
+//   extra, untimed runs: peak_pss_mb (their median). idle_* are the same sums
+//   with the page loaded, before the first file. The PSS at idle and at each
+//   PSS run's peak is also printed per process (browser, renderer#ID, gpu,
+//   NetworkService…: its anonymous and shared-memory parts in brackets), so
+//   that the growth can be put on a process.
 // - The verdicts shown must be those of the native CLI for FILE
 //   (`rootless-check --format json --fail-on none FILE`, images[].verdict;
 //   --native, else target-bench/release or target/release): else, or if the
@@ -51,12 +54,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function usage(message) {
   if (message) console.error(`bench/browser.mjs: ${message}`);
-  console.error('usage: node bench/browser.mjs FILE [--runs N] [--warmup N] [--www DIR] [--native PATH] [--timeout S] [--no-pss]\n' +
+  console.error('usage: node bench/browser.mjs FILE [--runs N] [--warmup N] [--www DIR] [--native PATH] [--timeout S] [--pss-runs N] [--no-pss]\n' +
     '       node bench/browser.mjs --check [--www DIR]');
   process.exit(2);
 }
 
-const opts = { runs: 3, warmup: 1, pssRun: true, www: path.join(root, 'www'), native: null, timeout: 900, check: false, file: null };
+const opts = { runs: 3, warmup: 1, pssRuns: 1, www: path.join(root, 'www'), native: null, timeout: 900, check: false, file: null };
 {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
@@ -75,7 +78,8 @@ const opts = { runs: 3, warmup: 1, pssRun: true, www: path.join(root, 'www'), na
     else if (a === '--native') opts.native = path.resolve(next());
     else if (a === '--timeout') opts.timeout = Number(next());
     else if (a === '--check') opts.check = true;
-    else if (a === '--no-pss') opts.pssRun = false;
+    else if (a === '--no-pss') opts.pssRuns = 0;
+    else if (a === '--pss-runs') opts.pssRuns = Number(next());
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('-')) usage(`unknown option ${a}`);
     else if (opts.file === null) opts.file = path.resolve(a);
@@ -83,6 +87,7 @@ const opts = { runs: 3, warmup: 1, pssRun: true, www: path.join(root, 'www'), na
   }
   if (!Number.isInteger(opts.runs) || opts.runs < 1) usage('--runs must be a positive integer');
   if (!Number.isInteger(opts.warmup) || opts.warmup < 0) usage('--warmup must be a non-negative integer');
+  if (!Number.isInteger(opts.pssRuns) || opts.pssRuns < 0) usage('--pss-runs must be a non-negative integer');
   if (!(opts.timeout > 0)) usage('--timeout must be positive (seconds)');
   if (!opts.check && !opts.file) usage('no FILE');
 }
@@ -159,22 +164,56 @@ function descendants() {
   }
   return out;
 }
-/** Sums of RSS and (if `pss`) PSS, bytes, over Chromium's processes. */
+/** What a Chromium process is, from its command line: browser, renderer, gpu-process, network… */
+const kinds = new Map();
+function kindOf(pid) {
+  if (!kinds.has(pid)) {
+    let kind = 'other';
+    try {
+      // Chromium rewrites its command line as one string: split on spaces too.
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      const type = argv.find((a) => a.startsWith('--type='));
+      const sub = argv.find((a) => a.startsWith('--utility-sub-type='));
+      const id = argv.find((a) => a.startsWith('--renderer-client-id='));
+      kind = !type ? path.basename(argv[0]) : sub ? sub.slice(sub.lastIndexOf('.') + 1)
+        : id ? `${type.slice(7)}#${id.slice(21)}` : type.slice(7);
+    } catch {
+      // gone
+    }
+    kinds.set(pid, kind);
+  }
+  return kinds.get(pid);
+}
+/**
+ * Sums of RSS and (if `pss`) PSS, bytes, over Chromium's processes; with
+ * `pss`, also `byKind`: the PSS per kind of process (kindOf), its anonymous
+ * part and its shared-memory part.
+ */
 function sample(pids, pss = true) {
   let rss = 0;
   let pssSum = 0;
+  const byKind = {};
   for (const pid of pids) {
     try {
       rss += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE;
       if (!pss) continue;
-      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      if (m) pssSum += Number(m[1]) * 1024;
+      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const field = (name) => Number((new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup) || [0, 0])[1]) * 1024;
+      const k = (byKind[kindOf(pid)] ??= { pss: 0, anon: 0, shmem: 0, n: 0 });
+      k.pss += field('Pss');
+      k.anon += field('Pss_Anon');
+      k.shmem += field('Pss_Shmem');
+      k.n += 1;
+      pssSum += field('Pss');
     } catch {
       // gone
     }
   }
-  return { rss, pss: pssSum };
+  return { rss, pss: pssSum, byKind };
 }
+/** `renderer 412.3 (anon 380.1, shmem 2.0), …`: MB, largest first. */
+const kindsText = (byKind) => Object.entries(byKind).sort((a, b) => b[1].pss - a[1].pss)
+  .map(([kind, k]) => `${kind}${k.n > 1 ? `×${k.n}` : ''} ${mb(k.pss)} (anon ${mb(k.anon)}, shmem ${mb(k.shmem)})`).join(', ');
 class Sampler {
   constructor(pss) {
     this.pss = pss;
@@ -188,7 +227,10 @@ class Sampler {
     if (this.ticks++ % 10 === 0) this.pids = descendants();
     const s = sample(this.pids, this.pss);
     this.peak.rss = Math.max(this.peak.rss, s.rss);
-    this.peak.pss = Math.max(this.peak.pss, s.pss);
+    if (s.pss > this.peak.pss) {
+      this.peak.pss = s.pss;
+      this.peak.byKind = s.byKind;
+    }
   }
   start() {
     this.tick();
@@ -256,15 +298,18 @@ try {
   const size = fs.statSync(opts.file).size;
   const times = [];
   let peakRss = 0;
-  let pssRun = null;
+  const pssRuns = [];
   let idle = null;
-  const total = opts.warmup + opts.runs + (opts.pssRun ? 1 : 0);
+  const total = opts.warmup + opts.runs + opts.pssRuns;
   for (let i = 0; i < total; i++) {
     const kind = i < opts.warmup ? 'warm-up' : i < opts.warmup + opts.runs ? 'timed' : 'pss';
     // A fresh page each run: reload (goto) and wait for the checker.
     await page.goto(`${base}/index.html`);
     await page.waitForFunction(() => document.documentElement.dataset.ready === 'true' && window.__bench);
-    if (idle === null) idle = sample(descendants());
+    if (idle === null) {
+      idle = sample(descendants());
+      console.log(`idle PSS by process: ${kindsText(idle.byKind)}`);
+    }
     const sampler = new Sampler(kind === 'pss');
     sampler.start();
     await page.locator('#checker input[type=file]').setInputFiles(opts.file);
@@ -286,16 +331,17 @@ try {
     const label = kind === 'timed' ? `run ${times.length + 1}/${opts.runs}` : kind === 'pss' ? 'PSS run (not timed)' : 'warm-up';
     console.log(`${label}: ${s.toFixed(3)} s, ${(size / 1e6 / s).toFixed(0)} MB/s, peak RSS sum ${mb(runPeak.rss)} MB` +
       `${kind === 'pss' ? `, peak PSS sum ${mb(runPeak.pss)} MB` : ''}, verdict ${result.verdicts.join(',')}`);
+    if (kind === 'pss') console.log(`  at the PSS peak, by process: ${kindsText(runPeak.byKind)}`);
     if (kind === 'timed') {
       times.push(s);
       peakRss = Math.max(peakRss, runPeak.rss);
     } else if (kind === 'pss') {
-      pssRun = runPeak;
+      pssRuns.push(runPeak.pss);
     }
   }
   console.log(`median_seconds=${median(times).toFixed(3)} min_seconds=${Math.min(...times).toFixed(3)} ` +
     `max_seconds=${Math.max(...times).toFixed(3)} runs=${times.length} peak_rss_mb=${mb(peakRss)} ` +
-    `idle_rss_mb=${mb(idle.rss)} peak_pss_mb=${pssRun ? mb(pssRun.pss) : '-'} idle_pss_mb=${mb(idle.pss)} ` +
+    `idle_rss_mb=${mb(idle.rss)} peak_pss_mb=${pssRuns.length > 0 ? mb(median(pssRuns)) : '-'} idle_pss_mb=${mb(idle.pss)} ` +
     `verdicts=${expected.join(',')}`);
 } catch (err) {
   console.error(`bench/browser.mjs: FAILED: ${err && err.message}`);

@@ -37,7 +37,7 @@ export interface AnalyzeOptions {
    * in workers (Web Workers; in Node, worker threads whenever a signal is
    * given), which an abort terminates. */
   signal?: AbortSignal;
-  /** Bytes read per call (default 1 MiB for files in Node, 16 MiB in browsers; at
+  /** Bytes read per call (default 1 MiB for files in Node, 8 MiB in browsers; at
    * least 64 KiB). Browsers read uncompressed and gzip layers through streams, in
    * windows of at most 1 MiB and at most this. */
   blockSize?: number;

@@ -8,12 +8,23 @@
 // reading its own parts of the File, and handed back to this worker's wasm
 // to assemble the report.
 
-// Each FileReaderSync call costs about a millisecond: big blocks. Measured
-// with bench/browser.mjs (2 CPUs, 4 layer workers, medians of 3, two
-// rounds): 16 MiB against 8 MiB, 2.34 and 2.37 s against 2.69 and 2.77 s on
-// a 1.25 GB docker save, 2.29 and 2.42 s against 2.46 and 2.43 s on a 398 MB
-// OCI archive of gzip layers. (With 2 workers, 32 MiB had been slower than 8.)
-const DEFAULT_BLOCK = 16 << 20;
+// FileReaderSync blocks: the archive's structure, a file gzipped or
+// zstd-compressed as a whole (read through, start to end), zstd layers. Each
+// call costs about a millisecond, so blocks are big; but each is a fresh
+// ArrayBuffer that Blink holds until a full garbage collection, and V8
+// let 180-260 MB of them pile up dead on W3 (detaching each with
+// transfer(0) after the copy made it worse: 37 dead 16 MiB blocks at the
+// peak instead of 16, as V8 no longer counted them). A
+// stream cannot serve these reads: the wasm pulls them synchronously, and a
+// worker can only wait for a stream with SharedArrayBuffer (cross-origin
+// isolated pages). Measured with bench/browser.mjs on the 928 MB gzipped
+// docker save (W3; 2 busy CPUs, three interleaved rounds, medians): 8 MiB
+// blocks +282 MB of Chromium PSS above idle (at the peak ~22 dead blocks,
+// 176 MB) and 3.76 s, against +358 MB and 3.66 s with 16 MiB (16 dead
+// blocks, 256 MB); 4 MiB saved no more (+270 MB) and was slower (3.92 s).
+// (With layers read by FileReaderSync too, 16 MiB had beaten 8 on the
+// uncompressed docker save, W2; layers are now streamed.)
+const DEFAULT_BLOCK = 8 << 20;
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
 // The glue is imported dynamically, so that onmessage is set as soon as the

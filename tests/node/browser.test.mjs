@@ -156,6 +156,42 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     assert.ok(cuts > 0, 'no cut archive gave a (partial) report');
   });
 
+  // A file gzipped as a whole is read through with FileReaderSync in the
+  // worker's default blocks (8 MiB: the 28 MB archive takes four): whole,
+  // cut, or with bytes flipped mid-stream, the native report or error line.
+  test('files gzipped as a whole, whole, cut or corrupt, in default blocks: the native report or error', async (t) => {
+    const dir = tempDir('gz');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const files = fixtureFiles().filter((f) => f.endsWith('.gz'));
+    assert.ok(files.some((f) => fs.statSync(f).size > 16 << 20), 'no gzip fixture of several blocks');
+    let errors = 0;
+    for (const file of files) {
+      const bytes = fs.readFileSync(file);
+      const cut = path.join(dir, `cut-${path.basename(file)}`);
+      fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      const corrupt = path.join(dir, `corrupt-${path.basename(file)}`);
+      const flipped = Buffer.from(bytes);
+      const at = Math.floor(bytes.length / 2);
+      for (let i = at; i < at + 64; i++) flipped[i] ^= 0xff;
+      fs.writeFileSync(corrupt, flipped);
+      for (const input of [file, cut, corrupt]) {
+        const native = runCli(nativeCli, ['--format', 'json', input]);
+        const out = await page.evaluate(([url]) => window.analyzeUrl(url), [fixtureUrl(input)]);
+        const what = path.basename(input);
+        if (native.stdout) {
+          assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
+          assert.deepEqual(out.report, JSON.parse(native.stdout), what);
+          errors += out.report.errors.length > 0 ? 1 : 0;
+        } else {
+          assert.ok(out.error, `${what}: no error`);
+          assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
+          errors++;
+        }
+      }
+    }
+    assert.ok(errors >= files.length, 'the cut and corrupt files gave too few errors');
+  });
+
   test('maxDecompressed: the budget stops the decoders of the worker and its layer workers', async () => {
     // Two gzip layers, 6.1 MB decoded.
     const file = fixtureFiles().find((f) => f.endsWith('bb-filecap.oci-archive.tar'));
