@@ -61,12 +61,12 @@ export interface AnalyzeOptions {
    * than it saves. */
   parallelMinBytes?: number;
   /** Node: a file (path or descriptor) that is gzip as a whole and at least
-   * this big (default: none, `Infinity`: the package's own decoder is the
-   * faster) is decoded by Node's own zlib in a worker
-   * thread while the analysis reads it; a stream Node's zlib does not end
-   * cleanly, or a partial report (but for the decompression budget's), is
-   * analysed again with the wasm's own decoder, whose word is final.
-   * Ignored in browsers. */
+   * this big (default 32 MiB with two CPUs or more and `zlib.crc32`, else
+   * `Infinity`) is inflated by the wasm in a worker thread while the
+   * analysis reads it and Node's crc32 checks each member; a stream that
+   * does not end cleanly, a wrong CRC or size, or a partial report (but for
+   * the decompression budget's) is analysed again with the wasm's
+   * sequential decoder, whose word is final. Ignored in browsers. */
   gunzipMinBytes?: number;
 
   // Sources named by reference (`docker://REF`, a bare `REF`, `oci:DIR`):

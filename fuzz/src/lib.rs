@@ -779,4 +779,39 @@ pub fn gzip_blocks(data: &[u8]) {
             out.len()
         ),
     }
+    split_gunzip_agrees(data, &seq, seq_err.is_none(), LIMIT);
+}
+
+/// Node's two-thread gunzip trusts the split decoder (members inflated raw,
+/// trailers checked by the caller) only when it ends cleanly and every
+/// trailer matches its member's bytes: then the sequential decoder must
+/// give the same bytes without error.
+fn split_gunzip_agrees(data: &[u8], seq: &[u8], seq_ok: bool, limit: u64) {
+    use rootless_check::archive::split_gunzip::{Piece, SplitGunzip};
+    let mut d = SplitGunzip::new(data);
+    let mut buf = vec![0u8; 1 + data.len() % 5000];
+    let (mut out, mut member, mut trailers_match) = (Vec::new(), 0usize, true);
+    loop {
+        match d.next(&mut buf) {
+            Ok(Piece::Bytes(n)) => {
+                assert!(n > 0 && n <= buf.len());
+                out.extend_from_slice(&buf[..n]);
+                if out.len() as u64 > limit {
+                    return;
+                }
+            }
+            Ok(Piece::MemberEnd(t)) => {
+                let bytes = &out[member..];
+                trailers_match &= t.crc == zlib_rs::crc32::crc32(0, bytes) && t.size == bytes.len() as u32;
+                member = out.len();
+            }
+            Ok(Piece::End) => break,
+            Err(_) => return,
+        }
+    }
+    assert_eq!(d.taken(), data.len() as u64, "a clean end uses every byte");
+    if trailers_match {
+        assert!(seq_ok, "the split decoder ended cleanly, the sequential one did not");
+        assert!(out == seq, "different bytes");
+    }
 }
