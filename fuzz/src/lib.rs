@@ -802,7 +802,8 @@ fn split_gunzip_agrees(data: &[u8], seq: &[u8], seq_ok: bool, limit: u64) {
             }
             Ok(Piece::MemberEnd(t)) => {
                 let bytes = &out[member..];
-                trailers_match &= t.crc == zlib_rs::crc32::crc32(0, bytes) && t.size == bytes.len() as u32;
+                trailers_match &=
+                    t.crc == zlib_rs::crc32::crc32(0, bytes) && t.size == bytes.len() as u32;
                 member = out.len();
             }
             Ok(Piece::End) => break,
@@ -811,7 +812,10 @@ fn split_gunzip_agrees(data: &[u8], seq: &[u8], seq_ok: bool, limit: u64) {
     }
     assert_eq!(d.taken(), data.len() as u64, "a clean end uses every byte");
     if trailers_match {
-        assert!(seq_ok, "the split decoder ended cleanly, the sequential one did not");
+        assert!(
+            seq_ok,
+            "the split decoder ended cleanly, the sequential one did not"
+        );
         assert!(out == seq, "different bytes");
     }
 }
