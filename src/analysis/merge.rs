@@ -30,9 +30,9 @@ pub struct MergedView<'a> {
     /// One slot per surviving whole entry, sorted by path.
     slots: Vec<Slot>,
     layers: Vec<&'a LayerSummary>,
-    /// What each layer deletes, sorted: its whiteouts and opaque
-    /// directories (for plain files: none without a key).
-    deletions: Vec<Deletions<'a>>,
+    /// What each layer replaces and hides, by path hash (for plain files:
+    /// none without a key).
+    hiding: Vec<Hiding<'a>>,
     /// Hard links resolved to a file of a lower layer, by (layer, index):
     /// the entry with the target's mode, owner and capabilities.
     linked: BTreeMap<(u32, u32), Entry<'a>>,
@@ -42,12 +42,6 @@ pub struct MergedView<'a> {
     plain_survivors: usize,
 }
 
-/// A layer's whiteouts and opaque directories, sorted for lookups.
-struct Deletions<'a> {
-    deleted: Vec<&'a str>,
-    opaque: Vec<&'a str>,
-}
-
 /// `list`, sorted by [`slash_order`].
 fn sorted(list: &[String]) -> Vec<&str> {
     let mut v: Vec<&str> = list.iter().map(String::as_str).collect();
@@ -55,21 +49,16 @@ fn sorted(list: &[String]) -> Vec<&str> {
     v
 }
 
-impl<'a> Deletions<'a> {
-    fn of(layer: &'a LayerSummary) -> Self {
-        Deletions {
-            deleted: sorted(&layer.whiteouts),
-            opaque: sorted(&layer.opaque_dirs),
-        }
-    }
-}
-
-/// What a layer hides below a path, by the path's hash: [`MergedView::hides_below`]
-/// for [`MergedView::count_plain_survivors`], which asks it of every group
-/// of files of every lower layer (hashes, where strings would be searched
-/// through the layer's whole entries).
+/// What a layer replaces and hides in the layers below it, by path hash:
+/// asked of every group of plain files of every lower layer
+/// ([`MergedView::count_plain_survivors`]) and by [`MergedView::lookup`]
+/// (hashes, where strings would be searched through the layer's whole
+/// entries).
 struct Hiding<'a> {
-    /// Whiteouts and whole non-directories.
+    /// Whole entries and whiteouts: what replaces a lower plain file at the
+    /// same path.
+    replaced: PathHashes,
+    /// Whiteouts and whole non-directories: what hides the paths below.
     below: PathHashes,
     opaque: PathHashes,
     /// Its plain files are non-directories too.
@@ -77,32 +66,49 @@ struct Hiding<'a> {
 }
 
 impl<'a> Hiding<'a> {
-    fn of(layer: &'a LayerSummary, d: &Deletions<'_>, key: PathKey) -> Self {
-        let non_dirs = layer
+    fn of(layer: &'a LayerSummary, key: PathKey) -> Self {
+        // Each path hashed once: (hash, a non-directory).
+        let whole: Vec<(u64, bool)> = layer
             .entries()
-            .filter(|e| e.kind != EntryKind::Dir)
-            .map(|e| e.path);
+            .map(|e| (key.hash(e.path), e.kind != EntryKind::Dir))
+            .collect();
+        let deleted: Vec<u64> = layer.whiteouts.iter().map(|p| key.hash(p)).collect();
         Hiding {
+            replaced: PathHashes::new(whole.iter().map(|w| w.0).chain(deleted.iter().copied())),
             below: PathHashes::new(
-                d.deleted
+                whole
                     .iter()
-                    .copied()
-                    .chain(non_dirs)
-                    .map(|p| key.hash(p)),
+                    .filter(|w| w.1)
+                    .map(|w| w.0)
+                    .chain(deleted.iter().copied()),
             ),
-            opaque: PathHashes::new(d.opaque.iter().map(|p| key.hash(p))),
+            opaque: PathHashes::new(layer.opaque_dirs.iter().map(|p| key.hash(p))),
             layer,
         }
     }
 
     /// The layer hides what is below the directory whose hash and whose
-    /// parents' hashes are `dirs` (the root's last).
+    /// parents' hashes are `dirs` (the root's last): an opaque directory,
+    /// a whiteout or a non-directory there or above.
     fn hides_below(&self, dirs: &[u64]) -> bool {
         let root = dirs.len() - 1;
         dirs.iter().enumerate().any(|(j, &h)| {
             self.opaque.contains(h)
                 || (j < root && (self.below.contains(h) || self.layer.plain_by_hash(h).is_some()))
         })
+    }
+}
+
+/// The hashes of `p` and of each directory above it, the root ("") last, into `out`.
+fn path_and_parents(key: PathKey, p: &str, out: &mut Vec<u64>) {
+    out.clear();
+    let mut p = p;
+    loop {
+        out.push(key.hash(p));
+        if p.is_empty() {
+            return;
+        }
+        p = path::parent(p);
     }
 }
 
@@ -232,8 +238,8 @@ impl<'a> MergedView<'a> {
         let mut view = MergedView {
             slots: Vec::new(),
             layers: layers.to_vec(),
-            deletions: match key {
-                Some(_) => layers.iter().map(|l| Deletions::of(l)).collect(),
+            hiding: match key {
+                Some(key) => layers.iter().map(|l| Hiding::of(l, key)).collect(),
                 None => Vec::new(),
             },
             linked: BTreeMap::new(),
@@ -291,31 +297,6 @@ impl<'a> MergedView<'a> {
         view
     }
 
-    /// Layer `k` hides from the layers below it everything below `dir`: an
-    /// opaque directory, a whiteout or a non-directory there or above.
-    fn hides_below(&self, k: usize, dir: &str) -> bool {
-        let (layer, d) = (self.layers[k], &self.deletions[k]);
-        let mut p = dir;
-        loop {
-            if holds(&d.opaque, p) {
-                return true;
-            }
-            if p.is_empty() {
-                return false;
-            }
-            if holds(&d.deleted, p) || layer.get(p).is_some_and(|e| e.kind != EntryKind::Dir) {
-                return true;
-            }
-            p = path::parent(p);
-        }
-    }
-
-    /// Layer `k` deletes or hides `p` from the layers below it (other than
-    /// by an entry at `p` itself).
-    fn hides(&self, k: usize, p: &str) -> bool {
-        holds(&self.deletions[k].deleted, p) || self.hides_below(k, path::parent(p))
-    }
-
     /// The entry at `path` as layers 0 to `top` merge: a whole entry among
     /// the slots, or else the plain file of the highest layer that has one
     /// there, unless a layer above it hides it.
@@ -323,14 +304,20 @@ impl<'a> MergedView<'a> {
         if let Ok(i) = self.search(path) {
             return Some(self.entry_of(&self.slots[i]));
         }
-        let hash = self.key?.hash(path);
+        let mut hashes = Vec::new();
+        path_and_parents(self.key?, path, &mut hashes);
         for j in (0..=top).rev() {
             let layer = self.layers[j];
             if layer.get_whole(path).is_some() {
                 return None; // not among the slots: hidden from above
             }
-            if let Some(entry) = layer.plain_by_hash(hash) {
-                let hidden = (j + 1..=top).any(|k| self.hides(k, path));
+            if let Some(entry) = layer.plain_by_hash(hashes[0]) {
+                // The layers above have nothing at `path` itself (else it
+                // was found there): a whiteout there, or what hides below
+                // its directory.
+                let hidden = self.hiding[j + 1..=top]
+                    .iter()
+                    .any(|h| h.below.contains(hashes[0]) || h.hides_below(&hashes[1..]));
                 return (!hidden).then_some(MergedEntry { entry, layer: j });
             }
         }
@@ -342,29 +329,12 @@ impl<'a> MergedView<'a> {
         let Some(key) = self.key else {
             return 0;
         };
-        // Per layer, the hashes of the paths it writes whole or deletes:
-        // what replaces a lower plain file at the same path.
-        let replaced: Vec<PathHashes> = self
-            .layers
-            .iter()
-            .zip(&self.deletions)
-            .map(|(layer, d)| {
-                let whole = layer.entries().map(|e| e.path);
-                PathHashes::new(whole.chain(d.deleted.iter().copied()).map(|p| key.hash(p)))
-            })
-            .collect();
-        let hiding: Vec<Hiding> = self
-            .layers
-            .iter()
-            .zip(&self.deletions)
-            .map(|(layer, d)| Hiding::of(layer, d, key))
-            .collect();
-        // The hashes of a group's directory and of each directory above it,
-        // the root ("") last: computed once for all the upper layers.
+        // The hashes of a group's directory and of each directory above it:
+        // computed once for all the upper layers.
         let mut dirs: Vec<u64> = Vec::new();
         let mut survivors = 0;
         for (i, layer) in self.layers.iter().enumerate() {
-            let upper = &hiding[i + 1..];
+            let upper = &self.hiding[i + 1..];
             let mut last: Option<(&str, bool)> = None;
             let dir_hidden: Vec<bool> = layer
                 .plain_group_dirs()
@@ -374,23 +344,16 @@ impl<'a> MergedView<'a> {
                     if let Some((_, hidden)) = last.filter(|(d, _)| *d == dir) {
                         return hidden;
                     }
-                    dirs.clear();
-                    let mut p = dir;
-                    loop {
-                        dirs.push(key.hash(p));
-                        if p.is_empty() {
-                            break;
-                        }
-                        p = path::parent(p);
-                    }
+                    path_and_parents(key, dir, &mut dirs);
                     let hidden = upper.iter().any(|h| h.hides_below(&dirs));
                     last = Some((dir, hidden));
                     hidden
                 })
                 .collect();
             // The upper layers' hashes, walked beside this layer's (all ascending).
-            let mut upper: Vec<HashCursor> = (i + 1..self.layers.len())
-                .flat_map(|k| [replaced[k].cursor(), self.layers[k].plain_cursor()])
+            let mut upper: Vec<HashCursor> = upper
+                .iter()
+                .flat_map(|h| [h.replaced.cursor(), h.layer.plain_cursor()])
                 .collect();
             survivors += layer
                 .plain_files()
