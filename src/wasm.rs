@@ -83,14 +83,8 @@ impl Source<'_> {
                     name => JsValue::from_str(name),
                 };
                 // Reading straight into wasm memory saves a copy and a JS
-                // allocation per block. The view is made anew for each call:
-                // a grown memory detaches the old buffer.
-                let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
-                let into = Uint8Array::new_with_byte_offset_and_length(
-                    &memory.buffer(),
-                    out.as_ptr() as usize as u32,
-                    out.len() as u32,
-                );
+                // allocation per block.
+                let into = memory_view(out);
                 let got = read.call4(
                     &JsValue::NULL,
                     &JsValue::from_f64(offset as f64),
@@ -130,6 +124,17 @@ impl Source<'_> {
         bytes.subarray(0, n as u32).copy_to(&mut out[..n]);
         Ok(Some(n))
     }
+}
+
+/// A Uint8Array over `bytes` in this wasm's memory, valid until the memory
+/// grows (which detaches its buffer): made anew for each call that uses it.
+fn memory_view(bytes: &[u8]) -> Uint8Array {
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+    Uint8Array::new_with_byte_offset_and_length(
+        &memory.buffer(),
+        bytes.as_ptr() as usize as u32,
+        bytes.len() as u32,
+    )
 }
 
 /// A block cache of `block_size` bytes, within the bounds.
@@ -1644,20 +1649,13 @@ pub fn gunzip_split(
         failure: None,
     });
     let mut out = vec![0u8; SPLIT_OUTPUT];
-    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
     loop {
         let piece = decoder
             .next(&mut out)
             .map_err(|e| JsValue::from_str(&e.to_string()));
         match piece {
             Ok(Piece::Bytes(n)) => {
-                // A view made anew for each call: a grown memory detaches the old buffer.
-                let view = Uint8Array::new_with_byte_offset_and_length(
-                    &memory.buffer(),
-                    out.as_ptr() as usize as u32,
-                    n as u32,
-                );
-                write.call1(&JsValue::NULL, &view)?;
+                write.call1(&JsValue::NULL, &memory_view(&out[..n]))?;
             }
             Ok(Piece::MemberEnd(t)) => {
                 member_end.call2(

@@ -115,18 +115,19 @@ async function scanLayers(
     else if (onSummary) onSummary(name, summary);
     else results.push({ name, summary });
   };
+  // A read callback for `job` on this thread.
+  const readerFor = (job) => (at, length, layer, into) => {
+    checkAborted(signal);
+    const n = readInto(job.fd ?? fd, into, length, at);
+    progress(layer, n);
+    return n;
+  };
   const count = Math.min(threads, layers.length);
   // Under Deno (no shared fds) layers stay on this thread, signal or not.
   if (!SHARED_FDS || (!signal && (count < 2 || layerBytes < minParallelBytes))) {
     if (prestarted) prestarted.stop();
     for (const job of layers) {
-      const read = (at, length, layer, into) => {
-        checkAborted(signal);
-        const n = readInto(job.fd ?? fd, into, length, at);
-        progress(layer, n);
-        return n;
-      };
-      const summary = scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize, pending);
+      const summary = scanLayer(wasm, readerFor(job), { ...job, allowance: budgetLeft() }, blockSize, pending);
       if (!pending) take(job.name, summary);
     }
     return results;
@@ -212,14 +213,9 @@ async function scanLayers(
       const index = Atomics.add(next, 0, 1);
       if (index >= queue.length) return;
       const job = queue[index];
-      const read = (at, length, layer, into) => {
-        const n = readInto(job.fd ?? fd, into, length, at);
-        progress(layer, n);
-        return n;
-      };
       let summary;
       try {
-        summary = scanLayer(wasm, read, { ...job, allowance: budgetLeft() }, blockSize, pending);
+        summary = scanLayer(wasm, readerFor(job), { ...job, allowance: budgetLeft() }, blockSize, pending);
       } catch (err) {
         finish(err);
         return;
