@@ -55,6 +55,14 @@ function layerName(layer) {
   return typeof layer === 'string' ? layer : undefined;
 }
 
+// A wasm.LayerScan of the layer {name, offset, size, allowance, digest,
+// pathKey} (see scanLayer), read `blockSize` bytes at a time.
+function newLayerScan(wasm, { name, offset, size, allowance, digest, pathKey }, blockSize) {
+  const scan = new wasm.LayerScan(name, offset, size, blockSize, allowance, digest);
+  if (pathKey) scan.setPathKey(pathKey);
+  return scan;
+}
+
 // Summarise the deferred layer {name, offset, size, allowance, digest} in
 // one go: reads here never wait (never return -1), so the wasm's LayerScan
 // needs one step. `allowance`: what its decoder may give (the decompression
@@ -64,9 +72,9 @@ function layerName(layer) {
 // given `pending` (a wasm.Pending of this thread), puts the summary straight
 // into it (LayerScan.resumeInto: encoding it, copying it out and decoding it
 // again would take three times its memory) and returns undefined.
-function scanLayer(wasm, read, { name, offset, size, allowance, digest, pathKey }, blockSize, pending) {
-  const scan = new wasm.LayerScan(name, offset, size, blockSize, allowance, digest);
-  if (pathKey) scan.setPathKey(pathKey);
+function scanLayer(wasm, read, layer, blockSize, pending) {
+  const { name } = layer;
+  const scan = newLayerScan(wasm, layer, blockSize);
   try {
     const summary = pending ? scan.resumeInto(read, pending, name) : scan.resume(read);
     if (pending ? summary !== undefined : !(summary instanceof Uint8Array)) {
@@ -177,6 +185,7 @@ module.exports = {
   checkAborted,
   readInto,
   layerName,
+  newLayerScan,
   scanLayer,
   escapeDebug,
   sourceError,

@@ -4,7 +4,7 @@
 
 const { parentPort, workerData } = require('node:worker_threads');
 const wasm = require('./rootless_check.js');
-const { codedError, normalizeError } = require('./common.cjs');
+const { codedError, normalizeError, newLayerScan } = require('./common.cjs');
 const { RingReader, RingFailed } = require('./ring.cjs');
 
 const { shared, name, size, blockSize, allowance, pathKey } = workerData;
@@ -34,8 +34,7 @@ function read(offset, length, layer, into) {
 }
 
 try {
-  const scan = new wasm.LayerScan(name, 0, size, blockSize, allowance);
-  if (pathKey) scan.setPathKey(pathKey);
+  const scan = newLayerScan(wasm, { name, offset: 0, size, allowance, pathKey }, blockSize);
   let summary;
   try {
     summary = scan.resume(read);

@@ -18,7 +18,8 @@
 const crypto = require('node:crypto');
 const os = require('node:os');
 const wasm = require('./rootless_check.js');
-const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason, budgetOption } = require('./common.cjs');
+const { codedError, sourceError, withEntry, ioMessage, sleep, abortReason, budgetOption, newLayerScan } =
+  require('./common.cjs');
 const { findCredentials, parseChallenges, challengeParam } = require('./auth.cjs');
 const { scanPiped } = require('./layer-pipe.cjs');
 const { proxyDispatcher } = require('./proxy.cjs');
@@ -862,8 +863,7 @@ async function scanStepwise(name, size, source, { allowance, pathKey, budget }) 
     }
     return ended && pending === null ? 0 : -1;
   };
-  const scan = new wasm.LayerScan(name, 0, size, WINDOW, allowance);
-  if (pathKey) scan.setPathKey(pathKey);
+  const scan = newLayerScan(wasm, { name, offset: 0, size, allowance, pathKey }, WINDOW);
   const resume = () => {
     if (budget) scan.setAllowance(budget.allowance(name));
     const step = scan.resume(read);
