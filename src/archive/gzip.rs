@@ -21,6 +21,18 @@ use crate::analysis::layer::{LayerBuilder, LayerSummary};
 /// Bytes of compressed input read at a time.
 const INPUT: usize = 64 << 10;
 
+/// A stream that is not gzip, or not deflate where it should be: every
+/// gzip decoder here (the parallel one and the split one too) says so in
+/// these words, so that their errors are the sequential decoder's.
+pub(crate) fn corrupt() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "corrupt gzip stream")
+}
+
+/// A stream that ends inside a member.
+pub(crate) fn incomplete() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete gzip stream")
+}
+
 /// The decoder's state between pushes.
 pub struct Gunzip {
     inflate: Decompress,
@@ -54,16 +66,13 @@ impl Gunzip {
         let status = self
             .inflate
             .decompress(input, out, FlushDecompress::None)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "corrupt gzip stream"))?;
+            .map_err(|_| corrupt())?;
         let consumed = (self.inflate.total_in() - before_in) as usize;
         let produced = (self.inflate.total_out() - before_out) as usize;
         if status == Status::StreamEnd {
             self.in_member = false;
         } else if consumed == 0 && produced == 0 && !input.is_empty() && !out.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "corrupt gzip stream",
-            ));
+            return Err(corrupt());
         }
         Ok((consumed, produced))
     }
@@ -71,10 +80,7 @@ impl Gunzip {
     /// The input ended: fine between members, a truncation inside one.
     pub fn finish(&self) -> io::Result<()> {
         if self.in_member {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "incomplete gzip stream",
-            ));
+            return Err(incomplete());
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use std::io::{self, Read};
 
 use zlib_rs::{Inflate, InflateFlush, Status};
 
+use super::gzip::{corrupt, incomplete};
 use super::gzip_member::{self, Trailer};
 
 /// Compressed bytes read at a time.
@@ -56,14 +57,6 @@ pub struct SplitGunzip<R: Read> {
     inflate: Inflate,
     /// Compressed bytes used so far (headers, bodies and trailers).
     taken: u64,
-}
-
-fn corrupt() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "corrupt gzip stream")
-}
-
-fn incomplete() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete gzip stream")
 }
 
 impl<R: Read> SplitGunzip<R> {

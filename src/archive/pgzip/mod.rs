@@ -37,7 +37,7 @@ use std::thread::JoinHandle;
 
 use zlib_rs::{Inflate, InflateFlush, Status};
 
-use super::gzip::GzipReader;
+use super::gzip::{corrupt, incomplete, GzipReader};
 use super::gzip_member::{self as member, Trailer};
 use chunk::{Decoded, End, Job, Start};
 use inflate::{MARKER, WINDOW};
@@ -80,14 +80,6 @@ pub fn reader<'a>(
         return Box::new(GzipReader::new(source));
     }
     Box::new(ParallelGunzip::new(source, threads))
-}
-
-fn corrupt() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "corrupt gzip stream")
-}
-
-fn incomplete() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete gzip stream")
 }
 
 enum Mode<'a> {
