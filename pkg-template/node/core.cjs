@@ -52,10 +52,12 @@ async function runFd(fd, options) {
   const stat = fs.fstatSync(fd);
   const seekable = stat.isFile();
   const size = seekable ? stat.size : undefined;
+  // A file's first bytes, read once (a pipe's cannot be read twice).
+  const compression = seekable ? compressionOf(fd) : undefined;
   // With a signal, an analysis that would keep this thread busy (only an
   // uncompressed file's layers go to workers) runs in a worker thread, which
   // an abort terminates at once (remote.cjs).
-  if (signal && (!seekable || options.verify || compressionOf(fd) !== 'none')) return runRemote({ fd }, options);
+  if (signal && (!seekable || options.verify || compression !== 'none')) return runRemote({ fd }, options);
   let next = 0;
   // `layer`: the archive member being read, when the reader says; `into`: a
   // view of the wasm's memory to fill.
@@ -70,7 +72,7 @@ async function runFd(fd, options) {
     if (onProgress) onProgress({ bytesRead: next, totalBytes: size, layer: layerName(layer) });
     return n;
   };
-  if (seekable && gunzipPipe.available && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && compressionOf(fd) === 'gzip') {
+  if (seekable && gunzipPipe.available && size >= (options.gunzipMinBytes ?? GUNZIP_MIN_BYTES) && compression === 'gzip') {
     const analysis = await gunzipPipe.analyzeGzipFile(wasm, fd, size, { ...options, blockSize, maxDecompressed: max });
     if (analysis) return analysis;
   }
@@ -82,7 +84,7 @@ async function runFd(fd, options) {
   // uncompressed file will likely need start meanwhile.
   const { parallelMinBytes } = options;
   const prestarted =
-    !signal && compressionOf(fd) === 'none'
+    !signal && compression === 'none'
       ? prestartWorkers(fd, size, {
         progress: Boolean(onProgress),
         ...(parallelMinBytes === undefined ? {} : { minParallelBytes: parallelMinBytes }),
