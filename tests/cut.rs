@@ -73,21 +73,11 @@ fn codes(r: &Report) -> Vec<ErrorCode> {
     r.errors.iter().map(|e| e.code).collect()
 }
 
-/// A file of its own in a folder of this test process.
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("rootless-check-cut-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = dir.join(format!("{}-{}", n, name));
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 /// The reports of `bytes` read every way: a file (layers on threads), a
 /// seekable source read in one pass, a stream, and gzipped as a whole.
 fn every_way(name: &str, bytes: &[u8], gzipped_too: bool) -> Vec<(String, Report)> {
-    let path = temp_file(name, bytes);
+    let dir = TempDir::new("cut");
+    let path = dir.file(name, bytes);
     let options = ReadOptions::default();
     let mut out = vec![
         ("file".to_string(), analyze_path(&path, &options).unwrap()),
@@ -106,14 +96,7 @@ fn every_way(name: &str, bytes: &[u8], gzipped_too: bool) -> Vec<(String, Report
             analyze_reader(Cursor::new(gzip(bytes)), &options).unwrap(),
         ));
     }
-    remove(&path);
     out
-}
-
-/// Remove a file of [`temp_file`], and its folder once empty.
-fn remove(path: &Path) {
-    std::fs::remove_file(path).unwrap();
-    std::fs::remove_dir(path.parent().unwrap()).ok();
 }
 
 #[test]
@@ -252,9 +235,9 @@ fn cut_at_every_member_the_layers_read_are_reported_in_order() {
         let mut reported = 0;
         for &(at, _) in all.iter().filter(|(at, _)| *at > 0 && *at <= manifest_at) {
             let bytes = &tar[..at as usize];
-            let path = temp_file(suffix, bytes);
-            let file_report = analyze_path(&path, &ReadOptions::default());
-            remove(&path);
+            let dir = TempDir::new("cut");
+            let file_report = analyze_path(&dir.file(suffix, bytes), &ReadOptions::default());
+            drop(dir);
             let Ok(file_report) = file_report else {
                 continue; // cut before any config: nothing to report
             };

@@ -61,20 +61,6 @@ fn dir_entry(p: &str) -> E {
     dir(p)
 }
 
-/// A directory of the calling test's own: the tests run in parallel, and
-/// each removes its directory at its end.
-fn temp() -> std::path::PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!(
-        "rootless-check-formats-{}-{}",
-        std::process::id(),
-        n
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// Markdown outside fenced code blocks, and the blocks' contents. A block
 /// ends only at a fence at least as long as the one that opened it.
 fn split_code_blocks(md: &str) -> (String, Vec<String>) {
@@ -121,8 +107,8 @@ fn cell_separators(line: &str) -> usize {
 
 #[test]
 fn markdown_never_passes_archive_text_through() {
-    let dir = temp();
-    let file = nasty_image(&dir);
+    let dir = TempDir::new("formats");
+    let file = nasty_image(dir.path());
     let out = cli(&["--format", "markdown", &file]);
     assert_eq!(
         out.status.code(),
@@ -161,7 +147,6 @@ fn markdown_never_passes_archive_text_through() {
         assert!(!line.contains(" `x`"), "{:?}", line);
     }
     assert!(md.contains("### Fix"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -232,8 +217,8 @@ fn assert_well_formed(xml: &str) {
 
 #[test]
 fn junit_one_testcase_per_rule_failing_at_fail_on() {
-    let dir = temp();
-    let file = nasty_image(&dir);
+    let dir = TempDir::new("formats");
+    let file = nasty_image(dir.path());
     let rules = rootless_check::analysis::rules::RULES.len();
     let high = cli(&["--format", "junit", &file]);
     assert_eq!(high.status.code(), Some(1));
@@ -268,7 +253,6 @@ fn junit_one_testcase_per_rule_failing_at_fail_on() {
     ]));
     assert_well_formed(&ignored);
     assert!(ignored.contains("<skipped message=\"1 finding ignored\"/>"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

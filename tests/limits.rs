@@ -160,14 +160,6 @@ fn has_su(r: &Report) -> bool {
         .any(|f| f.path == "/usr/bin/su")
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rootless-check-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 #[test]
 fn the_16_gib_bomb_stops_fast_with_e_limit() {
     // A 16 MB docker save whose one gzip layer is a 16 GiB file of zeros:
@@ -175,7 +167,8 @@ fn the_16_gib_bomb_stops_fast_with_e_limit() {
     let archive = docker_save(Some("1000"), &[zeros_bomb_gzip(16 << 30)], &["bomb:1"]);
     assert!(archive.len() < 17 << 20, "{} bytes", archive.len());
     let layer_name = format!("{}/layer.tar", sha256_hex(&zeros_bomb_gzip(16 << 30)));
-    let path = temp_file("bomb.tar", &archive);
+    let dir = TempDir::new("limits");
+    let path = dir.file("bomb.tar", &archive);
     type Run<'a> = Box<dyn Fn() -> Report + 'a>;
     let ways: [(&str, Run); 3] = [
         (
@@ -315,7 +308,8 @@ fn layers_on_threads_share_the_budget() {
         .map(|i| zeros_bomb_gzip((64 << 20) - 512 * i))
         .collect();
     let archive = docker_save(Some("1000"), &layers, &["x:1"]);
-    let path = temp_file("eight.tar", &archive);
+    let dir = TempDir::new("limits");
+    let path = dir.file("eight.tar", &archive);
     let r = analyze_path(&path, &budget(MaxDecompressed::Bytes(200 << 20))).unwrap();
     let e = limit_error(&r);
     assert!(
@@ -327,8 +321,6 @@ fn layers_on_threads_share_the_budget() {
     assert!(r.images[0].layers.iter().filter(|l| l.partial).count() >= 5);
     let r = analyze_path(&path, &budget(MaxDecompressed::Bytes(600 << 20))).unwrap();
     assert!(!r.partial);
-    std::fs::remove_file(&path).unwrap();
-    std::fs::remove_dir(path.parent().unwrap()).ok();
 }
 
 #[test]
