@@ -24,8 +24,22 @@ export function requirePkg() {
   }
 }
 
+const tempDirs = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a folder something still holds: left behind, as the OS's temp
+    }
+  }
+});
+
+/** A fresh folder, removed with what it holds when the test file's process exits. */
 export function tempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `rootless-check-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rootless-check-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** npm pack pkg/ into a temp dir; returns the tarball's path. */
