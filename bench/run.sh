@@ -429,7 +429,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "|---|---:|---:|---:|---:|"
   for key in native api node "${ANCHOR_KEYS[@]}"; do
     case $key in
-      native) name="native CLI (default: W3 inflated beside the walk, W1 1 gzip thread a layer)" ;;
+      native) name="native CLI (default: 1 gzip thread)" ;;
       api) name="Node API" ;;
       node) name="Node CLI" ;;
       *) name=${ANCHOR_NAME[$key]} ;;
@@ -443,7 +443,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "### Thread scaling of the native CLI's gzip decoder"
   echo
-  echo "\`ROOTLESS_CHECK_GZIP_THREADS=N\` (N ≥ 2: rapidgzip's method on N threads; 1: the sequential decoder; unset, the default: a whole-file gzip inflated on a thread of its own beside the walk, gzip layers sequentially); $(nproc) CPUs here."
+  echo "\`ROOTLESS_CHECK_GZIP_THREADS=N\` (unset: the sequential decoder, the default); $(nproc) CPUs here."
   echo
   echo "| threads | W1 s | W1 ÷ 1 thread | W1 peak MB | W3 s | W3 ÷ 1 thread | W3 peak MB |"
   echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -9,7 +9,7 @@
 //!
 //! The source is read on the caller's thread (it need not be `Send`) and
 //! handed over in chunks. Both directions are bounded: at most
-//! `RAW_IN_FLIGHT` compressed chunks and `DECODED_BUFFERS` decoded
+//! [`RAW_IN_FLIGHT`] compressed chunks and [`DECODED_BUFFERS`] decoded
 //! buffers exist at a time, and buffers go back to be reused. The inflating
 //! thread only ever waits on channels whose other end this reader holds, so
 //! dropping the reader ends the thread, which the drop then joins.
