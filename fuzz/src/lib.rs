@@ -751,7 +751,6 @@ fn tar_bytes(entries: &[(&str, u32, u32, &[u8])]) -> Vec<u8> {
 pub fn gzip_blocks(data: &[u8]) {
     use rootless_check::archive::gzip::GzipReader;
     use rootless_check::archive::pgzip::{plausible_block, ParallelGunzip};
-    use rootless_check::archive::piped_gunzip::PipedGunzip;
     use std::io::Read;
 
     for p in 0..data.len().min(4096) as u64 * 8 {
@@ -779,23 +778,6 @@ pub fn gzip_blocks(data: &[u8]) {
             seq.len(),
             out.len()
         ),
-    }
-    // The native default for a whole-file gzip on 2 cores or more: the
-    // sequential decoder on a thread of its own; its bytes, and its error
-    // in kind and words.
-    let mut piped = PipedGunzip::new(Box::new(data)).unwrap_or_else(|_| panic!("no thread"));
-    let (out, err) = read(&mut piped);
-    match (&seq_err, &err) {
-        (None, None) => assert!(out == seq, "piped: different bytes"),
-        (Some(a), Some(b)) => {
-            assert_eq!((a.kind(), a.to_string()), (b.kind(), b.to_string()));
-            let n = out.len().min(seq.len());
-            assert!(
-                out[..n] == seq[..n],
-                "piped: different bytes before the error"
-            );
-        }
-        (a, b) => panic!("sequential {a:?}, piped {b:?}"),
     }
     split_gunzip_agrees(data, &seq, seq_err.is_none(), LIMIT);
 }

@@ -18,8 +18,6 @@ pub mod hashing;
 pub mod input;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pgzip;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod piped_gunzip;
 #[cfg(any(not(target_arch = "wasm32"), feature = "node"))]
 pub mod split_gunzip;
 pub mod tar_walk;
@@ -130,7 +128,8 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Report> {
         ..*options
     };
     let mut contents = read_archive(open_at(0)?, &deferring)?;
-    scan_deferred_layers(&mut contents, options.layer_limits, cores(), open_at);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    scan_deferred_layers(&mut contents, options.layer_limits, threads, open_at);
     crate::analysis::analyze(&contents)
 }
 
@@ -317,12 +316,7 @@ fn read_with_budget<I: Input>(
         }
         Compression::Gzip => (
             Box::new(Metered::new(
-                StreamInput::new(gunzip(
-                    InputReader(peeked),
-                    source_len,
-                    WHOLE_MIN,
-                    GzipStream::Whole,
-                )),
+                StreamInput::new(gunzip(InputReader(peeked), source_len, WHOLE_MIN)),
                 outer,
             )),
             ErrorCode::CorruptGzip,
@@ -676,63 +670,25 @@ fn classify_member(
     Ok(MemberKind::Layer(Box::new(summary)))
 }
 
-/// Compressed sizes from which a gzip stream is decoded on more than one
-/// thread (measured: see bench/RESULTS.md, "One gzip stream").
+/// Compressed sizes from which a gzip stream is decoded on several threads
+/// ([`pgzip`]): a whole-file gzip archive, a gzip layer (measured: see
+/// bench/RESULTS.md, "One gzip stream").
 const WHOLE_MIN: u64 = 8 << 20;
 const LAYER_MIN: u64 = 8 << 20;
 
-/// Where a gzip stream is: the whole input (its layers are then read one
-/// after another on this thread), or a layer (which may share the cores
-/// with other layers summarised in parallel).
-#[derive(Clone, Copy, PartialEq)]
-enum GzipStream {
-    Whole,
-    Layer,
-}
-
-/// A gzip stream's decoder, natively, for streams of at least `min`
-/// compressed bytes (unknown: yes):
-/// - `ROOTLESS_CHECK_GZIP_THREADS=N` with N >= 2: rapidgzip's method on N
-///   threads ([`pgzip`]); `=1`: the sequential decoder;
-/// - unset: a whole input, on a machine of 2 cores or more, is inflated on
-///   a thread of its own while this one reads it and walks the tar
-///   ([`piped_gunzip`]); anything else sequentially.
-///
-/// The wasm always has the sequential one.
+/// A gzip stream's decoder: natively on several threads when the stream is
+/// big enough and `ROOTLESS_CHECK_GZIP_THREADS` asks for them (see
+/// [`pgzip::threads`]); the sequential one in the wasm.
 #[cfg(not(target_arch = "wasm32"))]
-fn gunzip<'a, R: Read + 'a>(
-    input: R,
-    size: Option<u64>,
-    min: u64,
-    stream: GzipStream,
-) -> Box<dyn Read + 'a> {
-    let big = size.is_none_or(|s| s >= min);
-    match pgzip::threads() {
-        Some(n) if n >= 2 && big => Box::new(pgzip::ParallelGunzip::new(Box::new(input), n)),
-        None if big && stream == GzipStream::Whole && cores() >= 2 => {
-            match piped_gunzip::PipedGunzip::new(Box::new(input)) {
-                Ok(piped) => Box::new(piped),
-                // No thread to be had: on this one, then.
-                Err(input) => Box::new(gzip::GzipReader::new(input)),
-            }
-        }
-        _ => Box::new(gzip::GzipReader::new(input)),
-    }
+fn gunzip<'a, R: Read + 'a>(input: R, size: Option<u64>, min: u64) -> Box<dyn Read + 'a> {
+    pgzip::reader(Box::new(input), size, min)
 }
 
 #[cfg(target_arch = "wasm32")]
-fn gunzip<R: Read>(
-    input: R,
-    _size: Option<u64>,
-    _min: u64,
-    _stream: GzipStream,
-) -> gzip::GzipReader<R> {
+fn gunzip<R: Read>(input: R, _size: Option<u64>, _min: u64) -> gzip::GzipReader<R> {
     gzip::GzipReader::new(input)
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 /// Summarise one layer blob (tar, or gzip/zstd around tar). A compressed
 /// layer's decoded bytes are charged to the budget (`decompressed`,
 /// `over_budget`); with `digest`, its uncompressed stream is digested
@@ -756,12 +712,7 @@ pub fn scan_layer(
         ),
         Compression::Gzip => walk_decoded(
             Box::new(Metered::new(
-                StreamInput::new(gunzip(
-                    InputReader(input),
-                    Some(stored_size),
-                    LAYER_MIN,
-                    GzipStream::Layer,
-                )),
+                StreamInput::new(gunzip(InputReader(input), Some(stored_size), LAYER_MIN)),
                 &meter,
             )),
             ErrorCode::CorruptGzip,

@@ -55,16 +55,31 @@ const CAP: usize = 48 << 20;
 /// member is decoded sequentially.
 const MARKED_CHUNKS: usize = 2;
 
-/// Threads to decode one gzip stream with, if `ROOTLESS_CHECK_GZIP_THREADS`
-/// says (1: the sequential decoder). Unset, this method is not used: on 2
-/// cores (bench/GZIP-RESULTS.md), tar data keeps the workers in our marker
-/// decoder (markers never clear) and 2 threads are slower than zlib-rs on
-/// one; see `archive::gunzip` for what is used.
-pub fn threads() -> Option<usize> {
+/// Threads to decode one gzip stream with: `ROOTLESS_CHECK_GZIP_THREADS`,
+/// else 1 (the sequential decoder). Not the cores by default: measured on
+/// 2 cores (bench/GZIP-RESULTS.md), tar data keeps the workers in our
+/// marker decoder (markers never clear) and 2 threads are slower than
+/// zlib-rs on one.
+pub fn threads() -> usize {
     std::env::var("ROOTLESS_CHECK_GZIP_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+/// A gzip stream read with [`ParallelGunzip`] if it is worth it: several
+/// threads and at least `min_size` compressed bytes (unknown: yes).
+pub fn reader<'a>(
+    source: Box<dyn Read + 'a>,
+    size: Option<u64>,
+    min_size: u64,
+) -> Box<dyn Read + 'a> {
+    let threads = threads();
+    if threads < 2 || size.is_some_and(|s| s < min_size) {
+        return Box::new(GzipReader::new(source));
+    }
+    Box::new(ParallelGunzip::new(source, threads))
 }
 
 enum Mode<'a> {
