@@ -249,10 +249,11 @@ fn exit_status_follows_fail_on_and_ignores() {
         Some(1),
         "user-non-numeric is medium"
     );
-    let dir = std::env::temp_dir().join(format!("rc-ignore-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("ignore");
-    std::fs::write(&file, "# accepted: su is needed\nsetuid-root:/usr/bin/*\n").unwrap();
+    let dir = common::TempDir::new("ignore");
+    let file = dir.file(
+        "ignore",
+        b"# accepted: su is needed\nsetuid-root:/usr/bin/*\n",
+    );
     assert_eq!(
         code(&["--ignore-file", file.to_str().unwrap(), sample]),
         Some(0)
@@ -264,7 +265,6 @@ fn exit_status_follows_fail_on_and_ignores() {
     );
     assert_one_line_error(&cli(&["--ignore", "nope", sample], None), "E_USAGE");
     assert_one_line_error(&cli(&["--fail-on", "severe", sample], None), "E_USAGE");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

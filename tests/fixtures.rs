@@ -360,8 +360,7 @@ fn path_hashes_give_the_report_of_whole_entries() {
 /// for archives cut short (layers then stop being deferred where they end).
 #[test]
 fn parallel_layers_give_the_sequential_report() {
-    let dir = std::env::temp_dir().join(format!("rootless-check-parallel-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("parallel");
     let report_json = |r: Result<Report, rootless_check::analysis::error::Error>| match r {
         Ok(r) => serde_json::to_string(&r).unwrap(),
         Err(e) => format!("error {}", e),
@@ -383,8 +382,7 @@ fn parallel_layers_give_the_sequential_report() {
         let mut cuts = vec![bytes.len()];
         cuts.extend((1..4).map(|k| bytes.len() * k / 4));
         for cut in cuts {
-            let copy = dir.join("cut.tar");
-            std::fs::write(&copy, &bytes[..cut]).unwrap();
+            let copy = dir.file("cut.tar", &bytes[..cut]);
             let parallel = report_json(analyze_path(&copy, &ReadOptions::default()));
             let sequential = report_json(analyze_seekable(
                 std::io::Cursor::new(&bytes[..cut]),
@@ -393,7 +391,7 @@ fn parallel_layers_give_the_sequential_report() {
             assert_eq!(parallel, sequential, "{} cut at {}", file, cut);
         }
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    drop(dir);
     // Uncompressed archives defer their layers: most fixtures are such.
     assert!(
         deferring >= 10,

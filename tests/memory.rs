@@ -165,15 +165,14 @@ fn memory_per_entry_stays_small() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rootless-check-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("memory");
     let (small, large) = (20_000usize, 80_000usize);
-    let (small_path, large_path) = (dir.join("small.tar"), dir.join("large.tar"));
+    let (small_path, large_path) = (dir.path().join("small.tar"), dir.path().join("large.tar"));
     write_entries_archive(&small_path, small);
     write_entries_archive(&large_path, large);
     let at = |how: &str| (child_peak(how, &small_path), child_peak(how, &large_path));
     let (file, stream) = (at("file"), at("stream"));
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let added = (large - small) as u64;
     for (how, (a, b)) in [("file", file), ("stream", stream)] {
         let per_entry = b.saturating_sub(a) * 1024 / added;
