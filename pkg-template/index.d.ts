@@ -60,13 +60,15 @@ export interface AnalyzeOptions {
    * this many bytes (default 32 MiB): below it, starting workers costs more
    * than it saves. */
   parallelMinBytes?: number;
-  /** Node: a file (path or descriptor) that is gzip as a whole and at least
-   * this big (default 32 MiB with two CPUs or more and `zlib.crc32`, else
-   * `Infinity`) is inflated by the wasm in a worker thread while the
-   * analysis reads it and Node's crc32 checks each member; a stream that
-   * does not end cleanly, a wrong CRC or size, or a partial report (but for
-   * the decompression budget's) is analysed again with the wasm's
-   * sequential decoder, whose word is final. Ignored in browsers. */
+  /** A file that is gzip as a whole and at least this big (default 32 MiB
+   * with two CPUs or more, else `Infinity`) is inflated by the wasm in a
+   * worker of its own while the analysis reads the decoded tar: in Node (a
+   * path or descriptor; needs `zlib.crc32`, whose CRC checks each member on
+   * the analysis' thread) and in browsers (a `File`/`Blob`; needs JS Promise
+   * Integration, `WebAssembly.Suspending`, and fetches a second wasm). A
+   * stream that does not end cleanly, a wrong CRC or size, or a partial
+   * report (but for the decompression budget's) is analysed again with the
+   * wasm's sequential decoder, whose word is final. */
   gunzipMinBytes?: number;
 
   // Sources named by reference (`docker://REF`, a bare `REF`, `oci:DIR`):

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Puts what the static page (www/) needs into www/generated/ (git-ignored),
 // after build-pkg.mjs has assembled pkg/: the package's browser build
-// (pkg/web: API, worker, glue, .wasm; pkg/web-specs: the run specs' glue and
-// .wasm, loaded on demand), the report's JSON Schema and the sample image as
+// (pkg/web: API, worker, glue, .wasm; pkg/web-specs and pkg/web-stream: the
+// glue and .wasm of the run specs' build and of the two-worker gunzip's, both
+// loaded on demand), the report's JSON Schema and the sample image as
 // JS modules, so that the page loads them without fetch() (its CSP has connect-src 'none').
 // Usage: node scripts/build-www.mjs (part of `npm run build`).
 
@@ -27,10 +28,13 @@ fs.mkdirSync(path.join(out, 'pkg'), { recursive: true });
 for (const name of ['index.js', 'worker.js', 'rootless_check.js', 'rootless_check_bg.wasm']) {
   fs.copyFileSync(path.join(web, name), path.join(out, 'pkg', name));
 }
-// The run specs' build, which the worker fetches only for a spec (pkg/web-specs).
-fs.mkdirSync(path.join(out, 'web-specs'));
-for (const name of ['rootless_check.js', 'rootless_check_bg.wasm']) {
-  fs.copyFileSync(path.join(root, 'pkg', 'web-specs', name), path.join(out, 'web-specs', name));
+// The builds the worker fetches only when needed: for a spec (pkg/web-specs),
+// and for a big gzip file where the browser has JSPI (pkg/web-stream).
+for (const build of ['web-specs', 'web-stream']) {
+  fs.mkdirSync(path.join(out, build));
+  for (const name of ['rootless_check.js', 'rootless_check_bg.wasm']) {
+    fs.copyFileSync(path.join(root, 'pkg', build, name), path.join(out, build, name));
+  }
 }
 
 const bytes = fs.readFileSync(sample);

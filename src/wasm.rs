@@ -67,6 +67,10 @@ enum Source<'a> {
     /// give fewer bytes than asked; none means the end. `layer` is the archive
     /// member being read, or undefined.
     Callback(&'a Function, CurrentMember),
+    /// The same `read`, whose answer may also be a Promise of it: the wasm
+    /// waits for it (JSPI), so the walk can take bytes another worker makes.
+    #[cfg(feature = "jspi")]
+    Suspending(&'a Function, CurrentMember),
     /// A Uint8Array in JS memory: copied block by block, never as a whole.
     Bytes(&'a Uint8Array),
 }
@@ -76,8 +80,19 @@ impl Source<'_> {
     /// when the callback returned -1: it has no bytes there yet (only a
     /// [`LayerScan`] accepts that). A JS exception is passed back as it is.
     fn fetch(&mut self, offset: u64, out: &mut [u8]) -> Result<Option<usize>, JsValue> {
-        let bytes = match self {
-            Source::Callback(read, member) => {
+        let (read, member, suspending) = match self {
+            Source::Callback(read, member) => (*read, &*member, false),
+            #[cfg(feature = "jspi")]
+            Source::Suspending(read, member) => (*read, &*member, true),
+            Source::Bytes(all) => {
+                let len = all.length() as u64;
+                let start = offset.min(len);
+                let end = (offset + out.len() as u64).min(len);
+                return Ok(Some(copy_out(&all.subarray(start as u32, end as u32), out)));
+            }
+        };
+        let bytes = {
+            {
                 let layer = match member.borrow().as_str() {
                     "" => JsValue::UNDEFINED,
                     name => JsValue::from_str(name),
@@ -85,13 +100,15 @@ impl Source<'_> {
                 // Reading straight into wasm memory saves a copy and a JS
                 // allocation per block.
                 let into = memory_view(out);
-                let got = read.call4(
-                    &JsValue::NULL,
-                    &JsValue::from_f64(offset as f64),
-                    &JsValue::from_f64(out.len() as f64),
-                    &layer,
-                    &into,
-                )?;
+                let (at, length) = (
+                    JsValue::from_f64(offset as f64),
+                    JsValue::from_f64(out.len() as f64),
+                );
+                let got = if suspending {
+                    suspend_on(read, &at, &length, &layer, &into)?
+                } else {
+                    read.call4(&JsValue::NULL, &at, &length, &layer, &into)?
+                };
                 // A wrong answer is a bug in the caller's callback: E_USAGE.
                 let misuse = |message: &str| usage_error(&Error::new(ErrorCode::Usage, message));
                 if let Some(n) = got.as_f64() {
@@ -113,17 +130,30 @@ impl Source<'_> {
                 }
                 bytes
             }
-            Source::Bytes(all) => {
-                let len = all.length() as u64;
-                let start = offset.min(len);
-                let end = (offset + out.len() as u64).min(len);
-                all.subarray(start as u32, end as u32)
-            }
         };
-        let n = (bytes.length() as usize).min(out.len());
-        bytes.subarray(0, n as u32).copy_to(&mut out[..n]);
-        Ok(Some(n))
+        Ok(Some(copy_out(&bytes, out)))
     }
+}
+
+/// Copy what fits of `bytes` into `out`; returns the count.
+fn copy_out(bytes: &Uint8Array, out: &mut [u8]) -> usize {
+    let n = (bytes.length() as usize).min(out.len());
+    bytes.subarray(0, n as u32).copy_to(&mut out[..n]);
+    n
+}
+
+#[cfg(feature = "jspi")]
+use jspi::suspend_on;
+
+#[cfg(not(feature = "jspi"))]
+fn suspend_on(
+    _: &Function,
+    _: &JsValue,
+    _: &JsValue,
+    _: &JsValue,
+    _: &Uint8Array,
+) -> Result<JsValue, JsValue> {
+    unreachable!("only a Source::Suspending suspends")
 }
 
 /// A Uint8Array over `bytes` in this wasm's memory, valid until the memory
@@ -899,6 +929,8 @@ fn read_observed(
 ) -> Result<ArchiveContents, JsValue> {
     let member = match &input.source {
         Source::Callback(_, member) => Some(member.clone()),
+        #[cfg(feature = "jspi")]
+        Source::Suspending(_, member) => Some(member.clone()),
         Source::Bytes(_) => None,
     };
     let outcome = read_archive_observed(&mut *input, options, &mut |name| {
@@ -1592,12 +1624,12 @@ pub fn version() -> String {
     String::from(env!("CARGO_PKG_VERSION"))
 }
 
-/// Decoded bytes handed to `gunzipSplit`'s `write` at a time.
-#[cfg(feature = "node")]
+/// Decoded bytes handed to `gunzipSplit`'s (`gunzipStream`'s) `write` at a time.
+#[cfg(any(feature = "node", feature = "jspi"))]
 const SPLIT_OUTPUT: usize = 256 << 10;
 
 /// Reads a source from its start, straight into the reader's buffer.
-#[cfg(feature = "node")]
+#[cfg(any(feature = "node", feature = "jspi"))]
 struct SourceReader<'a> {
     source: Source<'a>,
     offset: u64,
@@ -1605,7 +1637,7 @@ struct SourceReader<'a> {
     failure: Option<JsValue>,
 }
 
-#[cfg(feature = "node")]
+#[cfg(any(feature = "node", feature = "jspi"))]
 impl io::Read for SourceReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.source.fetch(self.offset, buf) {
@@ -1666,6 +1698,124 @@ pub fn gunzip_split(
             }
             Ok(Piece::End) => return Ok(decoder.taken() as f64),
             Err(e) => return Err(decoder.reader_mut().failure.take().unwrap_or(e)),
+        }
+    }
+}
+
+/// The page's whole-file gzip on two Web Workers (the `jspi` feature, in the
+/// web-stream build only): one inflates (`gunzipStream`), the other walks
+/// the decoded tar (`analyzeStream`), each awaiting bytes through JS Promise
+/// Integration: a callback that answers with a Promise suspends the wasm
+/// until it settles.
+#[cfg(feature = "jspi")]
+// wasm-bindgen marks JSPI experimental (a deprecation warning on each use);
+// Chromium and Firefox ship it, and the worker uses it only where it exists.
+#[allow(deprecated)]
+mod jspi {
+    use super::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// A callback that may answer with a Promise.
+        type Suspending;
+        /// `read.call(null, offset, length, layer, into)`, suspending this
+        /// wasm while the Promise it may return is pending.
+        #[wasm_bindgen(method, catch, suspending, js_name = call)]
+        fn call4(
+            read: &Suspending,
+            this: &JsValue,
+            offset: &JsValue,
+            length: &JsValue,
+            layer: &JsValue,
+            into: &Uint8Array,
+        ) -> Result<JsValue, JsValue>;
+        /// `write.call(null, bytes)`, the same way.
+        #[wasm_bindgen(method, catch, suspending, js_name = call)]
+        fn call1(
+            write: &Suspending,
+            this: &JsValue,
+            bytes: &Uint8Array,
+        ) -> Result<JsValue, JsValue>;
+    }
+
+    /// `read(offset, length, layer, into)`, awaited when it returns a Promise.
+    pub(super) fn suspend_on(
+        read: &Function,
+        at: &JsValue,
+        length: &JsValue,
+        layer: &JsValue,
+        into: &Uint8Array,
+    ) -> Result<JsValue, JsValue> {
+        let read = read.unchecked_ref::<Suspending>();
+        read.call4(&JsValue::NULL, at, length, layer, into)
+    }
+
+    /// `analyzeCallback` with `gunzipped`, whose `read` may return a Promise
+    /// of its answer (JSPI: the wasm waits for it, and this returns a Promise
+    /// of the Analysis): the page's walk of a gzip file that another worker
+    /// inflates (web/worker.js). `read` serves the decoded tar as a pipe.
+    #[wasm_bindgen(js_name = analyzeStream, jspi)]
+    pub fn analyze_stream(
+        read: Function,
+        block_size: Option<f64>,
+        verify: bool,
+        gunzipped: f64,
+        max_decompressed: Option<f64>,
+    ) -> Result<Analysis, JsValue> {
+        let gunzipped = checked_size(gunzipped)?;
+        let block = checked_block(block_size)?;
+        let max_decompressed = checked_budget(max_decompressed)?;
+        let source = Source::Suspending(&read, CurrentMember::default());
+        run(
+            BlockInput::new(source, None, block),
+            verify,
+            Some(gunzipped),
+            max_decompressed,
+        )
+    }
+
+    /// Decode the gzip stream that `read(offset, length, layer, into)` gives
+    /// from its start (as `analyzeStream`'s: it may answer with a Promise),
+    /// checking each member's CRC-32 and size: `write(bytes)` takes the decoded
+    /// bytes (a view of this wasm's memory, valid until the Promise it may
+    /// return settles, or during the call). Returns the compressed bytes used.
+    /// Throws on anything but a clean stream (the page's worker then analyses
+    /// the file with the sequential decoder, whose errors are the native CLI's),
+    /// or what a callback threw. The page's inflating worker.
+    #[wasm_bindgen(js_name = gunzipStream, jspi)]
+    pub fn gunzip_stream(read: Function, write: Function) -> Result<f64, JsValue> {
+        use crate::archive::split_gunzip::{Piece, SplitGunzip};
+        let member = CurrentMember::new(RefCell::new(String::new()));
+        let mut decoder = SplitGunzip::new(SourceReader {
+            source: Source::Suspending(&read, member),
+            offset: 0,
+            failure: None,
+        });
+        let mut out = vec![0u8; SPLIT_OUTPUT];
+        // The current member's CRC-32 and size so far.
+        let (mut crc, mut size) = (0u32, 0u64);
+        loop {
+            let piece = decoder
+                .next(&mut out)
+                .map_err(|e| JsValue::from_str(&e.to_string()));
+            match piece {
+                Ok(Piece::Bytes(n)) => {
+                    crc = zlib_rs::crc32::crc32(crc, &out[..n]);
+                    size += n as u64;
+                    let write = write.unchecked_ref::<Suspending>();
+                    write.call1(&JsValue::NULL, &memory_view(&out[..n]))?;
+                }
+                Ok(Piece::MemberEnd(t)) => {
+                    if t.crc != crc || t.size != size as u32 {
+                        return Err(JsValue::from_str(
+                            "a member's CRC-32 or size does not match",
+                        ));
+                    }
+                    (crc, size) = (0, 0);
+                }
+                Ok(Piece::End) => return Ok(decoder.taken() as f64),
+                Err(e) => return Err(decoder.reader_mut().failure.take().unwrap_or(e)),
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ const isInput = (s) => s instanceof Blob || s instanceof Uint8Array;
 // Runs one analysis in a fresh worker; resolves with the worker's message
 // ({ json, sarif }: the rendered reports as strings).
 function run(source, options = {}, outputs) {
-  const { onProgress, signal, blockSize, ignore, verify, parallelMinBytes } = options;
+  const { onProgress, signal, blockSize, ignore, verify, parallelMinBytes, gunzipMinBytes } = options;
   let { maxDecompressed } = options;
   if (signal && signal.aborted) return Promise.reject(abortReason(signal));
   let spec;
@@ -121,6 +121,7 @@ function run(source, options = {}, outputs) {
         maxDecompressed,
         outputs,
         parallelMinBytes,
+        gunzipMinBytes,
         progress: typeof onProgress === 'function',
       });
     });

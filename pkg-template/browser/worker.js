@@ -27,6 +27,11 @@
 const DEFAULT_BLOCK = 8 << 20;
 // Below this many bytes of layers, starting workers costs more than it saves.
 const PARALLEL_MIN_BYTES = 32 << 20;
+// A gzip file at least this big is inflated by a worker of its own while
+// this one walks the decoded tar (analyzeGzipStream), where the browser has
+// JSPI and two CPUs: below it, fetching and compiling the stream build (about
+// 480 KiB of wasm) costs more than it saves.
+const GUNZIP_MIN_BYTES = 32 << 20;
 // The glue is imported dynamically, so that onmessage is set as soon as the
 // script runs. Imported statically, the `bundler` glue (which imports the
 // .wasm) makes this whole module wait for the wasm in a bundler (webpack's
@@ -41,18 +46,27 @@ let wasm;
 // the layers waited.
 let wasmModule;
 let loading;
-// `specs`: the build with the run specs' reader (../web-specs/, the `specs`
-// feature), fetched only when a spec is given: the first load stays within
-// its size budget. One worker uses one build, and its layer workers too.
-// Literal paths, so that bundlers find both.
-function load(module, specs = false) {
-  loading ??= (specs ? import('../web-specs/rootless_check.js') : import('./rootless_check.js')).then(async (glue) => {
+// Which build: 'web' (./, the first load), 'specs' (../web-specs/: with the
+// run specs' reader, the `specs` feature), or 'stream' (../web-stream/: the
+// specs too, and the two-worker gunzip of analyzeGzipStream below, which
+// needs JSPI). The last two are fetched only when needed, so that the first
+// load stays within its size budget. One worker uses one build, and the
+// workers it starts too. Literal paths, so that bundlers find them all.
+const GLUE = {
+  web: () => import('./rootless_check.js'),
+  specs: () => import('../web-specs/rootless_check.js'),
+  stream: () => import('../web-stream/rootless_check.js'),
+};
+const WASM = {
+  web: () => new URL('./rootless_check_bg.wasm', import.meta.url),
+  specs: () => new URL('../web-specs/rootless_check_bg.wasm', import.meta.url),
+  stream: () => new URL('../web-stream/rootless_check_bg.wasm', import.meta.url),
+};
+function load(module, build = 'web') {
+  loading ??= GLUE[build]().then(async (glue) => {
     if (typeof glue.default === 'function') {
       if (module === undefined) {
-        const url = specs
-          ? new URL('../web-specs/rootless_check_bg.wasm', import.meta.url)
-          : new URL('./rootless_check_bg.wasm', import.meta.url);
-        const response = await fetch(url);
+        const response = await fetch(WASM[build]());
         if (!response.ok) throw new Error(`${response.status} ${response.statusText} fetching the .wasm`);
         module = await WebAssembly.compile(await response.arrayBuffer());
       }
@@ -63,7 +77,7 @@ function load(module, specs = false) {
   });
   return loading;
 }
-let usesSpecs = false;
+let build = 'web';
 
 function errorData(err) {
   if (err && typeof err.code === 'string' && err.code.startsWith('E_')) {
@@ -250,7 +264,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
       const worker = new Worker(new URL(import.meta.url), { type: 'module' });
       workers.push(worker);
       // The compiled module, when there is one (see load()).
-      worker.postMessage({ type: 'load', module: wasmModule, specs: usesSpecs });
+      worker.postMessage({ type: 'load', module: wasmModule, build });
       worker.onmessage = ({ data: msg }) => {
         if (settled) return; // sent before the worker was stopped
         if (msg.type === 'layer-progress') {
@@ -281,7 +295,7 @@ function scanLayers(blob, layers, blockSize, minParallelBytes, onBytes, onSummar
 // A layer worker: summarise one layer of the Blob it is sent.
 async function scanOneLayer({ blob, name, offset, size, allowance, digest, blockSize }) {
   try {
-    await load(undefined, usesSpecs);
+    await load(undefined, build);
     const summary = await scanLayer(blob, { name, offset, size, allowance, digest }, blockSize, (bytes, layer) =>
       self.postMessage({ type: 'layer-progress', bytes, layer }));
     self.postMessage({ type: 'summary', name, summary }, [summary.buffer]);
@@ -292,9 +306,14 @@ async function scanOneLayer({ blob, name, offset, size, allowance, digest, block
 
 self.onmessage = async ({ data }) => {
   if (data.type === 'load') {
-    // A layer worker: its first message. A failure shows at the first layer.
-    usesSpecs = Boolean(data.specs);
-    load(data.module, usesSpecs).catch(() => {});
+    // A layer or inflating worker: its first message. A failure shows at
+    // its first task.
+    build = data.build;
+    load(data.module, build).catch(() => {});
+    return;
+  }
+  if (data.type === 'inflate') {
+    await inflate(data);
     return;
   }
   if (data.type === 'layer') {
@@ -308,11 +327,14 @@ self.onmessage = async ({ data }) => {
   const names = data.names || [];
   // The decompression budget: undefined (the default), Infinity (none) or bytes.
   const max = data.maxDecompressed;
-  // Tests lower the threshold to run the layer workers on small archives.
-  const { parallelMinBytes = PARALLEL_MIN_BYTES } = data;
-  usesSpecs = Boolean(spec);
+  // Tests lower the thresholds to run the workers on small archives.
+  const { parallelMinBytes = PARALLEL_MIN_BYTES, gunzipMinBytes = GUNZIP_MIN_BYTES } = data;
+  // A gzip file big enough for two workers, where the browser can (JSPI):
+  // the stream build; else the one with the specs' reader when needed.
+  const gunzipFiles = await gzipFilesFor(sources, gunzipMinBytes).catch(() => new Set());
+  build = gunzipFiles.size > 0 ? 'stream' : spec ? 'specs' : 'web';
   try {
-    await load(undefined, usesSpecs);
+    await load(undefined, build);
   } catch (err) {
     self.postMessage({ type: 'error', error: { code: 'E_INTERNAL', message: `cannot load the wasm: ${err && err.message}` } });
     return;
@@ -328,7 +350,8 @@ self.onmessage = async ({ data }) => {
       const report = (bytesRead, layer) => {
         if (progress) self.postMessage({ type: 'progress', progress: { bytesRead: before + bytesRead, totalBytes, layer } });
       };
-      const next = await analyzeOne(source, { blockSize, verify, max, parallelMinBytes, report });
+      const gunzip = gunzipFiles.has(source);
+      const next = await analyzeOne(source, { blockSize, verify, max, parallelMinBytes, gunzip, report });
       before += source.size ?? source.length;
       if (analysis === null) analysis = next;
       else analysis.merge(next, names[i] || `source ${i + 1}`);
@@ -354,11 +377,15 @@ self.onmessage = async ({ data }) => {
 
 // Analyse one File/Blob or Uint8Array: resolves with the wasm Analysis.
 // `report(bytesRead, layer)` follows the reading.
-async function analyzeOne(source, { blockSize, verify, max, parallelMinBytes, report }) {
+async function analyzeOne(source, { blockSize, verify, max, parallelMinBytes, gunzip, report }) {
   if (!(source instanceof Blob)) {
     const analysis = wasm.analyzeBytes(source, verify, max);
     report(source.length);
     return analysis;
+  }
+  if (gunzip) {
+    const analysis = await analyzeGzipStream(source, { blockSize, verify, max, report });
+    if (analysis) return analysis;
   }
   const read = blobReader(source, (end, n, layer) => report(end, layer));
   if (verify) return wasm.analyzeCallback(read, source.size, blockSize, verify, undefined, max);
@@ -385,5 +412,237 @@ async function analyzeOne(source, { blockSize, verify, max, parallelMinBytes, re
     return pending.finish();
   } finally {
     pending.free();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A gzip file on two workers (bench W3: `docker save | gzip`). An inflating
+// worker (this script, sent an `inflate` message) reads the File through a
+// stream, inflates it with the wasm's decoder (gunzipStream: zlib-rs, each
+// member's CRC-32 and size checked) and posts the decoded bytes in
+// transferred blocks; this worker's wasm walks them as a pipe
+// (analyzeStream). Both wasms wait for bytes without blocking their threads
+// through JS Promise Integration (WebAssembly.Suspending): a read or a write
+// that answers with a Promise suspends the wasm until it settles. Without
+// JSPI a worker could only wait with SharedArrayBuffer and Atomics.wait,
+// which need a cross-origin-isolated page (COOP/COEP headers) that static
+// hosts do not send.
+//
+// As Node's gunzip-pipe.cjs, this way is trusted only when all went well:
+// the decoder ended cleanly having taken every byte of the file, and the
+// report is whole (or stopped by the decompression budget alone). Otherwise
+// the result is null and the caller analyses the file again with the
+// sequential decoder, whose errors and partial reports are the native CLI's.
+
+// Decoded bytes per block posted, and the blocks that may wait for the walk.
+const INFLATED_BLOCK = 1 << 20;
+const INFLATED_IN_FLIGHT = 8;
+// Compressed bytes read from the File at a time (at most).
+const INFLATE_READ = 2 << 20;
+
+// Whether this browser can take the two-worker way: JSPI and a second CPU.
+const canPipeGzip = () =>
+  typeof WebAssembly.Suspending === 'function' &&
+  typeof WebAssembly.promising === 'function' &&
+  (navigator.hardwareConcurrency || 1) >= 2;
+
+// The Blob sources that are gzip files of at least `minBytes` (an empty set
+// where this browser cannot take that way).
+async function gzipFilesFor(sources, minBytes) {
+  const found = new Set();
+  if (!canPipeGzip()) return found;
+  for (const source of sources) {
+    if (!(source instanceof Blob) || source.size < minBytes) continue;
+    const head = new Uint8Array(await source.slice(0, 2).arrayBuffer());
+    // gzip's magic; the wasm's sniffCompression says the same, but the
+    // build is chosen before any wasm is loaded.
+    if (head[0] === 0x1f && head[1] === 0x8b) found.add(source);
+  }
+  return found;
+}
+
+class Abandoned extends Error {}
+
+// Analyse the gzip Blob `blob` on two workers: resolves with the wasm
+// Analysis, or null (see above).
+async function analyzeGzipStream(blob, { blockSize, verify, max, report }) {
+  const inflater = new Worker(new URL(import.meta.url), { type: 'module' });
+  inflater.postMessage({ type: 'load', module: wasmModule, build });
+  // Decoded blocks received and not yet walked, the one being walked, and
+  // how the inflater ended ('ended', 'failed').
+  const blocks = [];
+  let current = null;
+  let at = 0;
+  let end = null;
+  let wake = null;
+  inflater.onmessage = ({ data: msg }) => {
+    if (msg.type === 'bytes') {
+      blocks.push(msg);
+      compressedRead = msg.read;
+    } else {
+      end = msg.type;
+    }
+    if (wake) wake();
+  };
+  inflater.onerror = (event) => {
+    event.preventDefault();
+    end = 'failed';
+    if (wake) wake();
+  };
+  const arrival = () => new Promise((resolve) => { wake = resolve; });
+  let next = 0;
+  let compressedRead = 0;
+  // Up to `length` decoded bytes into `into` (a view of the wasm's memory);
+  // 0 at the end. A Promise of that while no block is there.
+  const take = (length, into) => {
+    if (current !== null && at === current.length) {
+      // Walked: back to the inflater, to be filled again.
+      inflater.postMessage({ type: 'walked', buffer: current.buffer }, [current.buffer]);
+      current = null;
+    }
+    if (current === null && blocks.length > 0) {
+      current = new Uint8Array(blocks[0].buffer, 0, blocks[0].length);
+      blocks.shift();
+      at = 0;
+    }
+    if (current !== null) {
+      const n = Math.min(length, current.length - at);
+      if (into) into.set(current.subarray(at, at + n));
+      at += n;
+      return n;
+    }
+    if (end === 'ended') return 0;
+    if (end !== null) throw new Abandoned();
+    return arrival().then(() => take(length, into));
+  };
+  const read = (offset, length, layer, into) => {
+    if (offset !== next) throw Object.assign(new Error(`a pipe cannot be read at offset ${offset}`), { code: 'E_INTERNAL' });
+    const got = take(length, into);
+    const done = (n) => {
+      next += n;
+      report(compressedRead, layerName(layer));
+      return n;
+    };
+    return typeof got === 'number' ? done(got) : got.then(done);
+  };
+  inflater.postMessage({ type: 'inflate', blob });
+  let analysis = null;
+  try {
+    analysis = await wasm.analyzeStream(read, blockSize, Boolean(verify), blob.size, max);
+    const { partial, errors, images } = JSON.parse(analysis.json());
+    if (partial) {
+      // Kept only when the budget stopped it (E_LIMIT), as the wasm's
+      // decoder would have, at the same byte.
+      if (errors.length === 0 || !errors.every((e) => e.code === 'E_LIMIT')) return null;
+    } else {
+      if (images.some((i) => i.verification && i.verification.some((v) => v.mismatches.length > 0))) return null;
+      // The rest of the stream (after the tar's end): its end is known, and
+      // so whether the decoder ended cleanly.
+      for (;;) {
+        const n = take(INFLATED_BLOCK, null);
+        if ((typeof n === 'number' ? n : await n) === 0) break;
+      }
+    }
+    const result = analysis;
+    analysis = null;
+    return result;
+  } catch (err) {
+    // Anything the wasm made of the decoded bytes is judged again by the
+    // sequential decoder.
+    return null;
+  } finally {
+    if (analysis) analysis.free();
+    inflater.terminate();
+  }
+}
+
+// The inflating worker: inflate the gzip Blob it is sent, posting the decoded
+// bytes in blocks of INFLATED_BLOCK, the compressed bytes read so far with
+// each; then `ended` (a clean stream, every byte used) or `failed`.
+async function inflate({ blob }) {
+  let reader = null;
+  try {
+    await load(undefined, build);
+    reader = blob.stream().getReader({ mode: 'byob' });
+    // The File's bytes are read ahead: one stream read is always under way
+    // while the wasm inflates what the one before gave (`chunk`).
+    const spare = [new ArrayBuffer(INFLATE_READ), new ArrayBuffer(INFLATE_READ)];
+    let pending = reader.read(new Uint8Array(spare.pop()));
+    let chunk = null;
+    let chunkAt = 0;
+    let streamEnded = false;
+    let read = 0;
+    // Blocks walked, sent back to be filled again; the one being filled.
+    const free = [];
+    let inFlight = 0;
+    let block = null;
+    let filled = 0;
+    let wake = null;
+    self.onmessage = ({ data }) => {
+      if (data.type !== 'walked') return;
+      free.push(data.buffer);
+      inFlight--;
+      if (wake) wake();
+    };
+    const post = () => {
+      self.postMessage({ type: 'bytes', buffer: block, length: filled, read }, [block]);
+      inFlight++;
+      block = null;
+      filled = 0;
+    };
+    // The wasm reads the File from its start, in order: a Promise only
+    // when the read under way has not given its bytes yet.
+    const readStream = (offset, length, layer, into) => {
+      if (chunk === null) {
+        if (streamEnded) return 0;
+        return pending.then(({ done, value }) => {
+          if (done) {
+            streamEnded = true;
+            return 0;
+          }
+          // The read moved its buffer into `value`'s.
+          chunk = value;
+          chunkAt = 0;
+          pending = reader.read(new Uint8Array(spare.pop()));
+          return readStream(offset, length, layer, into);
+        });
+      }
+      const n = Math.min(length, chunk.length - chunkAt);
+      into.set(chunk.subarray(chunkAt, chunkAt + n));
+      chunkAt += n;
+      read += n;
+      if (chunkAt === chunk.length) {
+        spare.push(chunk.buffer);
+        chunk = null;
+      }
+      return n;
+    };
+    // Copy `bytes` (a view of the wasm's memory) into blocks; a Promise
+    // while too many blocks wait for the walk.
+    const write = (bytes) => {
+      for (let done = 0; done < bytes.length;) {
+        if (block === null) {
+          if (free.length === 0 && inFlight >= INFLATED_IN_FLIGHT) {
+            // The view stays valid: this wasm waits, so its memory cannot grow.
+            const rest = bytes.subarray(done);
+            return new Promise((resolve) => { wake = resolve; }).then(() => write(rest));
+          }
+          block = free.pop() || new ArrayBuffer(INFLATED_BLOCK);
+        }
+        const n = Math.min(bytes.length - done, INFLATED_BLOCK - filled);
+        new Uint8Array(block, filled, n).set(bytes.subarray(done, done + n));
+        filled += n;
+        done += n;
+        if (filled === INFLATED_BLOCK) post();
+      }
+      return undefined;
+    };
+    const used = await wasm.gunzipStream(readStream, write);
+    if (block !== null && filled > 0) post();
+    self.postMessage({ type: used === blob.size ? 'ended' : 'failed' });
+  } catch {
+    self.postMessage({ type: 'failed' });
+  } finally {
+    if (reader) reader.cancel().catch(() => {});
   }
 }

@@ -11,14 +11,15 @@ use std::{format, vec};
 
 pub mod budget;
 pub mod gzip;
-// Raw gzip members: natively for pgzip, in the wasm only for Node's two-thread gunzip.
-#[cfg(any(not(target_arch = "wasm32"), feature = "node"))]
+// Raw gzip members: natively for pgzip, in the wasm for the two-thread gunzip
+// of Node (the `node` feature) and of the page (`jspi`).
+#[cfg(any(not(target_arch = "wasm32"), feature = "node", feature = "jspi"))]
 pub mod gzip_member;
 pub mod hashing;
 pub mod input;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod pgzip;
-#[cfg(any(not(target_arch = "wasm32"), feature = "node"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "node", feature = "jspi"))]
 pub mod split_gunzip;
 pub mod tar_walk;
 pub mod zstd;

@@ -4,17 +4,20 @@
 // (npm ci) is missing; CHROMIUM overrides the browser's path.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { fixtureFiles, fixturesDir, nativeCli, pkgDir, requirePkg, root, runCli, tempDir } from './helpers.mjs';
 
 import { fileIn, launch, missing, serve } from './chromium.mjs';
+import { BROKEN_STREAMS, gzipCases } from './gzip-cases.mjs';
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>rootless-check</title>
 <script type="module">
 import { analyze, version } from '/pkg/web/index.js';
-window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBytes, maxDecompressed } = {}) => {
+window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBytes, gunzipMinBytes, maxDecompressed } = {}) => {
   const blob = await (await fetch(url)).blob();
   const controller = new AbortController();
   let blocks = 0;
@@ -23,7 +26,7 @@ window.analyzeUrl = async (url, { blockSize, abortAfterFirstBlock, parallelMinBy
     if (abortAfterFirstBlock) controller.abort();
   };
   try {
-    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal, parallelMinBytes, maxDecompressed });
+    const report = await analyze(blob, { blockSize, onProgress, signal: controller.signal, parallelMinBytes, gunzipMinBytes, maxDecompressed });
     return { report, blocks, version: version() };
   } catch (e) {
     return { error: { name: e.name, code: e.code, message: e.message, isError: e instanceof Error } };
@@ -38,6 +41,55 @@ window.analyzeWithSpec = async (urls, options) => {
     return { error: { code: e.code, message: e.message, line: e.line, column: e.column, file: e.file } };
   }
 };
+// The stream build's two halves alone (JSPI): gunzipStream inflates the
+// gzip file at \`url\`, analyzeStream walks the tar at \`url\` as a pipe. Every
+// other read and write answers with a Promise, so that the wasm both
+// suspends and does not.
+const stream = () => import('/pkg/web-stream/rootless_check.js').then(async (glue) => {
+  await glue.default();
+  return glue;
+});
+const hex = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+const pipe = (bytes, most) => {
+  let at = 0;
+  let calls = 0;
+  return (offset, length, layer, into) => {
+    if (offset !== at) throw new Error(\`read at \${offset}, not \${at}\`);
+    const n = Math.min(length, most, bytes.length - at);
+    const give = () => {
+      into.set(bytes.subarray(at, at + n));
+      at += n;
+      return n;
+    };
+    return ++calls % 2 === 0 ? give() : new Promise((resolve) => setTimeout(() => resolve(give()), 0));
+  };
+};
+window.inflateUrl = async (url) => {
+  const glue = await stream();
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const parts = [];
+  let writes = 0;
+  const write = (view) => {
+    parts.push(view.slice());
+    return ++writes % 2 === 0 ? undefined : Promise.resolve();
+  };
+  try {
+    const used = await glue.gunzipStream(pipe(bytes, 100000), write);
+    return { used, sha256: await hex(await new Blob(parts).arrayBuffer()) };
+  } catch (e) {
+    return { error: String(e && (e.message || e)) };
+  }
+};
+window.walkUrl = async (url, gzipSize) => {
+  const glue = await stream();
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  const analysis = await glue.analyzeStream(pipe(bytes, 70000), 1 << 20, false, gzipSize, undefined);
+  try {
+    return JSON.parse(analysis.json());
+  } finally {
+    analysis.free();
+  }
+};
 window.ready = true;
 </script>`;
 
@@ -48,10 +100,13 @@ describe('in headless Chromium', { skip: missing || false }, () => {
   let page;
   let profile;
   const served = new Map();
+  // The paths the page asked for, in order.
+  const requests = [];
 
   before(async () => {
     requirePkg();
     ({ base, server } = await serve((pathname) => {
+      requests.push(pathname);
       if (pathname === '/') return { body: PAGE, type: 'text/html' };
       if (pathname.startsWith('/pkg/')) return fileIn(pkgDir, pathname.slice(4));
       if (pathname.startsWith('/fixture/')) return served.get(pathname.slice(9)) || null;
@@ -190,6 +245,66 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       }
     }
     assert.ok(errors >= files.length, 'the cut and corrupt files gave too few errors');
+  });
+
+  // A gzip file inflated by a worker of its own while the analysis walks it
+  // (gunzipMinBytes: 0 takes that way for small files too), where Chromium
+  // has JSPI: the native report or error on every gzip fixture and on
+  // streams broken every way, which the sequential decoder judges again.
+  test('gzip files on two workers: the native report or error, whole or broken', async (t) => {
+    if (!(await page.evaluate(() => typeof WebAssembly.Suspending === 'function'))) return t.skip('no JSPI in this Chromium');
+    const dir = tempDir('gz2');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const inputs = fixtureFiles().filter((f) => f.endsWith('.gz'));
+    for (const [name, bytes] of Object.entries(gzipCases(fs.readFileSync(inputs[0])))) {
+      inputs.push(path.join(dir, `${name.replaceAll(' ', '-')}.tar.gz`));
+      fs.writeFileSync(inputs.at(-1), bytes);
+    }
+    const before = requests.length;
+    for (const input of inputs) {
+      const native = runCli(nativeCli, ['--format', 'json', input]);
+      const what = path.basename(input);
+      for (const blockSize of [undefined, 4096]) {
+        const out = await page.evaluate(([url, b]) => window.analyzeUrl(url, { gunzipMinBytes: 0, blockSize: b }), [fixtureUrl(input), blockSize]);
+        if (native.stdout) {
+          assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
+          assert.deepEqual(out.report, JSON.parse(native.stdout), what);
+        } else {
+          assert.ok(out.error, `${what}: no error`);
+          assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
+        }
+      }
+    }
+    assert.ok(requests.slice(before).includes('/pkg/web-stream/rootless_check_bg.wasm'), 'the stream build was not fetched');
+  });
+
+  // The two halves of that way, alone: gunzipStream gives the bytes of
+  // every sound stream and gives up on every broken one (its CRC and size
+  // checked); analyzeStream's report of the decoded tar is the native one.
+  test('the stream build: gunzipStream takes sound streams only; analyzeStream walks a pipe that waits', async (t) => {
+    if (!(await page.evaluate(() => typeof WebAssembly.Suspending === 'function'))) return t.skip('no JSPI in this Chromium');
+    const dir = tempDir('gz-halves');
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const good = fixtureFiles().find((f) => f.endsWith('.docker-archive.tar.gz'));
+    const cases = { whole: fs.readFileSync(good), ...gzipCases(fs.readFileSync(good)) };
+    const gaveUp = [];
+    for (const [name, bytes] of Object.entries(cases)) {
+      const file = path.join(dir, `${name.replaceAll(' ', '-')}.gz`);
+      fs.writeFileSync(file, bytes);
+      const out = await page.evaluate(([url]) => window.inflateUrl(url), [fixtureUrl(file)]);
+      if (out.error || out.used !== bytes.length) {
+        gaveUp.push(name);
+        continue;
+      }
+      // Every member's bytes, in order: what zlib makes of the whole stream.
+      assert.equal(out.sha256, crypto.createHash('sha256').update(zlib.gunzipSync(bytes)).digest('hex'), name);
+    }
+    assert.deepEqual(gaveUp.sort(), [...BROKEN_STREAMS].sort());
+
+    const tarFile = path.join(dir, 'decoded.tar');
+    fs.writeFileSync(tarFile, zlib.gunzipSync(cases.whole));
+    const report = await page.evaluate(([url, size]) => window.walkUrl(url, size), [fixtureUrl(tarFile), cases.whole.length]);
+    assert.deepEqual(report, JSON.parse(runCli(nativeCli, ['--format', 'json', good]).stdout));
   });
 
   test('maxDecompressed: the budget stops the decoders of the worker and its layer workers', async () => {

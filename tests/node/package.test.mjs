@@ -73,7 +73,7 @@ before(() => {
 });
 after(() => fs.rmSync(path.dirname(tarball), { recursive: true, force: true }));
 
-test('the tarball holds the three targets, the page\'s run specs wasm, types, README, LICENSE and the CLI', () => {
+test('the tarball holds the three targets, the page\'s run specs and stream wasms, types, README, LICENSE and the CLI', () => {
   const r = runCli('tar', ['-tzf', tarball]);
   const files = new Set(r.stdout.trim().split('\n'));
   for (const f of [
@@ -85,6 +85,8 @@ test('the tarball holds the three targets, the page\'s run specs wasm, types, RE
     'package/bundler/index.js', 'package/bundler/worker.js', 'package/bundler/rootless_check_bg.wasm',
     // Fetched by the browser worker only for a run spec.
     'package/web-specs/rootless_check.js', 'package/web-specs/rootless_check_bg.wasm', 'package/web-specs/package.json',
+    // Fetched by the browser worker only for a big gzip file, where it has JSPI.
+    'package/web-stream/rootless_check.js', 'package/web-stream/rootless_check_bg.wasm', 'package/web-stream/package.json',
   ]) {
     assert.ok(files.has(f), `${f} missing from the tarball`);
   }
