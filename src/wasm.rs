@@ -91,46 +91,41 @@ impl Source<'_> {
                 return Ok(Some(copy_out(&all.subarray(start as u32, end as u32), out)));
             }
         };
-        let bytes = {
-            {
-                let layer = match member.borrow().as_str() {
-                    "" => JsValue::UNDEFINED,
-                    name => JsValue::from_str(name),
-                };
-                // Reading straight into wasm memory saves a copy and a JS
-                // allocation per block.
-                let into = memory_view(out);
-                let (at, length) = (
-                    JsValue::from_f64(offset as f64),
-                    JsValue::from_f64(out.len() as f64),
-                );
-                let got = if suspending {
-                    suspend_on(read, &at, &length, &layer, &into)?
-                } else {
-                    read.call4(&JsValue::NULL, &at, &length, &layer, &into)?
-                };
-                // A wrong answer is a bug in the caller's callback: E_USAGE.
-                let misuse = |message: &str| usage_error(&Error::new(ErrorCode::Usage, message));
-                if let Some(n) = got.as_f64() {
-                    if n == -1.0 {
-                        return Ok(None);
-                    }
-                    if !(n >= 0.0 && n <= out.len() as f64 && n.fract() == 0.0) {
-                        return Err(misuse(
-                            "the read callback returned a count outside 0..=length",
-                        ));
-                    }
-                    return Ok(Some(n as usize));
-                }
-                let bytes = got.dyn_into::<Uint8Array>().map_err(|_| {
-                    misuse("the read callback must return a byte count or a Uint8Array")
-                })?;
-                if bytes.length() as usize > out.len() {
-                    return Err(misuse("the read callback returned more bytes than asked"));
-                }
-                bytes
-            }
+        let layer = match member.borrow().as_str() {
+            "" => JsValue::UNDEFINED,
+            name => JsValue::from_str(name),
         };
+        // Reading straight into wasm memory saves a copy and a JS
+        // allocation per block.
+        let into = memory_view(out);
+        let (at, length) = (
+            JsValue::from_f64(offset as f64),
+            JsValue::from_f64(out.len() as f64),
+        );
+        let got = if suspending {
+            suspend_on(read, &at, &length, &layer, &into)?
+        } else {
+            read.call4(&JsValue::NULL, &at, &length, &layer, &into)?
+        };
+        // A wrong answer is a bug in the caller's callback: E_USAGE.
+        let misuse = |message: &str| usage_error(&Error::new(ErrorCode::Usage, message));
+        if let Some(n) = got.as_f64() {
+            if n == -1.0 {
+                return Ok(None);
+            }
+            if !(n >= 0.0 && n <= out.len() as f64 && n.fract() == 0.0) {
+                return Err(misuse(
+                    "the read callback returned a count outside 0..=length",
+                ));
+            }
+            return Ok(Some(n as usize));
+        }
+        let bytes = got
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| misuse("the read callback must return a byte count or a Uint8Array"))?;
+        if bytes.length() as usize > out.len() {
+            return Err(misuse("the read callback returned more bytes than asked"));
+        }
         Ok(Some(copy_out(&bytes, out)))
     }
 }
@@ -1673,10 +1668,37 @@ pub fn gunzip_split(
     write: &Function,
     member_end: &Function,
 ) -> Result<f64, JsValue> {
-    use crate::archive::split_gunzip::{Piece, SplitGunzip};
     let member = CurrentMember::new(RefCell::new(String::new()));
+    split_gunzip(
+        Source::Callback(read, member),
+        |bytes| write.call1(&JsValue::NULL, &memory_view(bytes)).map(drop),
+        |t| {
+            let (crc, size) = (f64::from(t.crc), f64::from(t.size));
+            member_end
+                .call2(
+                    &JsValue::NULL,
+                    &JsValue::from_f64(crc),
+                    &JsValue::from_f64(size),
+                )
+                .map(drop)
+        },
+    )
+}
+
+/// Decode the gzip stream `source` gives from its start with the split
+/// decoder: `bytes` takes each run of decoded bytes, `member_end` each
+/// member's trailer, after that member's bytes. Returns the compressed bytes
+/// used; the first error of the decoder or of a callback otherwise (a JS
+/// exception of the source's as it was thrown).
+#[cfg(any(feature = "node", feature = "jspi"))]
+fn split_gunzip(
+    source: Source<'_>,
+    mut bytes: impl FnMut(&[u8]) -> Result<(), JsValue>,
+    mut member_end: impl FnMut(crate::archive::gzip_member::Trailer) -> Result<(), JsValue>,
+) -> Result<f64, JsValue> {
+    use crate::archive::split_gunzip::{Piece, SplitGunzip};
     let mut decoder = SplitGunzip::new(SourceReader {
-        source: Source::Callback(read, member),
+        source,
         offset: 0,
         failure: None,
     });
@@ -1686,16 +1708,8 @@ pub fn gunzip_split(
             .next(&mut out)
             .map_err(|e| JsValue::from_str(&e.to_string()));
         match piece {
-            Ok(Piece::Bytes(n)) => {
-                write.call1(&JsValue::NULL, &memory_view(&out[..n]))?;
-            }
-            Ok(Piece::MemberEnd(t)) => {
-                member_end.call2(
-                    &JsValue::NULL,
-                    &JsValue::from_f64(f64::from(t.crc)),
-                    &JsValue::from_f64(f64::from(t.size)),
-                )?;
-            }
+            Ok(Piece::Bytes(n)) => bytes(&out[..n])?,
+            Ok(Piece::MemberEnd(t)) => member_end(t)?,
             Ok(Piece::End) => return Ok(decoder.taken() as f64),
             Err(e) => return Err(decoder.reader_mut().failure.take().unwrap_or(e)),
         }
@@ -1713,6 +1727,7 @@ pub fn gunzip_split(
 #[allow(deprecated)]
 mod jspi {
     use super::*;
+    use core::cell::Cell;
 
     #[wasm_bindgen]
     extern "C" {
@@ -1784,38 +1799,25 @@ mod jspi {
     /// or what a callback threw. The page's inflating worker.
     #[wasm_bindgen(js_name = gunzipStream, jspi)]
     pub fn gunzip_stream(read: Function, write: Function) -> Result<f64, JsValue> {
-        use crate::archive::split_gunzip::{Piece, SplitGunzip};
         let member = CurrentMember::new(RefCell::new(String::new()));
-        let mut decoder = SplitGunzip::new(SourceReader {
-            source: Source::Suspending(&read, member),
-            offset: 0,
-            failure: None,
-        });
-        let mut out = vec![0u8; SPLIT_OUTPUT];
+        let write = write.unchecked_ref::<Suspending>();
         // The current member's CRC-32 and size so far.
-        let (mut crc, mut size) = (0u32, 0u64);
-        loop {
-            let piece = decoder
-                .next(&mut out)
-                .map_err(|e| JsValue::from_str(&e.to_string()));
-            match piece {
-                Ok(Piece::Bytes(n)) => {
-                    crc = zlib_rs::crc32::crc32(crc, &out[..n]);
-                    size += n as u64;
-                    let write = write.unchecked_ref::<Suspending>();
-                    write.call1(&JsValue::NULL, &memory_view(&out[..n]))?;
+        let (crc, size) = (Cell::new(0u32), Cell::new(0u64));
+        split_gunzip(
+            Source::Suspending(&read, member),
+            |bytes| {
+                crc.set(zlib_rs::crc32::crc32(crc.get(), bytes));
+                size.set(size.get() + bytes.len() as u64);
+                write.call1(&JsValue::NULL, &memory_view(bytes)).map(drop)
+            },
+            |t| {
+                if t.crc != crc.replace(0) || t.size != size.replace(0) as u32 {
+                    return Err(JsValue::from_str(
+                        "a member's CRC-32 or size does not match",
+                    ));
                 }
-                Ok(Piece::MemberEnd(t)) => {
-                    if t.crc != crc || t.size != size as u32 {
-                        return Err(JsValue::from_str(
-                            "a member's CRC-32 or size does not match",
-                        ));
-                    }
-                    (crc, size) = (0, 0);
-                }
-                Ok(Piece::End) => return Ok(decoder.taken() as f64),
-                Err(e) => return Err(decoder.reader_mut().failure.take().unwrap_or(e)),
-            }
-        }
+                Ok(())
+            },
+        )
     }
 }

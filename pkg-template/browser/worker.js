@@ -546,7 +546,7 @@ async function analyzeGzipStream(blob, { blockSize, verify, max, report }) {
     const result = analysis;
     analysis = null;
     return result;
-  } catch (err) {
+  } catch {
     // Anything the wasm made of the decoded bytes is judged again by the
     // sequential decoder.
     return null;

@@ -93,6 +93,20 @@ window.walkUrl = async (url, gzipSize) => {
 window.ready = true;
 </script>`;
 
+/**
+ * `out` (what window.analyzeUrl gave) is the native CLI's answer `native`
+ * (runCli's result): its report, or its error line ("rootless-check: CODE: message").
+ */
+function assertNativeAnswer(out, native, what) {
+  if (native.stdout) {
+    assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
+    assert.deepEqual(out.report, JSON.parse(native.stdout), what);
+  } else {
+    assert.ok(out.error, `${what}: no error`);
+    assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
+  }
+}
+
 describe('in headless Chromium', { skip: missing || false }, () => {
   let server;
   let base;
@@ -191,20 +205,12 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       const cut = path.join(dir, path.basename(file));
       fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.8)));
       for (const input of [file, cut]) {
-        // The native report, or its error line ("rootless-check: CODE: message").
         const native = runCli(nativeCli, ['--format', 'json', input]);
         if (input !== file) cuts += native.stdout ? 1 : 0;
         for (const parallelMinBytes of [undefined, 0]) {
           const out = await page.evaluate(([url, p]) => window.analyzeUrl(url, { blockSize: 65536, parallelMinBytes: p }),
             [fixtureUrl(input), parallelMinBytes]);
-          const what = `${path.basename(input)}, parallelMinBytes ${parallelMinBytes}`;
-          if (native.stdout) {
-            assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
-            assert.deepEqual(out.report, JSON.parse(native.stdout), what);
-          } else {
-            assert.ok(out.error, `${what}: no error`);
-            assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
-          }
+          assertNativeAnswer(out, native, `${path.basename(input)}, parallelMinBytes ${parallelMinBytes}`);
         }
       }
     }
@@ -232,16 +238,8 @@ describe('in headless Chromium', { skip: missing || false }, () => {
       for (const input of [file, cut, corrupt]) {
         const native = runCli(nativeCli, ['--format', 'json', input]);
         const out = await page.evaluate(([url]) => window.analyzeUrl(url), [fixtureUrl(input)]);
-        const what = path.basename(input);
-        if (native.stdout) {
-          assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
-          assert.deepEqual(out.report, JSON.parse(native.stdout), what);
-          errors += out.report.errors.length > 0 ? 1 : 0;
-        } else {
-          assert.ok(out.error, `${what}: no error`);
-          assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
-          errors++;
-        }
+        assertNativeAnswer(out, native, path.basename(input));
+        errors += out.error || out.report.errors.length > 0 ? 1 : 0;
       }
     }
     assert.ok(errors >= files.length, 'the cut and corrupt files gave too few errors');
@@ -263,16 +261,9 @@ describe('in headless Chromium', { skip: missing || false }, () => {
     const before = requests.length;
     for (const input of inputs) {
       const native = runCli(nativeCli, ['--format', 'json', input]);
-      const what = path.basename(input);
       for (const blockSize of [undefined, 4096]) {
         const out = await page.evaluate(([url, b]) => window.analyzeUrl(url, { gunzipMinBytes: 0, blockSize: b }), [fixtureUrl(input), blockSize]);
-        if (native.stdout) {
-          assert.ok(!out.error, `${what}: ${JSON.stringify(out.error)}`);
-          assert.deepEqual(out.report, JSON.parse(native.stdout), what);
-        } else {
-          assert.ok(out.error, `${what}: no error`);
-          assert.equal(`rootless-check: ${out.error.code}: ${out.error.message}`, native.stderr.split('\n')[0], what);
-        }
+        assertNativeAnswer(out, native, `${path.basename(input)}, blockSize ${blockSize}`);
       }
     }
     assert.ok(requests.slice(before).includes('/pkg/web-stream/rootless_check_bg.wasm'), 'the stream build was not fetched');
