@@ -495,7 +495,6 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "| W1: Node API ≤ 2.2× native + 0.1 s | $(verdict "$(ratio "$(less_start "$(get w1 api)")" "$(get w1 native)")" le 2.2) |"
   echo "| W2: Node API ≤ 1.5× native + 0.2 s (the layer worker's start and the merge after the last layer) | $(verdict "$(ratio "$(less_start "$(get w2 api)" 0.2)" "$(get w2 native)")" le 1.5) |"
   echo "| W1: page ≤ 2× Node API | $(verdict "$(ratio "$(get w1 browser)" "$(get w1 api)")" le 2.0) |"
-  echo "| w3: Chromium ≤ 300 MB above idle PSS (a whole-file gzip) | $(verdict "$(above_idle w3)" le 300 " MB") |"
   echo
   echo "## Targets (issue 6)"
   echo

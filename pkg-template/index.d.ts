@@ -65,7 +65,8 @@ export interface AnalyzeOptions {
    * worker of its own while the analysis reads the decoded tar: in Node (a
    * path or descriptor; needs `zlib.crc32`, whose CRC checks each member on
    * the analysis' thread) and in browsers (a `File`/`Blob`; needs JS Promise
-   * Integration, `WebAssembly.Suspending`, and fetches a second wasm). A
+   * Integration, `WebAssembly.Suspending`, and fetches another wasm,
+   * `web-stream/`; where that fails, one worker decodes the file). A
    * stream that does not end cleanly, a wrong CRC or size, or a partial
    * report (but for the decompression budget's) is analysed again with the
    * wasm's sequential decoder, whose word is final. */

@@ -332,7 +332,18 @@ self.onmessage = async ({ data }) => {
   // A gzip file big enough for two workers, where the browser can (JSPI):
   // the stream build; else the one with the specs' reader when needed.
   const gunzipFiles = await gzipFilesFor(sources, gunzipMinBytes).catch(() => new Set());
-  build = gunzipFiles.size > 0 ? 'stream' : spec ? 'specs' : 'web';
+  if (gunzipFiles.size > 0) {
+    build = 'stream';
+    try {
+      await load(undefined, build);
+    } catch {
+      // Not there (a bundler that was not told to emit web-stream/): the
+      // sequential way, with the build it would have had.
+      loading = undefined;
+      gunzipFiles.clear();
+    }
+  }
+  if (gunzipFiles.size === 0) build = spec ? 'specs' : 'web';
   try {
     await load(undefined, build);
   } catch (err) {

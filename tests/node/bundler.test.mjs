@@ -39,19 +39,23 @@ const nodeResolve = (await optional('@rollup/plugin-node-resolve'))?.default;
 const vite = await optional('vite');
 const notInstalled = (name) => `${name} is not installed (npm ci)`;
 
-// The user's app. `?parallelMinBytes=0` (the test's knob) starts the layer
-// workers on small archives too, as a big archive would.
+// The user's app. `?parallelMinBytes=0` and `?gunzipMinBytes=0` (the test's
+// knobs) start the layer workers, or the two gzip workers, on small archives
+// too, as a big archive would.
 const APP = `import { analyze } from 'rootless-check';
 
 const input = document.querySelector('#image');
 const list = document.querySelector('#images');
-const parallelMinBytes = new URLSearchParams(location.search).get('parallelMinBytes');
+const knobs = new URLSearchParams(location.search);
 
 input.addEventListener('change', async () => {
   document.body.dataset.state = 'busy';
   list.replaceChildren();
   try {
-    const options = parallelMinBytes === null ? {} : { parallelMinBytes: Number(parallelMinBytes) };
+    const options = {};
+    for (const knob of ['parallelMinBytes', 'gunzipMinBytes']) {
+      if (knobs.has(knob)) options[knob] = Number(knobs.get(knob));
+    }
     const report = await analyze(input.files[0], options);
     for (const image of report.images) {
       const item = document.createElement('li');
@@ -147,6 +151,7 @@ const BUILDS = {
     missing: esbuild ? null : notInstalled('esbuild'),
     entryFile: 'web/index.js',
     type: 'module',
+    copied: true,
     build: async (project, dist) => {
       const result = await esbuild.build({
         absWorkingDir: project,
@@ -169,6 +174,7 @@ const BUILDS = {
     missing: rollup && nodeResolve ? null : notInstalled(rollup ? '@rollup/plugin-node-resolve' : 'rollup'),
     entryFile: 'web/index.js',
     type: 'module',
+    copied: true,
     build: async (project, dist) => {
       const warnings = [];
       const bundle = await rollup.rollup({
@@ -243,7 +249,7 @@ describe('bundled, in headless Chromium', { skip: noChromium || false }, () => {
     if (tarball) fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
   });
 
-  for (const [name, { missing, entryFile, type, build }] of Object.entries(BUILDS)) {
+  for (const [name, { missing, entryFile, type, copied, build }] of Object.entries(BUILDS)) {
     describe(name, { skip: missing || false }, () => {
       let dist;
       let server;
@@ -321,6 +327,10 @@ describe('bundled, in headless Chromium', { skip: noChromium || false }, () => {
       function checkLoads({ requests, failures, errors }) {
         assert.deepEqual(failures, [], 'failed requests');
         assert.deepEqual(errors, [], 'console errors');
+        checkOrigins(requests);
+      }
+
+      function checkOrigins(requests) {
         for (const url of requests) {
           const { origin, pathname } = new URL(url);
           assert.equal(origin, base, `a request outside the served folder: ${url}`);
@@ -354,6 +364,30 @@ describe('bundled, in headless Chromium', { skip: noChromium || false }, () => {
         assert.deepEqual(out.shown.images, view);
         checkLoads(out);
         assert.ok(out.workers.length >= 3, `the analysis worker and layer workers: ${out.workers.join(', ')}`);
+      });
+
+      // Where the bundler emitted web-stream/, the inflating worker runs from
+      // it; where only the README's three files were copied, its absence
+      // costs nothing but the second worker.
+      test('a whole-file gzip (two workers forced on a small archive)', async (t) => {
+        const page = await context.newPage();
+        const { cpus, jspi } = await page.evaluate(() =>
+          ({ cpus: navigator.hardwareConcurrency, jspi: typeof WebAssembly.Suspending === 'function' }));
+        await page.close();
+        if (cpus < 2 || !jspi) return t.skip(`Chromium reports ${cpus} CPU, JSPI ${jspi}: one worker`);
+        const { file, view } = native.get('built/bb-alpinelike.docker-archive.tar.gz');
+        const out = await choose(file, '?gunzipMinBytes=0');
+        assert.equal(out.shown.error, '');
+        assert.deepEqual(out.shown.images, view);
+        if (copied) {
+          assert.equal(out.workers.length, 1, `the analysis worker alone: ${out.workers.join(', ')}`);
+          assert.ok(out.failures.length >= 1 && out.failures.every((f) => f.includes('/web-stream/')),
+            `only web-stream/ is missing: ${out.failures.join(', ')}`);
+          checkOrigins(out.requests.filter((u) => !u.includes('/web-stream/')));
+        } else {
+          checkLoads(out);
+          assert.equal(out.workers.length, 2, `the analysis and inflating workers: ${out.workers.join(', ')}`);
+        }
       });
     });
   }
