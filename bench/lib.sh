@@ -15,10 +15,17 @@ declare -A ANCHOR_CMD ANCHOR_MISSING ANCHOR_VERSION
 
 # anchors_find [--install]: fills ANCHOR_CMD / ANCHOR_MISSING / ANCHOR_VERSION.
 # With --install, a missing rapidgzip is installed with pip into
-# bench/work/venv (igzip and libdeflate-gunzip are Debian packages: isal,
-# libdeflate-tools; they are only reported missing).
+# bench/work/venv, and missing igzip and libdeflate-gunzip with apt-get
+# (Debian's isal and libdeflate-tools) when run as root; else they are
+# reported missing.
 anchors_find() {
   local rapidgzip
+  if [ "${1:-}" = --install ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null &&
+    ! { command -v igzip && command -v libdeflate-gunzip; } >/dev/null; then
+    echo "bench: installing isal and libdeflate-tools (apt-get)" >&2
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends isal libdeflate-tools; } >/dev/null 2>&1 ||
+      echo "bench: apt-get install isal libdeflate-tools failed" >&2
+  fi
   rapidgzip=$(command -v rapidgzip || echo bench/work/venv/bin/rapidgzip)
   if [ ! -x "$rapidgzip" ] && [ "${1:-}" = --install ]; then
     echo "bench: installing rapidgzip into bench/work/venv (pip)" >&2
