@@ -356,8 +356,8 @@ above_idle() { # above_idle W: Chromium's PSS sum above idle, MB, or -
   if [ -n "${BR[$1,pss]+x}" ] && [ "${BR[$1,pss]}" != - ]; then echo "${BR[$1,pss]} - ${BR[$1,pss_idle]}" | bc -l | awk '{printf "%.1f", $1}'; else echo -; fi
 }
 measured() { [ -n "${T[$1,native]+x}" ]; } # measured W: the workload was run
-less_start() { # less_start TIME [SECONDS]: TIME less SECONDS (0.1: Node's start), or -
-  if [ -z "$1" ] || [ "$1" = - ]; then echo -; else echo "$1 - ${2:-0.1}" | bc -l; fi
+less_start() { # less_start TIME: TIME less 0.1 s (Node's start and the wasm's loading), or -
+  if [ -z "$1" ] || [ "$1" = - ]; then echo -; else echo "$1 - 0.1" | bc -l; fi
 }
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')

@@ -62,6 +62,7 @@ const WASM = {
   specs: () => new URL('../web-specs/rootless_check_bg.wasm', import.meta.url),
   stream: () => new URL('../web-stream/rootless_check_bg.wasm', import.meta.url),
 };
+// A load that failed is forgotten, so that another build can be loaded.
 function load(module, build = 'web') {
   loading ??= GLUE[build]().then(async (glue) => {
     if (typeof glue.default === 'function') {
@@ -74,6 +75,9 @@ function load(module, build = 'web') {
       wasmModule = module;
     }
     wasm = glue;
+  }).catch((err) => {
+    loading = undefined;
+    throw err;
   });
   return loading;
 }
@@ -332,18 +336,17 @@ self.onmessage = async ({ data }) => {
   // A gzip file big enough for two workers, where the browser can (JSPI):
   // the stream build; else the one with the specs' reader when needed.
   const gunzipFiles = await gzipFilesFor(sources, gunzipMinBytes).catch(() => new Set());
+  build = spec ? 'specs' : 'web';
   if (gunzipFiles.size > 0) {
-    build = 'stream';
     try {
-      await load(undefined, build);
+      await load(undefined, 'stream');
+      build = 'stream';
     } catch {
       // Not there (a bundler that was not told to emit web-stream/): the
       // sequential way, with the build it would have had.
-      loading = undefined;
       gunzipFiles.clear();
     }
   }
-  if (gunzipFiles.size === 0) build = spec ? 'specs' : 'web';
   try {
     await load(undefined, build);
   } catch (err) {
